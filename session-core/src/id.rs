@@ -1,0 +1,225 @@
+//! Session identifiers and the hashed form stores keep at rest.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+/// Number of random bytes in a session ID (256 bits).
+const ID_BYTES: usize = 32;
+
+/// A session identifier: 256 bits from a CSPRNG, encoded as URL-safe base64 without padding.
+///
+/// The ID is the secret a browser holds. It never shows in [`Debug`](fmt::Debug) output, compares
+/// in constant time, and is only built from external input through the fallible
+/// [`SessionId::parse`] / [`TryFrom`], which accept exactly the shape [`SessionId::generate`]
+/// produces.
+///
+/// ```
+/// use session_core::SessionId;
+///
+/// let id = SessionId::generate();
+/// let cookie = id.expose_secret().to_owned();
+/// assert_eq!(SessionId::parse(&cookie).unwrap(), id);
+/// assert!(SessionId::parse("not-a-session-id").is_err());
+/// assert_eq!(format!("{id:?}"), "SessionId(<redacted>)");
+/// ```
+#[derive(Clone)]
+pub struct SessionId(String);
+
+/// The error for a string that is not a well-formed session ID.
+///
+/// It says nothing about the rejected input, so it is safe to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed session ID")]
+pub struct InvalidSessionId;
+
+impl SessionId {
+    /// Length of the encoded ID in characters.
+    pub const ENCODED_LEN: usize = 43;
+
+    /// Generates a fresh ID from the thread-local CSPRNG.
+    ///
+    /// ```
+    /// use session_core::SessionId;
+    /// assert_ne!(SessionId::generate(), SessionId::generate());
+    /// ```
+    #[must_use]
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; ID_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Parses an ID received from a client. Anything but the exact canonical encoding of 32 bytes
+    /// is refused, so a client cannot pick, pad or stretch an ID.
+    ///
+    /// ```
+    /// use session_core::SessionId;
+    /// assert!(SessionId::parse(&"A".repeat(43)).is_ok());
+    /// assert!(SessionId::parse(&"A".repeat(44)).is_err());
+    /// assert!(SessionId::parse("").is_err());
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, InvalidSessionId> {
+        if value.len() != Self::ENCODED_LEN {
+            return Err(InvalidSessionId);
+        }
+        let mut bytes = [0u8; ID_BYTES];
+        match URL_SAFE_NO_PAD.decode_slice(value.as_bytes(), &mut bytes) {
+            Ok(ID_BYTES) => Ok(Self(value.to_owned())),
+            _ => Err(InvalidSessionId),
+        }
+    }
+
+    /// The encoded ID, for the cookie value. This is the secret: do not log it.
+    ///
+    /// ```
+    /// use session_core::SessionId;
+    /// assert_eq!(SessionId::generate().expose_secret().len(), SessionId::ENCODED_LEN);
+    /// ```
+    #[must_use]
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The SHA-256 of the ID: what server-side stores key their records by, so a leaked table or
+    /// keyspace holds no usable cookie.
+    ///
+    /// ```
+    /// use session_core::SessionId;
+    /// let id = SessionId::generate();
+    /// assert_eq!(id.storage_key(), id.clone().storage_key());
+    /// assert_eq!(id.storage_key().to_hex().len(), 64);
+    /// ```
+    #[must_use]
+    pub fn storage_key(&self) -> StorageKey {
+        StorageKey(Sha256::digest(self.0.as_bytes()).into())
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for SessionId {}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(<redacted>)")
+    }
+}
+
+impl TryFrom<&str> for SessionId {
+    type Error = InvalidSessionId;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl FromStr for SessionId {
+    type Err = InvalidSessionId;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::parse(value)
+    }
+}
+
+/// The one-way hash of a [`SessionId`] under which stores keep a session.
+///
+/// It cannot be turned back into a cookie, so it is fine to show in logs.
+///
+/// ```
+/// use session_core::SessionId;
+/// let key = SessionId::generate().storage_key();
+/// assert_eq!(key.as_bytes().len(), 32);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StorageKey([u8; 32]);
+
+impl StorageKey {
+    /// The raw 32 hash bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hexadecimal form (64 characters), e.g. for a key name.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        use fmt::Write as _;
+        self.0
+            .iter()
+            .fold(String::with_capacity(64), |mut out, byte| {
+                let _ = write!(out, "{byte:02x}");
+                out
+            })
+    }
+}
+
+impl fmt::Debug for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StorageKey({}…)", &self.to_hex()[..12])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_back() {
+        for _ in 0..100 {
+            let id = SessionId::generate();
+            assert_eq!(SessionId::parse(id.expose_secret()), Ok(id));
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_length_alphabet_and_non_canonical_tail() {
+        let good = SessionId::generate();
+        let s = good.expose_secret();
+        assert!(SessionId::parse(&s[..42]).is_err());
+        assert!(SessionId::parse(&format!("{s}A")).is_err());
+        assert!(SessionId::parse(&format!("{}=", &s[..42])).is_err());
+        assert!(SessionId::parse(&format!("{}+", &s[..42])).is_err());
+        assert!(SessionId::parse(&format!("{}/", &s[..42])).is_err());
+        // 43 chars encode 258 bits; the last char's low two bits must be zero.
+        assert!(SessionId::parse(&format!("{}B", &s[..42])).is_err());
+        assert!(SessionId::parse(&"é".repeat(21)).is_err());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut rng = rand::rng();
+        for len in 0..100 {
+            let mut buf = vec![0u8; len];
+            rng.fill_bytes(&mut buf);
+            let s = String::from_utf8_lossy(&buf);
+            let _ = SessionId::parse(&s);
+        }
+    }
+
+    #[test]
+    fn debug_hides_secret() {
+        let id = SessionId::generate();
+        assert!(!format!("{id:?}").contains(id.expose_secret()));
+        let key = id.storage_key();
+        assert!(!format!("{key:?}").contains(id.expose_secret()));
+    }
+
+    #[test]
+    fn storage_key_is_sha256_of_the_encoded_id() {
+        let id = SessionId::parse(&"A".repeat(43)).unwrap();
+        assert_eq!(
+            id.storage_key().to_hex(),
+            "0f007385b6f9d4b7eeb2748605afe1a984a0a3bfa3f014d09e2a784ce9e5cd1a"
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! The stored form of one session.
+
+use serde_json::Value;
+
+use crate::Timestamp;
+
+/// The data of one session: each key maps to a JSON value.
+pub type SessionData = serde_json::Map<String, Value>;
+
+/// One session as a store keeps it: its data and its deadlines.
+///
+/// `expires_at` is the effective expiry (the idle deadline, never later than
+/// `absolute_expires_at`); a store treats a record past `expires_at` as absent.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::{SessionData, SessionRecord, Timestamp};
+///
+/// let now = Timestamp::now();
+/// let record = SessionRecord::new(
+///     SessionData::new(),
+///     now,
+///     now + Duration::from_secs(60),
+///     now + Duration::from_secs(3600),
+/// );
+/// assert!(!record.is_expired(now));
+/// assert!(record.is_expired(now + Duration::from_secs(61)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SessionRecord {
+    /// The session's key/value data, flash entries included.
+    pub data: SessionData,
+    /// When the session was created.
+    pub created_at: Timestamp,
+    /// When the session expires unless refreshed: `min(idle deadline, absolute_expires_at)`.
+    pub expires_at: Timestamp,
+    /// When the session expires whatever happens.
+    pub absolute_expires_at: Timestamp,
+}
+
+impl SessionRecord {
+    /// Version of the stored layout. Stores that serialize records write it, so the format can
+    /// evolve without breaking live sessions.
+    pub const FORMAT_VERSION: u32 = 1;
+
+    /// Builds a record; `expires_at` is capped at `absolute_expires_at`.
+    #[must_use]
+    pub fn new(
+        data: SessionData,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+        absolute_expires_at: Timestamp,
+    ) -> Self {
+        Self {
+            data,
+            created_at,
+            expires_at: expires_at.min(absolute_expires_at),
+            absolute_expires_at,
+        }
+    }
+
+    /// Whether the record is expired at `now`.
+    #[must_use]
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at <= now
+    }
+
+    /// Moves the idle deadline to `idle_deadline`, capped by the absolute deadline, and returns the
+    /// new effective expiry.
+    pub fn extend_to(&mut self, idle_deadline: Timestamp) -> Timestamp {
+        self.expires_at = idle_deadline.min(self.absolute_expires_at);
+        self.expires_at
+    }
+}

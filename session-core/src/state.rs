@@ -1,0 +1,342 @@
+//! One request's view of a session: what was loaded, what changed, and how to persist it.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::flash::{flash_key, is_reserved};
+use crate::{
+    DeltaLookup, ExpiryPolicy, SessionData, SessionDelta, SessionError, SessionId, SessionRecord,
+    SessionStore, StoreError, Timestamp,
+};
+
+/// How many fresh IDs a write tries before giving up. With 256-bit IDs a second try never
+/// happens in practice; the bound only keeps a broken store from looping forever.
+const ID_ATTEMPTS: usize = 3;
+
+/// The result of a read that may need the stored record first.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum Lookup<T> {
+    /// The answer, without (further) store access.
+    Ready(T),
+    /// The stored record must be loaded first: call [`SessionState::set_loaded`], then ask again.
+    NeedsLoad,
+}
+
+/// What the response must do with the session cookie after [`SessionState::commit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub enum CookieAction {
+    /// Send no `Set-Cookie`.
+    Unchanged,
+    /// Send the cookie with this ID, valid until `expires_at`.
+    Set {
+        /// The session ID to send.
+        id: SessionId,
+        /// The session's effective expiry.
+        expires_at: Timestamp,
+    },
+    /// Send a cookie that removes the session cookie.
+    Remove,
+}
+
+/// One request's view of a session, with change tracking.
+///
+/// It starts from the ID the client sent (if any, already validated), loads nothing until a read
+/// needs it, records writes as a [`SessionDelta`], and at the end
+/// [`commit`](SessionState::commit)s with the fewest store calls the changes allow. It is
+/// framework-free: the actix-web integration wraps it, and so could any other.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use session_core::{CookieAction, ExpiryPolicy, Lookup, SessionState, SessionStore};
+/// # use session_core::*;
+/// # struct Store;
+/// # #[async_trait::async_trait]
+/// # impl SessionStore for Store {
+/// #     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> { Ok(None) }
+/// #     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> { Ok(true) }
+/// #     async fn update(&self, _: &SessionId, _: &SessionDelta, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+/// #     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+/// #     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+/// # }
+/// # let store = Store;
+///
+/// // A new visitor (no cookie) writes a value: nothing to load, one create at commit.
+/// let mut state = SessionState::new(None);
+/// state.insert("visits", 1)?;
+/// assert_eq!(state.get::<u32>("visits")?, Lookup::Ready(Some(1)));
+/// let action = state.commit(&store, &ExpiryPolicy::default()).await?;
+/// assert!(matches!(action, CookieAction::Set { .. }));
+/// # Ok::<(), SessionError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct SessionState {
+    origin: Option<SessionId>,
+    loaded: Option<Option<SessionRecord>>,
+    delta: SessionDelta,
+    renew: bool,
+    purged: Option<SessionId>,
+}
+
+impl SessionState {
+    /// A state for a request that carried `origin` as its (validated) session ID, or none.
+    #[must_use]
+    pub fn new(origin: Option<SessionId>) -> Self {
+        Self {
+            origin,
+            loaded: None,
+            delta: SessionDelta::default(),
+            renew: false,
+            purged: None,
+        }
+    }
+
+    /// The ID whose stored record this state reads from, if any. After a purge there is none.
+    #[must_use]
+    pub fn origin(&self) -> Option<&SessionId> {
+        self.origin.as_ref()
+    }
+
+    /// Whether the stored record has been loaded (or is known not to exist).
+    #[must_use]
+    pub fn is_loaded(&self) -> bool {
+        self.origin.is_none() || self.loaded.is_some()
+    }
+
+    /// Records the result of loading [`origin`](Self::origin). An expired record counts as none.
+    /// A second call is ignored: the first load is the request's view of the store.
+    pub fn set_loaded(&mut self, record: Option<SessionRecord>) {
+        if self.loaded.is_none() {
+            let now = Timestamp::now();
+            self.loaded = Some(record.filter(|r| !r.is_expired(now)));
+        }
+    }
+
+    /// The changes recorded so far.
+    #[must_use]
+    pub fn delta(&self) -> &SessionDelta {
+        &self.delta
+    }
+
+    fn peek(&self, key: &str) -> Lookup<Option<&Value>> {
+        match self.delta.lookup(key) {
+            DeltaLookup::Set(value) => Lookup::Ready(Some(value)),
+            DeltaLookup::Removed => Lookup::Ready(None),
+            DeltaLookup::Untouched => match (&self.origin, &self.loaded) {
+                (None, _) | (Some(_), Some(None)) => Lookup::Ready(None),
+                (Some(_), None) => Lookup::NeedsLoad,
+                (Some(_), Some(Some(record))) => Lookup::Ready(record.data.get(key)),
+            },
+        }
+    }
+
+    /// Reads `key`. A pending flash value for `key` wins over an ordinary value and is consumed
+    /// by this read. A value that does not deserialize into `T` is an error and stays stored
+    /// (a flash value is not consumed then).
+    pub fn get<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+    ) -> Result<Lookup<Option<T>>, SessionError> {
+        check_key(key)?;
+        let flashed = flash_key(key);
+        let (flash, plain) = match (self.peek(&flashed), self.peek(key)) {
+            (Lookup::Ready(flash), Lookup::Ready(plain)) => (flash, plain),
+            _ => return Ok(Lookup::NeedsLoad),
+        };
+        let Some((value, from_flash)) = flash.map(|v| (v, true)).or(plain.map(|v| (v, false)))
+        else {
+            return Ok(Lookup::Ready(None));
+        };
+        let typed = T::deserialize(value).map_err(|source| SessionError::Deserialize {
+            key: key.to_owned(),
+            source,
+        })?;
+        if from_flash {
+            self.delta.remove(&flashed);
+        }
+        Ok(Lookup::Ready(Some(typed)))
+    }
+
+    /// Sets `key` to `value`.
+    pub fn insert(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        check_key(&key)?;
+        let value = to_value(&key, value)?;
+        self.delta.insert(key, value);
+        Ok(())
+    }
+
+    /// Stores `value` for the first later read of `key`.
+    pub fn flash(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        check_key(&key)?;
+        let value = to_value(&key, value)?;
+        self.delta.insert(flash_key(&key), value);
+        Ok(())
+    }
+
+    /// Removes `key`, and any pending flash value of that key.
+    pub fn remove(&mut self, key: &str) -> Result<(), SessionError> {
+        check_key(key)?;
+        self.delta.remove(key);
+        self.delta.remove(&flash_key(key));
+        Ok(())
+    }
+
+    /// Drops all data, flash values included; the session itself stays.
+    pub fn clear(&mut self) {
+        self.delta.clear();
+    }
+
+    /// Moves the session to a fresh ID at commit, keeping its data.
+    pub fn renew(&mut self) {
+        self.renew = true;
+    }
+
+    /// Deletes the stored session at commit. Writes after a purge start a new session.
+    pub fn purge(&mut self) {
+        if let Some(old) = self.origin.take() {
+            self.purged.get_or_insert(old);
+        }
+        self.loaded = None;
+        self.delta = SessionDelta::default();
+        self.renew = false;
+    }
+
+    /// Persists the request's changes with the fewest store calls they need, and says what the
+    /// response must do with the cookie:
+    ///
+    /// - nothing written, nothing due: no store call, [`CookieAction::Unchanged`];
+    /// - writes to an existing session: one [`update`](SessionStore::update); if the session
+    ///   vanished meanwhile, a new session (new ID) holding only these changes;
+    /// - writes by a visitor without a session: one [`create`](SessionStore::create);
+    /// - a renew: the record moves to a new ID (loaded first if the request did not read it);
+    /// - a purge: one [`delete`](SessionStore::delete) and [`CookieAction::Remove`];
+    /// - a read past the refresh threshold: one [`touch`](SessionStore::touch).
+    pub async fn commit(
+        mut self,
+        store: &dyn SessionStore,
+        policy: &ExpiryPolicy,
+    ) -> Result<CookieAction, StoreError> {
+        let now = Timestamp::now();
+        let idle_deadline = policy.idle_deadline(now);
+        let purged = match self.purged.take() {
+            Some(old) => {
+                store.delete(&old).await?;
+                true
+            }
+            None => false,
+        };
+        let Some(id) = self.origin.take() else {
+            let fallback = if purged {
+                CookieAction::Remove
+            } else {
+                CookieAction::Unchanged
+            };
+            return create_fresh(store, policy, now, &self.delta, fallback).await;
+        };
+        if self.renew {
+            let record = match self.loaded {
+                Some(record) => record,
+                None => store.load(&id).await?.filter(|r| !r.is_expired(now)),
+            };
+            let Some(mut record) = record else {
+                return create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await;
+            };
+            self.delta.apply_to(&mut record.data);
+            let expires_at = record.extend_to(idle_deadline);
+            for _ in 0..ID_ATTEMPTS {
+                let new_id = SessionId::generate();
+                if store.renew(&id, &new_id, &record).await? {
+                    return Ok(CookieAction::Set {
+                        id: new_id,
+                        expires_at,
+                    });
+                }
+            }
+            return Err(id_exhausted());
+        }
+        if !self.delta.is_empty() {
+            return match store.update(&id, &self.delta, idle_deadline).await? {
+                Some(expires_at) => Ok(CookieAction::Set { id, expires_at }),
+                None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
+            };
+        }
+        match self.loaded {
+            Some(None) => Ok(CookieAction::Remove),
+            Some(Some(record))
+                if policy.needs_refresh(record.expires_at, record.absolute_expires_at, now) =>
+            {
+                Ok(match store.touch(&id, idle_deadline).await? {
+                    Some(expires_at) => CookieAction::Set { id, expires_at },
+                    None => CookieAction::Remove,
+                })
+            }
+            _ => Ok(CookieAction::Unchanged),
+        }
+    }
+}
+
+/// Starts a new session holding only `delta`'s changes; with no data to hold, nothing is created
+/// and `fallback` is the answer.
+async fn create_fresh(
+    store: &dyn SessionStore,
+    policy: &ExpiryPolicy,
+    now: Timestamp,
+    delta: &SessionDelta,
+    fallback: CookieAction,
+) -> Result<CookieAction, StoreError> {
+    let mut data = SessionData::new();
+    delta.apply_to(&mut data);
+    if data.is_empty() {
+        return Ok(fallback);
+    }
+    let record = SessionRecord::new(
+        data,
+        now,
+        policy.idle_deadline(now),
+        policy.absolute_deadline(now),
+    );
+    for _ in 0..ID_ATTEMPTS {
+        let id = SessionId::generate();
+        if store.create(&id, &record).await? {
+            return Ok(CookieAction::Set {
+                id,
+                expires_at: record.expires_at,
+            });
+        }
+    }
+    Err(id_exhausted())
+}
+
+fn id_exhausted() -> StoreError {
+    StoreError::backend("store reported every freshly generated session ID as taken")
+}
+
+fn check_key(key: &str) -> Result<(), SessionError> {
+    if is_reserved(key) {
+        return Err(SessionError::ReservedKey {
+            key: key.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn to_value(key: &str, value: impl Serialize) -> Result<Value, SessionError> {
+    serde_json::to_value(value).map_err(|source| SessionError::Serialize {
+        key: key.to_owned(),
+        source,
+    })
+}

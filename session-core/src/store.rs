@@ -1,0 +1,148 @@
+//! The storage strategy every backend implements.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
+
+/// A session backend.
+///
+/// Every method is one round trip wherever the backend allows it. The rules each implementation
+/// obeys (checked by the workspace's acceptance suite):
+///
+/// - **Strict IDs**: only [`create`](Self::create) brings an ID into existence; no other method
+///   creates a record for an ID the store does not hold.
+/// - **Expiry is enforced here**: a record past its [`expires_at`](SessionRecord::expires_at)
+///   is absent for [`load`](Self::load), [`update`](Self::update) and [`touch`](Self::touch), and
+///   no write moves `expires_at` past
+///   [`absolute_expires_at`](SessionRecord::absolute_expires_at).
+/// - **Delta writes**: [`update`](Self::update) applies only the changed keys, so concurrent
+///   requests that change different keys both survive, and an update of a missing session does
+///   not recreate it (a purged session stays purged).
+/// - **Secrets at rest**: server-side stores key records by [`SessionId::storage_key`], never by
+///   the ID itself.
+///
+/// Implementing it for your own backend takes five methods; see `examples/custom_store.rs` in
+/// the repository for a complete one.
+///
+/// ```
+/// use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
+///
+/// /// A store that never holds anything.
+/// struct Forgetful;
+///
+/// #[async_trait::async_trait]
+/// impl SessionStore for Forgetful {
+///     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+///         Ok(None)
+///     }
+///     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> {
+///         Ok(true)
+///     }
+///     async fn update(
+///         &self,
+///         _: &SessionId,
+///         _: &SessionDelta,
+///         _: Timestamp,
+///     ) -> Result<Option<Timestamp>, StoreError> {
+///         Ok(None)
+///     }
+///     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+///         Ok(None)
+///     }
+///     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> {
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// Loads the session, or `None` when it does not exist or has expired.
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Stores a new session. Returns `false`, writing nothing, when a live session with this ID
+    /// already exists (a new ID must never overwrite one).
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError>;
+
+    /// Applies `delta` to a live session and moves its idle deadline to `idle_deadline`, capped by
+    /// its absolute deadline. Returns the new effective expiry, or `None` (writing nothing) when
+    /// the session does not exist or has expired.
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Moves the idle deadline of a live session to `idle_deadline`, capped by its absolute
+    /// deadline. Returns the new effective expiry, or `None` when the session does not exist or
+    /// has expired.
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Deletes the session. Deleting a missing session is not an error.
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// Moves a session to a new ID: stores `record` under `new_id` and deletes `old_id`.
+    /// Returns `false`, writing nothing, when `new_id` is taken.
+    ///
+    /// The default creates then deletes (two round trips); a backend that can do both in one
+    /// atomic step should override it.
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        new_id: &SessionId,
+        record: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        if !self.create(new_id, record).await? {
+            return Ok(false);
+        }
+        self.delete(old_id).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        (**self).load(id).await
+    }
+
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        (**self).create(id, record).await
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        (**self).update(id, delta, idle_deadline).await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        (**self).touch(id, idle_deadline).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        (**self).delete(id).await
+    }
+
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        new_id: &SessionId,
+        record: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        (**self).renew(old_id, new_id, record).await
+    }
+}

@@ -1,0 +1,208 @@
+//! Store wrappers for tests: one counts calls, one fails on demand.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
+
+/// Calls made to a [`CountingStore`], by method.
+#[derive(Debug, Default)]
+pub struct CallCounts {
+    pub load: AtomicUsize,
+    pub create: AtomicUsize,
+    pub update: AtomicUsize,
+    pub touch: AtomicUsize,
+    pub delete: AtomicUsize,
+    pub renew: AtomicUsize,
+}
+
+/// A snapshot of [`CallCounts`], comparable in assertions.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Calls {
+    pub load: usize,
+    pub create: usize,
+    pub update: usize,
+    pub touch: usize,
+    pub delete: usize,
+    pub renew: usize,
+}
+
+impl Calls {
+    /// All calls added up.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.load + self.create + self.update + self.touch + self.delete + self.renew
+    }
+
+    /// Writes of any kind added up.
+    #[must_use]
+    pub fn writes(&self) -> usize {
+        self.create + self.update + self.touch + self.delete + self.renew
+    }
+}
+
+/// Wraps a store and counts every call. Clones share the counts.
+#[derive(Debug, Clone)]
+pub struct CountingStore<S> {
+    inner: S,
+    counts: Arc<CallCounts>,
+}
+
+impl<S> CountingStore<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            counts: Arc::default(),
+        }
+    }
+
+    /// The counts so far.
+    pub fn calls(&self) -> Calls {
+        let c = &self.counts;
+        Calls {
+            load: c.load.load(Ordering::SeqCst),
+            create: c.create.load(Ordering::SeqCst),
+            update: c.update.load(Ordering::SeqCst),
+            touch: c.touch.load(Ordering::SeqCst),
+            delete: c.delete.load(Ordering::SeqCst),
+            renew: c.renew.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+fn bump(counter: &AtomicUsize) {
+    counter.fetch_add(1, Ordering::SeqCst);
+}
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for CountingStore<S> {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        bump(&self.counts.load);
+        self.inner.load(id).await
+    }
+
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        bump(&self.counts.create);
+        self.inner.create(id, record).await
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        bump(&self.counts.update);
+        self.inner.update(id, delta, idle_deadline).await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        bump(&self.counts.touch);
+        self.inner.touch(id, idle_deadline).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        bump(&self.counts.delete);
+        self.inner.delete(id).await
+    }
+
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        new_id: &SessionId,
+        record: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        bump(&self.counts.renew);
+        self.inner.renew(old_id, new_id, record).await
+    }
+}
+
+/// Wraps a store and, while switched to failing, answers every call with
+/// [`StoreError::Unavailable`]. Clones share the switch.
+#[derive(Debug, Clone)]
+pub struct FailingStore<S> {
+    inner: S,
+    failing: Arc<AtomicBool>,
+}
+
+impl<S> FailingStore<S> {
+    /// A wrapper that starts out working.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            failing: Arc::default(),
+        }
+    }
+
+    /// Makes every later call fail (`true`) or work (`false`).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "injected failure: backend at 10.0.0.7:6379 refused the connection",
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for FailingStore<S> {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.check()?;
+        self.inner.load(id).await
+    }
+
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.create(id, record).await
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.check()?;
+        self.inner.update(id, delta, idle_deadline).await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.check()?;
+        self.inner.touch(id, idle_deadline).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.delete(id).await
+    }
+
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        new_id: &SessionId,
+        record: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.renew(old_id, new_id, record).await
+    }
+}

@@ -1,0 +1,74 @@
+//! The acceptance suite every session store runs, written once.
+//!
+//! A store crate instantiates it in an integration test with a factory that returns a fresh,
+//! isolated store:
+//!
+//! ```text
+//! store_acceptance::store_acceptance_tests!(|| async { store_memory::MemoryStore::default() });
+//! ```
+//!
+//! Each rule of the design (strict IDs, delta writes, store-enforced expiry, no resurrection of a
+//! deleted session, flash removal persisted, bad values left intact) becomes one `#[test]`
+//! named after the rule, so a failing backend shows exactly which rule it breaks.
+//!
+//! The [`doubles`] module has store wrappers for the framework tests: one that counts calls and
+//! one that fails on demand.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+pub mod doubles;
+pub mod rules;
+
+/// Runs one check on a fresh multi-threaded runtime. Used by [`store_acceptance_tests!`].
+pub fn run<F: std::future::Future<Output = ()>>(check: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(check);
+}
+
+/// Generates one `#[test]` per store rule, each on a fresh store from `$factory`
+/// (a closure returning a future that yields the store).
+#[macro_export]
+macro_rules! store_acceptance_tests {
+    ($factory:expr) => {
+        $crate::store_acceptance_tests!(@each $factory;
+            create_then_load_round_trips_typed_values,
+            unknown_id_loads_none,
+            create_never_overwrites_a_live_session,
+            update_applies_only_the_delta,
+            update_with_clear_replaces_all_data,
+            concurrent_updates_of_different_keys_all_survive,
+            update_of_missing_session_does_not_create_it,
+            deleted_session_is_never_recreated,
+            expired_session_loads_as_none,
+            touch_extends_the_idle_deadline,
+            nothing_extends_past_the_absolute_deadline,
+            renew_moves_data_to_a_new_id,
+            flash_is_read_once_and_its_removal_persisted,
+            bad_typed_read_is_an_error_and_leaves_data_intact,
+            write_to_a_vanished_session_starts_a_new_one,
+            purge_then_write_starts_a_new_session,
+            unknown_cookie_id_is_never_adopted
+        );
+    };
+    (@each $factory:expr; $($rule:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $rule() {
+                $crate::run(async {
+                    let store = ($factory)().await;
+                    let store: ::std::sync::Arc<dyn $crate::__private::SessionStore> =
+                        ::std::sync::Arc::new(store);
+                    $crate::rules::$rule(store).await;
+                });
+            }
+        )+
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use session_core::SessionStore;
+}

@@ -1,0 +1,462 @@
+//! One async check per store rule. Each takes a fresh store and panics with a message naming the
+//! rule when the store breaks it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use session_core::{
+    CookieAction, ExpiryPolicy, Lookup, SessionData, SessionDelta, SessionError, SessionId,
+    SessionRecord, SessionState, SessionStore, Timestamp,
+};
+
+type Store = Arc<dyn SessionStore>;
+
+/// A policy with timeouts long enough that nothing expires during a check.
+fn long_policy() -> ExpiryPolicy {
+    ExpiryPolicy::new(Duration::from_secs(3600), Duration::from_secs(7200))
+}
+
+fn record_with(data: SessionData, idle: Duration, absolute: Duration) -> SessionRecord {
+    let now = Timestamp::now();
+    SessionRecord::new(data, now, now + idle, now + absolute)
+}
+
+fn data(pairs: &[(&str, serde_json::Value)]) -> SessionData {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// Creates a live session holding `pairs` and returns its ID.
+async fn seed(store: &Store, pairs: &[(&str, serde_json::Value)]) -> SessionId {
+    let id = SessionId::generate();
+    let record = record_with(
+        data(pairs),
+        Duration::from_secs(3600),
+        Duration::from_secs(7200),
+    );
+    assert!(
+        store.create(&id, &record).await.unwrap(),
+        "create of a fresh ID must succeed"
+    );
+    id
+}
+
+async fn load_data(store: &Store, id: &SessionId) -> Option<SessionData> {
+    store.load(id).await.unwrap().map(|r| r.data)
+}
+
+/// Commits `state` and returns the ID the cookie now carries, if any.
+async fn commit(store: &Store, state: SessionState) -> CookieAction {
+    state.commit(store.as_ref(), &long_policy()).await.unwrap()
+}
+
+async fn read<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    state: &mut SessionState,
+    key: &str,
+) -> Result<Option<T>, SessionError> {
+    match state.get(key)? {
+        Lookup::Ready(value) => Ok(value),
+        Lookup::NeedsLoad => {
+            let id = state.origin().cloned().expect("a load needs an origin");
+            state.set_loaded(store.load(&id).await?);
+            match state.get(key)? {
+                Lookup::Ready(value) => Ok(value),
+                Lookup::NeedsLoad => panic!("state still needs a load after loading"),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Profile {
+    name: String,
+    roles: Vec<String>,
+    age: u8,
+}
+
+pub async fn create_then_load_round_trips_typed_values(store: Store) {
+    let profile = Profile {
+        name: "Ada".into(),
+        roles: vec!["admin".into()],
+        age: 36,
+    };
+    let id = seed(
+        &store,
+        &[
+            ("profile", serde_json::to_value(&profile).unwrap()),
+            ("n", json!(42.5)),
+        ],
+    )
+    .await;
+    let record = store
+        .load(&id)
+        .await
+        .unwrap()
+        .expect("created session must load");
+    let loaded: Profile = serde_json::from_value(record.data["profile"].clone()).unwrap();
+    assert_eq!(loaded, profile);
+    assert_eq!(record.data["n"], json!(42.5));
+    assert!(record.expires_at <= record.absolute_expires_at);
+    assert!(record.created_at <= Timestamp::now());
+}
+
+pub async fn unknown_id_loads_none(store: Store) {
+    assert!(store.load(&SessionId::generate()).await.unwrap().is_none());
+    store
+        .delete(&SessionId::generate())
+        .await
+        .expect("deleting a missing session is not an error");
+}
+
+pub async fn create_never_overwrites_a_live_session(store: Store) {
+    let id = seed(&store, &[("owner", json!("first"))]).await;
+    let other = record_with(
+        data(&[("owner", json!("second"))]),
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    );
+    assert!(
+        !store.create(&id, &other).await.unwrap(),
+        "create must refuse a taken ID"
+    );
+    assert_eq!(
+        load_data(&store, &id).await.unwrap()["owner"],
+        json!("first")
+    );
+}
+
+pub async fn update_applies_only_the_delta(store: Store) {
+    let id = seed(
+        &store,
+        &[("keep", json!(1)), ("drop", json!(2)), ("change", json!(3))],
+    )
+    .await;
+    let mut delta = SessionDelta::default();
+    delta.remove("drop");
+    delta.insert("change", json!("new"));
+    delta.insert("add", json!([1, 2]));
+    let expires = store
+        .update(&id, &delta, Timestamp::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(
+        expires.is_some(),
+        "update of a live session returns its expiry"
+    );
+    let data = load_data(&store, &id).await.unwrap();
+    assert_eq!(data.get("keep"), Some(&json!(1)));
+    assert_eq!(data.get("drop"), None);
+    assert_eq!(data.get("change"), Some(&json!("new")));
+    assert_eq!(data.get("add"), Some(&json!([1, 2])));
+}
+
+pub async fn update_with_clear_replaces_all_data(store: Store) {
+    let id = seed(&store, &[("a", json!(1)), ("b", json!(2))]).await;
+    let mut delta = SessionDelta::default();
+    delta.clear();
+    delta.insert("c", json!(3));
+    store
+        .update(&id, &delta, Timestamp::now() + Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        load_data(&store, &id).await.unwrap(),
+        data(&[("c", json!(3))])
+    );
+}
+
+pub async fn concurrent_updates_of_different_keys_all_survive(store: Store) {
+    let id = seed(&store, &[]).await;
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let id = id.clone();
+            tokio::spawn(async move {
+                let mut delta = SessionDelta::default();
+                delta.insert(format!("key{i}"), json!(i));
+                store
+                    .update(&id, &delta, Timestamp::now() + Duration::from_secs(60))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for task in futures_util::future::join_all(tasks).await {
+        assert!(task.unwrap().is_some());
+    }
+    let data = load_data(&store, &id).await.unwrap();
+    for i in 0..32 {
+        assert_eq!(
+            data.get(&format!("key{i}")),
+            Some(&json!(i)),
+            "update {i} was lost"
+        );
+    }
+}
+
+pub async fn update_of_missing_session_does_not_create_it(store: Store) {
+    let id = SessionId::generate();
+    let mut delta = SessionDelta::default();
+    delta.insert("x", json!(1));
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    assert_eq!(store.update(&id, &delta, deadline).await.unwrap(), None);
+    assert_eq!(store.touch(&id, deadline).await.unwrap(), None);
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "update must not create a session"
+    );
+}
+
+pub async fn deleted_session_is_never_recreated(store: Store) {
+    let id = seed(&store, &[("user", json!("ada"))]).await;
+    store.delete(&id).await.unwrap();
+    assert!(store.load(&id).await.unwrap().is_none());
+    let mut late = SessionDelta::default();
+    late.insert("cart", json!(["book"]));
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    assert_eq!(store.update(&id, &late, deadline).await.unwrap(), None);
+    assert_eq!(store.touch(&id, deadline).await.unwrap(), None);
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "a late write resurrected a deleted session"
+    );
+}
+
+pub async fn expired_session_loads_as_none(store: Store) {
+    let id = SessionId::generate();
+    let record = record_with(
+        data(&[("a", json!(1))]),
+        Duration::from_millis(300),
+        Duration::from_secs(60),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    assert!(store.load(&id).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "idle-expired session still loads"
+    );
+    let mut delta = SessionDelta::default();
+    delta.insert("b", json!(2));
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    assert_eq!(
+        store.update(&id, &delta, deadline).await.unwrap(),
+        None,
+        "expired session updated"
+    );
+    assert_eq!(
+        store.touch(&id, deadline).await.unwrap(),
+        None,
+        "expired session touched"
+    );
+    assert!(store.load(&id).await.unwrap().is_none());
+    // An expired ID can be reused by create (the old session is gone).
+    assert!(
+        store
+            .create(
+                &id,
+                &record_with(
+                    SessionData::new(),
+                    Duration::from_secs(5),
+                    Duration::from_secs(5)
+                )
+            )
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn touch_extends_the_idle_deadline(store: Store) {
+    let id = SessionId::generate();
+    let record = record_with(
+        data(&[("a", json!(1))]),
+        Duration::from_millis(400),
+        Duration::from_secs(60),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    let new_expiry = store
+        .touch(&id, Timestamp::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        new_expiry.is_some_and(|e| e > record.expires_at),
+        "touch must extend the expiry"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let data = load_data(&store, &id)
+        .await
+        .expect("touched session must outlive its old deadline");
+    assert_eq!(data.get("a"), Some(&json!(1)), "touch must keep the data");
+}
+
+pub async fn nothing_extends_past_the_absolute_deadline(store: Store) {
+    let id = SessionId::generate();
+    let record = record_with(
+        data(&[("a", json!(1))]),
+        Duration::from_millis(300),
+        Duration::from_millis(600),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    let far = Timestamp::now() + Duration::from_secs(3600);
+    let touched = store.touch(&id, far).await.unwrap().unwrap();
+    assert_eq!(
+        touched, record.absolute_expires_at,
+        "touch is capped by the absolute deadline"
+    );
+    let mut delta = SessionDelta::default();
+    delta.insert("b", json!(2));
+    let updated = store.update(&id, &delta, far).await.unwrap().unwrap();
+    assert_eq!(
+        updated, record.absolute_expires_at,
+        "update is capped by the absolute deadline"
+    );
+    let loaded = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(loaded.absolute_expires_at, record.absolute_expires_at);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "session outlived its absolute deadline"
+    );
+}
+
+pub async fn renew_moves_data_to_a_new_id(store: Store) {
+    let old = seed(&store, &[("user", json!("ada"))]).await;
+    let mut state = SessionState::new(Some(old.clone()));
+    state.insert("role", "admin").unwrap();
+    state.renew();
+    let CookieAction::Set { id: new, .. } = commit(&store, state).await else {
+        panic!("renew must set a cookie");
+    };
+    assert_ne!(new, old);
+    assert!(
+        store.load(&old).await.unwrap().is_none(),
+        "old ID still works after renew"
+    );
+    let data = load_data(&store, &new)
+        .await
+        .expect("renewed session must load");
+    assert_eq!(data.get("user"), Some(&json!("ada")));
+    assert_eq!(data.get("role"), Some(&json!("admin")));
+}
+
+pub async fn flash_is_read_once_and_its_removal_persisted(store: Store) {
+    let mut first = SessionState::new(None);
+    first.flash("notice", "Signed in").unwrap();
+    let CookieAction::Set { id, .. } = commit(&store, first).await else {
+        panic!("flash must create a session")
+    };
+
+    let mut second = SessionState::new(Some(id.clone()));
+    assert_eq!(
+        read::<String>(&store, &mut second, "notice")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Signed in")
+    );
+    assert!(matches!(
+        commit(&store, second).await,
+        CookieAction::Set { .. }
+    ));
+
+    let mut third = SessionState::new(Some(id.clone()));
+    assert_eq!(
+        read::<String>(&store, &mut third, "notice").await.unwrap(),
+        None,
+        "flash shown twice"
+    );
+}
+
+pub async fn bad_typed_read_is_an_error_and_leaves_data_intact(store: Store) {
+    let id = seed(&store, &[("count", json!("not a number"))]).await;
+    let mut state = SessionState::new(Some(id.clone()));
+    let err = read::<u64>(&store, &mut state, "count").await.unwrap_err();
+    assert!(
+        matches!(err, SessionError::Deserialize { ref key, .. } if key == "count"),
+        "{err:?}"
+    );
+    assert_eq!(commit(&store, state).await, CookieAction::Unchanged);
+    assert_eq!(
+        load_data(&store, &id).await.unwrap()["count"],
+        json!("not a number")
+    );
+}
+
+pub async fn write_to_a_vanished_session_starts_a_new_one(store: Store) {
+    let id = seed(&store, &[("user", json!("ada")), ("secret", json!(1))]).await;
+    let mut state = SessionState::new(Some(id.clone()));
+    state.insert("cart", json!(["book"])).unwrap();
+    store.delete(&id).await.unwrap(); // a concurrent logout
+    let CookieAction::Set { id: fresh, .. } = commit(&store, state).await else {
+        panic!("the request's own changes must land in a new session");
+    };
+    assert_ne!(fresh, id);
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "logged-out session was recreated"
+    );
+    assert_eq!(
+        load_data(&store, &fresh).await.unwrap(),
+        data(&[("cart", json!(["book"]))])
+    );
+}
+
+pub async fn purge_then_write_starts_a_new_session(store: Store) {
+    let id = seed(&store, &[("user", json!("ada"))]).await;
+    let mut state = SessionState::new(Some(id.clone()));
+    state.purge();
+    assert_eq!(
+        read::<String>(&store, &mut state, "user").await.unwrap(),
+        None
+    );
+    state.flash("notice", "Signed out").unwrap();
+    let CookieAction::Set { id: fresh, .. } = commit(&store, state).await else {
+        panic!("a write after purge must start a new session");
+    };
+    assert_ne!(fresh, id);
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "purged session still loads"
+    );
+    let data = load_data(&store, &fresh).await.unwrap();
+    assert_eq!(data.get("user"), None);
+    assert_eq!(data.len(), 1);
+
+    let mut purge_only = SessionState::new(Some(fresh.clone()));
+    purge_only.purge();
+    assert_eq!(commit(&store, purge_only).await, CookieAction::Remove);
+    assert!(store.load(&fresh).await.unwrap().is_none());
+}
+
+pub async fn unknown_cookie_id_is_never_adopted(store: Store) {
+    let supplied = SessionId::generate();
+    let mut state = SessionState::new(Some(supplied.clone()));
+    assert_eq!(
+        read::<u32>(&store, &mut state, "visits").await.unwrap(),
+        None
+    );
+    state.insert("visits", 1).unwrap();
+    let CookieAction::Set { id, .. } = commit(&store, state).await else {
+        panic!("write must create")
+    };
+    assert_ne!(id, supplied, "the supplied ID was adopted");
+    assert!(
+        store.load(&supplied).await.unwrap().is_none(),
+        "the supplied ID was stored"
+    );
+
+    // Reading an unknown ID without writing removes the stale cookie and stores nothing.
+    let mut reader = SessionState::new(Some(supplied.clone()));
+    assert_eq!(
+        read::<u32>(&store, &mut reader, "visits").await.unwrap(),
+        None
+    );
+    assert_eq!(commit(&store, reader).await, CookieAction::Remove);
+    assert!(store.load(&supplied).await.unwrap().is_none());
+}

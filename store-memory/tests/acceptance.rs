@@ -1,0 +1,3 @@
+//! The store acceptance suite, run against `MemoryStore`.
+
+store_acceptance::store_acceptance_tests!(|| async { store_memory::MemoryStore::default() });
