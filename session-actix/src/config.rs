@@ -1,0 +1,439 @@
+//! Middleware configuration: the builder and what `build()` refuses.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpResponse;
+use actix_web::cookie::SameSite;
+use session_core::{ExpiryPolicy, SessionError, SessionStore};
+
+use crate::SessionMiddleware;
+
+/// Builds the response for a session error (a failing store, a value of the wrong type).
+pub(crate) type ErrorHandler = Arc<dyn Fn(&SessionError) -> HttpResponse + Send + Sync>;
+
+const HOST_PREFIX: &str = "__Host-";
+const SECURE_PREFIX: &str = "__Secure-";
+
+/// A configuration that browsers would reject or that cannot work, found by
+/// [`SessionMiddlewareBuilder::try_build`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The cookie name is empty or has characters not allowed in a cookie name.
+    #[error("cookie name {0:?} is empty or contains characters not allowed in a cookie name")]
+    InvalidCookieName(String),
+    /// The cookie path does not start with `/` or contains `;` or control characters.
+    #[error("cookie path {0:?} must start with '/' and contain no ';' or control characters")]
+    InvalidPath(String),
+    /// The cookie domain is empty or contains `;`, spaces or control characters.
+    #[error("cookie domain {0:?} is empty or contains ';', spaces or control characters")]
+    InvalidDomain(String),
+    /// A `__Host-` cookie must be `Secure`, have `Path=/` and no `Domain`.
+    #[error("a __Host- cookie must be Secure, have Path=/ and no Domain; change: {0}")]
+    HostPrefix(&'static str),
+    /// A `__Secure-` cookie must be `Secure`.
+    #[error("a __Secure- cookie must be Secure; call .secure(true)")]
+    SecurePrefix,
+    /// `SameSite=None` is only accepted by browsers together with `Secure`.
+    #[error("SameSite=None requires Secure; call .secure(true) or choose another SameSite")]
+    SameSiteNoneWithoutSecure,
+    /// A timeout of zero would expire every session at once.
+    #[error("the {0} timeout must be longer than zero")]
+    ZeroTimeout(&'static str),
+}
+
+/// Cookie attributes, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct CookieConfig {
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+}
+
+/// Everything the middleware service needs, shared by all requests.
+pub(crate) struct SessionConfig {
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) cookie: CookieConfig,
+    pub(crate) policy: ExpiryPolicy,
+    pub(crate) error_handler: ErrorHandler,
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("cookie", &self.cookie)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SessionMiddleware`]. Defaults are the secure ones: cookie `__sid`, `Path=/`,
+/// `HttpOnly`, `Secure`, `SameSite=Lax`, idle timeout 24 h, absolute timeout 7 days.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_web::cookie::SameSite;
+/// use session_actix::{SessionMiddleware, store::MemoryStore};
+///
+/// let middleware = SessionMiddleware::builder(MemoryStore::default())
+///     .cookie_name("sid")
+///     .same_site(SameSite::Strict)
+///     .idle_timeout(Duration::from_secs(30 * 60))
+///     .absolute_timeout(Duration::from_secs(12 * 3600))
+///     .build();
+/// # let _ = middleware;
+/// ```
+#[must_use]
+pub struct SessionMiddlewareBuilder {
+    store: Arc<dyn SessionStore>,
+    cookie: CookieConfig,
+    host_prefix: bool,
+    idle_timeout: Duration,
+    absolute_timeout: Duration,
+    error_handler: Option<ErrorHandler>,
+}
+
+impl fmt::Debug for SessionMiddlewareBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMiddlewareBuilder")
+            .field("cookie", &self.cookie)
+            .field("host_prefix", &self.host_prefix)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("absolute_timeout", &self.absolute_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionMiddlewareBuilder {
+    pub(crate) fn new(store: Arc<dyn SessionStore>) -> Self {
+        let policy = ExpiryPolicy::default();
+        Self {
+            store,
+            cookie: CookieConfig {
+                name: "__sid".to_owned(),
+                path: "/".to_owned(),
+                domain: None,
+                secure: true,
+                http_only: true,
+                same_site: SameSite::Lax,
+            },
+            host_prefix: false,
+            idle_timeout: policy.idle_timeout(),
+            absolute_timeout: policy.absolute_timeout(),
+            error_handler: None,
+        }
+    }
+
+    /// The session cookie's name (default `__sid`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie.name = name.into();
+        self
+    }
+
+    /// The cookie's `Domain` attribute (default: none, so the cookie is host-only).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.cookie.domain = Some(domain.into());
+        self
+    }
+
+    /// The cookie's `Path` attribute (default `/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.cookie.path = path.into();
+        self
+    }
+
+    /// Whether the cookie is `Secure`, sent over HTTPS only (default `true`). Turn it off only
+    /// for local development over plain HTTP.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.cookie.secure = secure;
+        self
+    }
+
+    /// Whether the cookie is `HttpOnly`, hidden from scripts (default `true`).
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.cookie.http_only = http_only;
+        self
+    }
+
+    /// The cookie's `SameSite` attribute (default `Lax`).
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.cookie.same_site = same_site;
+        self
+    }
+
+    /// Prefixes the cookie name with `__Host-`, which browsers accept only for a `Secure` cookie
+    /// with `Path=/` and no `Domain`, so no subdomain can set or shadow it. `build()` refuses any
+    /// configuration that breaks those rules.
+    ///
+    /// ```
+    /// use session_actix::{SessionMiddleware, store::MemoryStore};
+    /// let refused = SessionMiddleware::builder(MemoryStore::default())
+    ///     .host_prefix(true)
+    ///     .domain("example.com")
+    ///     .try_build();
+    /// assert!(refused.is_err());
+    /// ```
+    pub fn host_prefix(mut self, enabled: bool) -> Self {
+        self.host_prefix = enabled;
+        self
+    }
+
+    /// The sliding idle timeout (default 24 h). A read pushes the deadline forward once less
+    /// than half of it remains; every write does.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The absolute timeout counted from the session's creation, never extended (default 7 days).
+    pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.absolute_timeout = timeout;
+        self
+    }
+
+    /// The response sent when a session operation fails: a store error at commit, or a session
+    /// error a handler returned with `?`. The default answers `503` for store errors and `500`
+    /// otherwise, with a body that says nothing but the status.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use session_actix::{SessionMiddleware, store::MemoryStore};
+    ///
+    /// let middleware = SessionMiddleware::builder(MemoryStore::default())
+    ///     .error_handler(|_err| HttpResponse::ServiceUnavailable().body("Try again shortly"))
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn error_handler(
+        mut self,
+        handler: impl Fn(&SessionError) -> HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.error_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Builds the middleware, or says which setting a browser would reject.
+    ///
+    /// ```
+    /// use session_actix::{ConfigError, SessionMiddleware, store::MemoryStore};
+    /// let err = SessionMiddleware::builder(MemoryStore::default())
+    ///     .cookie_name("bad name")
+    ///     .try_build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ConfigError::InvalidCookieName(_)));
+    /// ```
+    pub fn try_build(self) -> Result<SessionMiddleware, ConfigError> {
+        let mut cookie = self.cookie;
+        if self.host_prefix && !cookie.name.starts_with(HOST_PREFIX) {
+            cookie.name.insert_str(0, HOST_PREFIX);
+        }
+        validate_cookie(&cookie)?;
+        if self.idle_timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout("idle"));
+        }
+        if self.absolute_timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout("absolute"));
+        }
+        let config = SessionConfig {
+            store: self.store,
+            cookie,
+            policy: ExpiryPolicy::new(self.idle_timeout, self.absolute_timeout),
+            error_handler: self
+                .error_handler
+                .unwrap_or_else(|| Arc::new(default_error_response)),
+        };
+        Ok(SessionMiddleware::from_config(config))
+    }
+
+    /// Builds the middleware.
+    ///
+    /// # Panics
+    ///
+    /// When the configuration is one a browser would reject (see [`try_build`](Self::try_build)),
+    /// with a message that says what to change: misconfiguration fails at startup, never at the
+    /// first request.
+    #[allow(clippy::panic)]
+    #[must_use]
+    pub fn build(self) -> SessionMiddleware {
+        match self.try_build() {
+            Ok(middleware) => middleware,
+            Err(err) => panic!("invalid session middleware configuration: {err}"),
+        }
+    }
+}
+
+fn default_error_response(err: &SessionError) -> HttpResponse {
+    actix_web::ResponseError::error_response(err)
+}
+
+fn validate_cookie(cookie: &CookieConfig) -> Result<(), ConfigError> {
+    let name_ok = !cookie.name.is_empty() && cookie.name.bytes().all(is_token_byte);
+    if !name_ok {
+        return Err(ConfigError::InvalidCookieName(cookie.name.clone()));
+    }
+    let path_ok = cookie.path.starts_with('/') && cookie.path.bytes().all(is_attribute_byte);
+    if !path_ok {
+        return Err(ConfigError::InvalidPath(cookie.path.clone()));
+    }
+    if let Some(domain) = &cookie.domain {
+        let domain_ok =
+            !domain.is_empty() && domain.bytes().all(|b| is_attribute_byte(b) && b != b' ');
+        if !domain_ok {
+            return Err(ConfigError::InvalidDomain(domain.clone()));
+        }
+    }
+    if cookie.name.starts_with(HOST_PREFIX) {
+        if !cookie.secure {
+            return Err(ConfigError::HostPrefix("call .secure(true)"));
+        }
+        if cookie.path != "/" {
+            return Err(ConfigError::HostPrefix("set .path(\"/\")"));
+        }
+        if cookie.domain.is_some() {
+            return Err(ConfigError::HostPrefix("remove .domain(..)"));
+        }
+    }
+    if cookie.name.starts_with(SECURE_PREFIX) && !cookie.secure {
+        return Err(ConfigError::SecurePrefix);
+    }
+    if cookie.same_site == SameSite::None && !cookie.secure {
+        return Err(ConfigError::SameSiteNoneWithoutSecure);
+    }
+    Ok(())
+}
+
+/// RFC 6265 cookie-name characters (an RFC 7230 token).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Characters allowed in a cookie attribute value (RFC 6265 `av-octet`: no controls, no `;`).
+fn is_attribute_byte(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b';'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder() -> SessionMiddlewareBuilder {
+        SessionMiddlewareBuilder::new(Arc::new(NoStore))
+    }
+
+    struct NoStore;
+
+    #[async_trait::async_trait]
+    impl SessionStore for NoStore {
+        async fn load(
+            &self,
+            _: &session_core::SessionId,
+        ) -> Result<Option<session_core::SessionRecord>, session_core::StoreError> {
+            Ok(None)
+        }
+        async fn create(
+            &self,
+            _: &session_core::SessionId,
+            _: &session_core::SessionRecord,
+        ) -> Result<bool, session_core::StoreError> {
+            Ok(true)
+        }
+        async fn update(
+            &self,
+            _: &session_core::SessionId,
+            _: &session_core::SessionDelta,
+            _: session_core::Timestamp,
+        ) -> Result<Option<session_core::Timestamp>, session_core::StoreError> {
+            Ok(None)
+        }
+        async fn touch(
+            &self,
+            _: &session_core::SessionId,
+            _: session_core::Timestamp,
+        ) -> Result<Option<session_core::Timestamp>, session_core::StoreError> {
+            Ok(None)
+        }
+        async fn delete(
+            &self,
+            _: &session_core::SessionId,
+        ) -> Result<(), session_core::StoreError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(builder().try_build().is_ok());
+        assert!(builder().host_prefix(true).try_build().is_ok());
+    }
+
+    #[test]
+    fn host_prefix_refuses_what_browsers_reject() {
+        let insecure = builder().host_prefix(true).secure(false).try_build();
+        assert!(matches!(insecure, Err(ConfigError::HostPrefix(_))));
+        let sub_path = builder().host_prefix(true).path("/app").try_build();
+        assert!(matches!(sub_path, Err(ConfigError::HostPrefix(_))));
+        let domain = builder()
+            .host_prefix(true)
+            .domain("example.com")
+            .try_build();
+        assert!(matches!(domain, Err(ConfigError::HostPrefix(_))));
+        let named = builder()
+            .cookie_name("__Host-sid")
+            .secure(false)
+            .try_build();
+        assert!(matches!(named, Err(ConfigError::HostPrefix(_))));
+    }
+
+    #[test]
+    fn other_browser_rules() {
+        assert!(matches!(
+            builder()
+                .cookie_name("__Secure-sid")
+                .secure(false)
+                .try_build(),
+            Err(ConfigError::SecurePrefix)
+        ));
+        assert!(matches!(
+            builder()
+                .same_site(SameSite::None)
+                .secure(false)
+                .try_build(),
+            Err(ConfigError::SameSiteNoneWithoutSecure)
+        ));
+        assert!(matches!(
+            builder().cookie_name("").try_build(),
+            Err(ConfigError::InvalidCookieName(_))
+        ));
+        assert!(matches!(
+            builder().cookie_name("a;b").try_build(),
+            Err(ConfigError::InvalidCookieName(_))
+        ));
+        assert!(matches!(
+            builder().path("app").try_build(),
+            Err(ConfigError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            builder().path("/a;b").try_build(),
+            Err(ConfigError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            builder().domain("a b").try_build(),
+            Err(ConfigError::InvalidDomain(_))
+        ));
+        assert!(matches!(
+            builder().idle_timeout(Duration::ZERO).try_build(),
+            Err(ConfigError::ZeroTimeout("idle"))
+        ));
+    }
+
+    #[test]
+    #[should_panic(expected = "call .secure(true)")]
+    fn build_panics_with_what_to_change() {
+        let _ = builder().host_prefix(true).secure(false).build();
+    }
+}

@@ -1,0 +1,109 @@
+//! Reading the session ID from the request and writing the session cookie on the response.
+
+use actix_web::cookie::{Cookie, time};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use session_core::{SessionId, Timestamp};
+
+use crate::config::CookieConfig;
+
+/// The first well-formed session ID among the request's cookies named `name`.
+///
+/// Malformed, over-long or foreign values are skipped: a bad cookie is a visitor without a
+/// session, never an error, and it never reaches the store.
+pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
+    headers
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key.trim() == name).then(|| value.trim().trim_matches('"'))
+        })
+        .find_map(|value| SessionId::parse(value).ok())
+}
+
+/// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.
+pub(crate) fn session_cookie(
+    config: &CookieConfig,
+    id: &SessionId,
+    expires_at: Timestamp,
+) -> Option<HeaderValue> {
+    let remaining = Timestamp::now().duration_until(expires_at);
+    // Round up so a session with a few hundred milliseconds left is not deleted by `Max-Age=0`.
+    let seconds = remaining.as_millis().div_ceil(1000).max(1);
+    let mut cookie = base_cookie(config, id.expose_secret().to_owned());
+    cookie.set_max_age(time::Duration::seconds(
+        i64::try_from(seconds).unwrap_or(i64::MAX),
+    ));
+    HeaderValue::from_str(&cookie.encoded().to_string()).ok()
+}
+
+/// The `Set-Cookie` value that makes the browser drop the session cookie.
+pub(crate) fn removal_cookie(config: &CookieConfig) -> Option<HeaderValue> {
+    let mut cookie = base_cookie(config, String::new());
+    cookie.make_removal();
+    HeaderValue::from_str(&cookie.encoded().to_string()).ok()
+}
+
+fn base_cookie(config: &CookieConfig, value: String) -> Cookie<'static> {
+    let mut cookie = Cookie::new(config.name.clone(), value);
+    cookie.set_path(config.path.clone());
+    if let Some(domain) = &config.domain {
+        cookie.set_domain(domain.clone());
+    }
+    cookie.set_secure(config.secure);
+    cookie.set_http_only(config.http_only);
+    cookie.set_same_site(config.same_site);
+    cookie
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderName;
+
+    use super::*;
+
+    fn headers(lines: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for line in lines {
+            map.append(
+                HeaderName::from_static("cookie"),
+                HeaderValue::from_str(line).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn finds_the_first_valid_id_among_cookies() {
+        let id = SessionId::generate();
+        let line = format!("other=1; __sid=garbage; __sid={}; x=y", id.expose_secret());
+        assert_eq!(
+            read_session_id(&headers(&[&line]), "__sid"),
+            Some(id.clone())
+        );
+        let split = headers(&["a=b", &format!("__sid={}", id.expose_secret())]);
+        assert_eq!(read_session_id(&split, "__sid"), Some(id));
+    }
+
+    #[test]
+    fn malformed_headers_give_no_id() {
+        for line in [
+            "",
+            ";;;",
+            "__sid",
+            "__sid=",
+            "__sid=a=b",
+            "__sidx=1",
+            &format!("__sid={}", "A".repeat(5000)),
+        ] {
+            assert_eq!(read_session_id(&headers(&[line]), "__sid"), None, "{line}");
+        }
+        let mut map = HeaderMap::new();
+        map.append(
+            HeaderName::from_static("cookie"),
+            HeaderValue::from_bytes(b"__sid=\xff\xfe").unwrap(),
+        );
+        assert_eq!(read_session_id(&map, "__sid"), None);
+    }
+}

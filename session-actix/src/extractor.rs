@@ -1,0 +1,269 @@
+//! The `Session` extractor handlers take.
+
+use std::fmt;
+use std::future::{Ready, ready};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use futures_util::lock::Mutex as AsyncMutex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use session_core::{
+    CookieAction, ExpiryPolicy, Lookup, SessionError, SessionId, SessionState, SessionStore,
+    StoreError,
+};
+
+/// The current request's session.
+///
+/// Take it as a handler argument. Nothing is loaded until the first [`get`](Self::get); writes
+/// are recorded and persisted by the middleware after the handler, as one store call with just
+/// the changed keys. Cloning is cheap and clones share the same session; it is `Send + Sync`, so
+/// it can move into spawned work that finishes before the handler returns (changes made after
+/// the response has been sent are not persisted).
+///
+/// ```
+/// use actix_web::{App, HttpResponse, get, test};
+/// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+///
+/// #[get("/")]
+/// async fn index(session: Session) -> actix_web::Result<String> {
+///     let visits: u64 = session.get("visits").await?.unwrap_or(0);
+///     session.insert("visits", visits + 1).await?;
+///     Ok(format!("visit {visits}"))
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let app = test::init_service(
+///     App::new().wrap(SessionMiddleware::new(MemoryStore::default())).service(index),
+/// )
+/// .await;
+/// let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+/// assert!(res.headers().contains_key("set-cookie"));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Session(Arc<SessionInner>);
+
+struct SessionInner {
+    store: Arc<dyn SessionStore>,
+    state: Mutex<SessionState>,
+    /// Serializes loads so concurrent reads in one request share a single store round trip.
+    load_gate: AsyncMutex<()>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("Session")
+            .field("has_cookie", &state.origin().is_some())
+            .field("loaded", &state.is_loaded())
+            .field("changed", &!state.delta().is_empty())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(store: Arc<dyn SessionStore>, origin: Option<SessionId>) -> Self {
+        Self(Arc::new(SessionInner {
+            store,
+            state: Mutex::new(SessionState::new(origin)),
+            load_gate: AsyncMutex::new(()),
+        }))
+    }
+
+    fn state(&self) -> MutexGuard<'_, SessionState> {
+        // A panic elsewhere while holding the lock leaves the state consistent (every mutation
+        // is a single call), so a poisoned lock is still usable.
+        self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Loads the stored record once, however many reads ask at the same time.
+    async fn load(&self) -> Result<(), StoreError> {
+        let _gate = self.0.load_gate.lock().await;
+        let origin = {
+            let state = self.state();
+            if state.is_loaded() {
+                return Ok(());
+            }
+            state.origin().cloned()
+        };
+        if let Some(id) = origin {
+            let record = self.0.store.load(&id).await?;
+            self.state().set_loaded(record);
+        }
+        Ok(())
+    }
+
+    /// Reads `key` as a `T`. The first read of a request loads the session (one store round
+    /// trip); later reads are served from memory. A pending [flash](Self::flash) value of `key`
+    /// is returned once and removed.
+    ///
+    /// A stored value that does not deserialize into `T` is [`SessionError::Deserialize`], and
+    /// stays stored as it was.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.insert("cart", vec!["book", "pen"]).await?;
+    /// let cart: Option<Vec<String>> = session.get("cart").await?;
+    /// assert_eq!(cart.unwrap(), ["book", "pen"]);
+    /// assert!(session.get::<u32>("cart").await.is_err());
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        loop {
+            match self.state().get::<T>(key)? {
+                Lookup::Ready(value) => return Ok(value),
+                Lookup::NeedsLoad => {}
+            }
+            self.load().await?;
+        }
+    }
+
+    /// Sets `key` to `value` (any `Serialize` type, stored as JSON). Needs no load.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.insert("user_id", 42).await?;
+    /// assert_eq!(session.get::<u32>("user_id").await?, Some(42));
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn insert(
+        &self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
+        self.state().insert(key, value)
+    }
+
+    /// Removes `key` (and any pending flash value of it). Needs no load.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.insert("token", "abc").await?;
+    /// session.remove("token").await?;
+    /// assert_eq!(session.get::<String>("token").await?, None);
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn remove(&self, key: &str) -> Result<(), SessionError> {
+        self.state().remove(key)
+    }
+
+    /// Drops all data, flash values included. The session and its ID stay.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.insert("a", 1).await?;
+    /// session.clear().await?;
+    /// assert_eq!(session.get::<u32>("a").await?, None);
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn clear(&self) -> Result<(), SessionError> {
+        self.state().clear();
+        Ok(())
+    }
+
+    /// Stores `value` for a later request: the first [`get`](Self::get) of `key` returns it and
+    /// removes it, and the removal is persisted.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.flash("notice", "Signed in").await?;
+    /// assert_eq!(session.get::<String>("notice").await?.as_deref(), Some("Signed in"));
+    /// assert_eq!(session.get::<String>("notice").await?, None);
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn flash(
+        &self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
+        self.state().flash(key, value)
+    }
+
+    /// Moves the session to a new ID, keeping its data; the old ID stops working. Call it when
+    /// privileges change (sign-in) to defeat session fixation.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.insert("user", "ada").await?;
+    /// session.renew().await?;
+    /// assert_eq!(session.get::<String>("user").await?.as_deref(), Some("ada"));
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn renew(&self) -> Result<(), SessionError> {
+        self.state().renew();
+        Ok(())
+    }
+
+    /// Deletes the session from the store and removes the cookie. Writes after a purge, in the
+    /// same request, start a new session with a new ID (e.g. a "Signed out" flash message).
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.insert("user", "ada").await?;
+    /// session.purge().await?;
+    /// assert_eq!(session.get::<String>("user").await?, None);
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn purge(&self) -> Result<(), SessionError> {
+        self.state().purge();
+        Ok(())
+    }
+
+    /// Persists the request's changes; called once by the middleware after the handler.
+    pub(crate) async fn commit(&self, policy: &ExpiryPolicy) -> Result<CookieAction, StoreError> {
+        let state = std::mem::replace(&mut *self.state(), SessionState::new(None));
+        state.commit(self.0.store.as_ref(), policy).await
+    }
+
+    /// A session with no cookie over a throwaway in-memory store, for doc examples.
+    #[doc(hidden)]
+    #[cfg(feature = "memory")]
+    #[must_use]
+    pub fn detached() -> Self {
+        Self::new(Arc::new(store_memory::MemoryStore::default()), None)
+    }
+}
+
+/// The error for a handler that takes a [`Session`] in an app without [`SessionMiddleware`]:
+/// a setup mistake, answered with `500` and an opaque body.
+///
+/// [`SessionMiddleware`]: crate::SessionMiddleware
+#[derive(Debug, thiserror::Error)]
+#[error("Session extractor used without SessionMiddleware; wrap the app with SessionMiddleware")]
+#[non_exhaustive]
+pub struct MissingSessionMiddleware;
+
+impl actix_web::ResponseError for MissingSessionMiddleware {
+    fn error_response(&self) -> actix_web::HttpResponse {
+        actix_web::HttpResponse::InternalServerError().body("Internal Server Error")
+    }
+}
+
+impl FromRequest for Session {
+    type Error = MissingSessionMiddleware;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.extensions().get::<Self>().cloned();
+        ready(session.ok_or_else(|| {
+            log::error!("{MissingSessionMiddleware}");
+            MissingSessionMiddleware
+        }))
+    }
+}

@@ -1,0 +1,54 @@
+//! Sessions for actix-web that cost nothing until used.
+//!
+//! - **Lazy**: a handler that never reads its session makes no store call; a visitor who never
+//!   writes gets no cookie.
+//! - **Delta writes**: only changed keys are written, in one round trip, so concurrent requests
+//!   of one session that change different keys both survive.
+//! - **Strict, hashed IDs**: 256-bit random IDs; an unknown ID is never adopted; stores keep
+//!   only a hash of the ID.
+//! - **Idle + absolute expiry** enforced by the store; **flash data**; `renew` and `purge`.
+//!
+//! A complete program (the counter below answers `visit 0`, `visit 1`, …):
+//!
+//! ```no_run
+//! use actix_web::{App, HttpServer, Responder, get};
+//! use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+//!
+//! #[get("/")]
+//! async fn index(session: Session) -> actix_web::Result<impl Responder> {
+//!     let visits: u64 = session.get("visits").await?.unwrap_or(0);
+//!     session.insert("visits", visits + 1).await?;
+//!     Ok(format!("visit {visits}"))
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let store = MemoryStore::default();
+//!     HttpServer::new(move || {
+//!         App::new().wrap(SessionMiddleware::new(store.clone())).service(index)
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
+//! }
+//! ```
+//!
+//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` (default).
+
+mod config;
+mod cookie;
+mod extractor;
+mod middleware;
+
+pub use config::{ConfigError, SessionMiddlewareBuilder};
+pub use extractor::{MissingSessionMiddleware, Session};
+pub use middleware::{SessionMiddleware, SessionMiddlewareService};
+#[doc(inline)]
+pub use session_core::{ExpiryPolicy, SessionError, SessionStore, StoreError};
+
+/// The session stores, each behind the Cargo feature of the same name.
+pub mod store {
+    #[cfg(feature = "memory")]
+    #[doc(inline)]
+    pub use store_memory::MemoryStore;
+}

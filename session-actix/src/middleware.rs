@@ -1,0 +1,152 @@
+//! The middleware: reads the cookie, hands the handler a lazy [`Session`], commits after.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_service::{Service, Transform, forward_ready};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{Error, HttpMessage as _};
+use futures_util::future::LocalBoxFuture;
+use session_core::{CookieAction, SessionError, SessionStore};
+
+use crate::Session;
+use crate::config::{SessionConfig, SessionMiddlewareBuilder};
+use crate::cookie::{read_session_id, removal_cookie, session_cookie};
+
+/// Session middleware for actix-web.
+///
+/// Per request it reads the session cookie without touching the store, gives handlers a lazy
+/// [`Session`], and afterwards persists what changed with at most one store call (two for a
+/// renew of a session the handler never read). A store failure becomes a `503` with an opaque
+/// body, never a silently dropped write.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+///
+/// let store = MemoryStore::default();
+/// let app = App::new()
+///     .wrap(SessionMiddleware::new(store.clone()))
+///     .route("/", web::get().to(|session: Session| async move {
+///         session.insert("seen", true).await?;
+///         Ok::<_, actix_web::Error>("hello")
+///     }));
+/// # let _ = app;
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionMiddleware {
+    config: Arc<SessionConfig>,
+}
+
+impl SessionMiddleware {
+    /// Middleware over `store` with the default (secure) settings.
+    #[must_use]
+    pub fn new(store: impl SessionStore) -> Self {
+        Self::builder(store).build()
+    }
+
+    /// A builder to change cookie attributes, timeouts and the error response.
+    pub fn builder(store: impl SessionStore) -> SessionMiddlewareBuilder {
+        SessionMiddlewareBuilder::new(Arc::new(store))
+    }
+
+    pub(crate) fn from_config(config: SessionConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for SessionMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = Error;
+    type Transform = SessionMiddlewareService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionMiddlewareService {
+            service: Rc::new(service),
+            config: Arc::clone(&self.config),
+        }))
+    }
+}
+
+/// The per-worker service [`SessionMiddleware`] produces.
+#[derive(Debug)]
+pub struct SessionMiddlewareService<S> {
+    service: Rc<S>,
+    config: Arc<SessionConfig>,
+}
+
+impl<S, B> Service<ServiceRequest> for SessionMiddlewareService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let config = Arc::clone(&self.config);
+        let origin = read_session_id(req.headers(), &config.cookie.name);
+        let session = Session::new(Arc::clone(&config.store), origin);
+        req.extensions_mut().insert(session.clone());
+        let service = Rc::clone(&self.service);
+
+        Box::pin(async move {
+            let res = service.call(req).await?;
+            // A session error the handler returned with `?` gets the configured response.
+            let handler_error_response = res
+                .response()
+                .error()
+                .and_then(|err| err.as_error::<SessionError>())
+                .map(|err| (config.error_handler)(err));
+
+            match session.commit(&config.policy).await {
+                Ok(action) => {
+                    let mut res = match handler_error_response {
+                        Some(replacement) => res.into_response(replacement).map_into_right_body(),
+                        None => res.map_into_left_body(),
+                    };
+                    apply_cookie(&config, action, &mut res);
+                    Ok(res)
+                }
+                Err(err) => {
+                    // The error's message names no session ID; the source chain says why.
+                    log::error!(
+                        "session changes could not be saved: {err}: {:?}",
+                        std::error::Error::source(&err)
+                    );
+                    let replacement = (config.error_handler)(&SessionError::Store(err));
+                    Ok(res.into_response(replacement).map_into_right_body())
+                }
+            }
+        })
+    }
+}
+
+fn apply_cookie<B>(config: &SessionConfig, action: CookieAction, res: &mut ServiceResponse<B>) {
+    let set_cookie = match action {
+        CookieAction::Set { id, expires_at } => session_cookie(&config.cookie, &id, expires_at),
+        CookieAction::Remove => removal_cookie(&config.cookie),
+        _ => None,
+    };
+    let Some(set_cookie) = set_cookie else { return };
+    let headers = res.headers_mut();
+    headers.append(header::SET_COOKIE, set_cookie);
+    // A response carrying a session cookie must not be stored by a shared cache.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}

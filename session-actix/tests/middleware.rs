@@ -1,0 +1,771 @@
+//! The middleware's behaviour through actix-web's test utilities, against `MemoryStore` wrapped
+//! in counting and failing doubles.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, test, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use session_actix::{Session, SessionError, SessionMiddleware, SessionStore};
+use session_core::SessionId;
+use store_acceptance::doubles::{Calls, CountingStore, FailingStore};
+use store_memory::MemoryStore;
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Clone)]
+struct Profile {
+    name: String,
+    tags: Vec<String>,
+    age: u32,
+}
+
+/// Routes every test uses. `/set/{key}` takes a JSON body.
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/plain", web::get().to(|| async { "plain" }))
+        .route(
+            "/get/{key}",
+            web::get().to(|session: Session, key: web::Path<String>| async move {
+                let value: Option<Value> = session.get(&key).await?;
+                Ok::<_, actix_web::Error>(web::Json(value))
+            }),
+        )
+        .route(
+            "/get_u64/{key}",
+            web::get().to(|session: Session, key: web::Path<String>| async move {
+                let value: Option<u64> = session.get(&key).await?;
+                Ok::<_, actix_web::Error>(web::Json(value))
+            }),
+        )
+        .route(
+            "/profile",
+            web::get().to(|session: Session| async move {
+                let value: Option<Profile> = session.get("profile").await?;
+                Ok::<_, actix_web::Error>(web::Json(value))
+            }),
+        )
+        .route(
+            "/set/{key}",
+            web::post().to(
+                |session: Session, key: web::Path<String>, body: web::Json<Value>| async move {
+                    session.insert(key.into_inner(), body.into_inner()).await?;
+                    Ok::<_, actix_web::Error>("set")
+                },
+            ),
+        )
+        .route(
+            "/slow_set/{key}",
+            web::post().to(|session: Session, key: web::Path<String>| async move {
+                let _: Option<Value> = session.get("anything").await?;
+                actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+                session.insert(key.into_inner(), true).await?;
+                Ok::<_, actix_web::Error>("set")
+            }),
+        )
+        .route(
+            "/flash",
+            web::post().to(|session: Session| async move {
+                session.flash("notice", "Signed in").await?;
+                Ok::<_, actix_web::Error>("flashed")
+            }),
+        )
+        .route(
+            "/renew",
+            web::post().to(|session: Session| async move {
+                session.renew().await?;
+                Ok::<_, actix_web::Error>("renewed")
+            }),
+        )
+        .route(
+            "/purge",
+            web::post().to(|session: Session| async move {
+                session.purge().await?;
+                Ok::<_, actix_web::Error>("purged")
+            }),
+        )
+        .route(
+            "/logout",
+            web::post().to(|session: Session| async move {
+                session.purge().await?;
+                session.flash("notice", "Signed out").await?;
+                Ok::<_, actix_web::Error>("signed out")
+            }),
+        )
+        .route(
+            "/clear",
+            web::post().to(|session: Session| async move {
+                session.clear().await?;
+                Ok::<_, actix_web::Error>("cleared")
+            }),
+        )
+        .route(
+            "/remove/{key}",
+            web::post().to(|session: Session, key: web::Path<String>| async move {
+                session.remove(&key).await?;
+                Ok::<_, actix_web::Error>("removed")
+            }),
+        )
+        .route(
+            "/cached",
+            web::post().to(|session: Session| async move {
+                session.insert("x", 1).await?;
+                Ok::<_, actix_web::Error>(
+                    HttpResponse::Ok()
+                        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+                        .finish(),
+                )
+            }),
+        )
+        .route(
+            "/two_reads",
+            web::get().to(|session: Session| async move {
+                let (a, b) =
+                    futures_util::join!(session.get::<Value>("a"), session.get::<Value>("b"));
+                Ok::<_, actix_web::Error>(web::Json(json!([a?, b?])))
+            }),
+        );
+}
+
+macro_rules! app {
+    ($middleware:expr) => {
+        test::init_service(App::new().wrap($middleware).configure(routes)).await
+    };
+}
+
+/// The value of our session cookie set by `res`, if any (an empty value is a removal).
+fn set_cookie<B>(res: &ServiceResponse<B>, name: &str) -> Option<Cookie<'static>> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| Cookie::parse_encoded(v.to_str().ok()?.to_owned()).ok())
+        .find(|c| c.name() == name)
+}
+
+fn sid<B>(res: &ServiceResponse<B>) -> String {
+    let cookie = set_cookie(res, "__sid").expect("response sets the session cookie");
+    assert!(
+        !cookie.value().is_empty(),
+        "expected a session, got a removal cookie"
+    );
+    cookie.value().to_owned()
+}
+
+async fn body_json<B: MessageBody>(res: ServiceResponse<B>) -> Value {
+    let bytes = test::read_body(res).await;
+    serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"))
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> actix_http::Request {
+    let mut req = test::TestRequest::get().uri(uri);
+    if let Some(value) = cookie {
+        req = req.insert_header((header::COOKIE, format!("__sid={value}")));
+    }
+    req.to_request()
+}
+
+fn post(uri: &str, cookie: Option<&str>, body: Value) -> actix_http::Request {
+    let mut req = test::TestRequest::post().uri(uri).set_json(body);
+    if let Some(value) = cookie {
+        req = req.insert_header((header::COOKIE, format!("__sid={value}")));
+    }
+    req.to_request()
+}
+
+fn delta(after: Calls, before: Calls) -> Calls {
+    Calls {
+        load: after.load - before.load,
+        create: after.create - before.create,
+        update: after.update - before.update,
+        touch: after.touch - before.touch,
+        delete: after.delete - before.delete,
+        renew: after.renew - before.renew,
+    }
+}
+
+fn stored_id(value: &str) -> SessionId {
+    SessionId::parse(value).unwrap()
+}
+
+#[actix_web::test]
+async fn values_survive_across_requests_and_typed_values_round_trip() {
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let profile = Profile {
+        name: "Ada".into(),
+        tags: vec!["admin".into(), "ops".into()],
+        age: 36,
+    };
+    let res = test::call_service(
+        &app,
+        post(
+            "/set/profile",
+            None,
+            serde_json::to_value(&profile).unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = sid(&res);
+    for (key, value) in [
+        ("n", json!(42)),
+        ("f", json!(1.5)),
+        ("v", json!([1, 2, 3])),
+        ("s", json!("text")),
+    ] {
+        let res = test::call_service(&app, post(&format!("/set/{key}"), Some(&id), value)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let res = test::call_service(&app, get("/profile", Some(&id))).await;
+    assert_eq!(
+        body_json(res).await,
+        serde_json::to_value(&profile).unwrap()
+    );
+    let res = test::call_service(&app, get("/get_u64/n", Some(&id))).await;
+    assert_eq!(body_json(res).await, json!(42));
+    let res = test::call_service(&app, get("/get/v", Some(&id))).await;
+    assert_eq!(body_json(res).await, json!([1, 2, 3]));
+    let res = test::call_service(&app, get("/get/f", Some(&id))).await;
+    assert_eq!(body_json(res).await, json!(1.5));
+}
+
+#[actix_web::test]
+async fn untouched_session_costs_no_store_call_and_no_cookie() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+
+    let before = store.calls();
+    for cookie in [None, Some(id.as_str())] {
+        let res = test::call_service(&app, get("/plain", cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get(header::SET_COOKIE).is_none());
+        assert!(res.headers().get(header::CACHE_CONTROL).is_none());
+    }
+    assert_eq!(
+        delta(store.calls(), before).total(),
+        0,
+        "a handler that ignores the session hit the store"
+    );
+}
+
+#[actix_web::test]
+async fn read_only_request_makes_one_load_and_no_write() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+
+    let before = store.calls();
+    let res = test::call_service(&app, get("/two_reads", Some(&id))).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(body_json(res).await, json!([1, null]));
+    assert_eq!(
+        delta(store.calls(), before),
+        Calls {
+            load: 1,
+            ..Calls::default()
+        }
+    );
+}
+
+#[actix_web::test]
+async fn visitor_who_never_writes_gets_no_cookie_and_no_session() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let res = test::call_service(&app, get("/get/a", None)).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(body_json(res).await, Value::Null);
+    // Removing or clearing without a session creates nothing either.
+    let res = test::call_service(&app, post("/clear", None, json!(null))).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(store.calls().total(), 0);
+    assert_eq!(store.inner().session_count(), 0);
+}
+
+#[actix_web::test]
+async fn write_without_read_is_one_update_without_load() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    let before = store.calls();
+    let res = test::call_service(&app, post("/set/b", Some(&id), json!(2))).await;
+    assert_eq!(sid(&res), id, "an update keeps the ID");
+    assert_eq!(
+        delta(store.calls(), before),
+        Calls {
+            update: 1,
+            ..Calls::default()
+        }
+    );
+}
+
+#[actix_web::test]
+async fn concurrent_requests_changing_different_keys_both_survive() {
+    let store = MemoryStore::default();
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/base", None, json!(0))).await);
+    // Both requests load before either writes; a whole-record write would lose one key.
+    let (a, b) = futures_util::join!(
+        test::call_service(&app, post("/slow_set/left", Some(&id), json!(null))),
+        test::call_service(&app, post("/slow_set/right", Some(&id), json!(null))),
+    );
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let record = store.load(&stored_id(&id)).await.unwrap().unwrap();
+    assert_eq!(record.data.get("left"), Some(&json!(true)));
+    assert_eq!(record.data.get("right"), Some(&json!(true)));
+    assert_eq!(record.data.get("base"), Some(&json!(0)));
+}
+
+#[actix_web::test]
+async fn logout_is_not_undone_by_a_concurrent_late_write() {
+    let store = MemoryStore::default();
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/user", None, json!("ada"))).await);
+    let (slow, logout) = futures_util::join!(
+        test::call_service(&app, post("/slow_set/cart", Some(&id), json!(null))),
+        test::call_service(&app, post("/purge", Some(&id), json!(null))),
+    );
+    assert_eq!(
+        set_cookie(&logout, "__sid").unwrap().max_age(),
+        Some(actix_web::cookie::time::Duration::ZERO)
+    );
+    assert!(
+        store.load(&stored_id(&id)).await.unwrap().is_none(),
+        "the purged session came back"
+    );
+    let fresh = sid(&slow);
+    assert_ne!(fresh, id);
+    let record = store.load(&stored_id(&fresh)).await.unwrap().unwrap();
+    assert_eq!(
+        record.data.get("user"),
+        None,
+        "the new session inherited the logged-out user"
+    );
+    assert_eq!(record.data.get("cart"), Some(&json!(true)));
+}
+
+#[actix_web::test]
+async fn unknown_malformed_and_overlong_ids_get_a_fresh_session() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let unknown = SessionId::generate().expose_secret().to_owned();
+    let cases = [
+        unknown.clone(),
+        "abc".to_owned(),
+        "A".repeat(4096),
+        format!("{unknown}x"),
+        "%%%==".to_owned(),
+        format!("\"{unknown}\"x"),
+    ];
+    for supplied in &cases {
+        let res = test::call_service(&app, post("/set/a", Some(supplied), json!(1))).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "cookie {supplied:?} caused an error"
+        );
+        let fresh = sid(&res);
+        assert_ne!(&fresh, supplied);
+        assert!(SessionId::parse(&fresh).is_ok());
+    }
+    assert!(
+        store.load(&stored_id(&unknown)).await.unwrap().is_none(),
+        "the supplied ID was stored"
+    );
+    // Only the well-formed unknown ID ever reached the store (one update, then a create).
+    let calls = store.calls();
+    assert_eq!(
+        (calls.load, calls.update, calls.create),
+        (1, 1, cases.len()),
+        "{calls:?}"
+    );
+}
+
+#[actix_web::test]
+async fn reading_with_an_unknown_id_removes_the_stale_cookie() {
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let unknown = SessionId::generate().expose_secret().to_owned();
+    let res = test::call_service(&app, get("/get/a", Some(&unknown))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = set_cookie(&res, "__sid").unwrap();
+    assert_eq!(cookie.value(), "");
+    assert_eq!(
+        cookie.max_age(),
+        Some(actix_web::cookie::time::Duration::ZERO)
+    );
+}
+
+#[actix_web::test]
+async fn expired_id_gets_a_fresh_session() {
+    let store = MemoryStore::default();
+    let app = app!(
+        SessionMiddleware::builder(store.clone())
+            .idle_timeout(Duration::from_millis(300))
+            .build()
+    );
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
+    assert_eq!(
+        body_json(res).await,
+        Value::Null,
+        "expired session still readable"
+    );
+    let res = test::call_service(&app, post("/set/b", Some(&id), json!(2))).await;
+    let fresh = sid(&res);
+    assert_ne!(fresh, id);
+    let record = store.load(&stored_id(&fresh)).await.unwrap().unwrap();
+    assert_eq!(record.data.get("a"), None);
+}
+
+#[actix_web::test]
+async fn flash_is_returned_once() {
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let id = sid(&test::call_service(&app, post("/flash", None, json!(null))).await);
+    let res = test::call_service(&app, get("/get/notice", Some(&id))).await;
+    assert_eq!(body_json(res).await, json!("Signed in"));
+    let res = test::call_service(&app, get("/get/notice", Some(&id))).await;
+    assert_eq!(body_json(res).await, Value::Null, "flash shown twice");
+}
+
+#[actix_web::test]
+async fn renew_keeps_data_and_retires_the_old_id() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let old = sid(&test::call_service(&app, post("/set/user", None, json!("ada"))).await);
+    let res = test::call_service(&app, post("/renew", Some(&old), json!(null))).await;
+    let new = sid(&res);
+    assert_ne!(new, old);
+    let res = test::call_service(&app, get("/get/user", Some(&new))).await;
+    assert_eq!(body_json(res).await, json!("ada"));
+    let res = test::call_service(&app, get("/get/user", Some(&old))).await;
+    assert_eq!(
+        body_json(res).await,
+        Value::Null,
+        "old ID still works after renew"
+    );
+    assert!(store.load(&stored_id(&old)).await.unwrap().is_none());
+}
+
+#[actix_web::test]
+async fn purge_sends_a_removal_cookie_and_deletes_the_data() {
+    let store = MemoryStore::default();
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/user", None, json!("ada"))).await);
+    let res = test::call_service(&app, post("/purge", Some(&id), json!(null))).await;
+    let cookie = set_cookie(&res, "__sid").expect("purge must send a removal cookie");
+    assert_eq!(
+        cookie.max_age(),
+        Some(actix_web::cookie::time::Duration::ZERO)
+    );
+    assert_eq!(cookie.value(), "");
+    assert_eq!(
+        res.headers().get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    assert!(
+        store.load(&stored_id(&id)).await.unwrap().is_none(),
+        "purged data still stored"
+    );
+}
+
+#[actix_web::test]
+async fn purge_then_flash_starts_a_fresh_session() {
+    let store = MemoryStore::default();
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/user", None, json!("ada"))).await);
+    let res = test::call_service(&app, post("/logout", Some(&id), json!(null))).await;
+    let fresh = sid(&res);
+    assert_ne!(fresh, id);
+    assert!(store.load(&stored_id(&id)).await.unwrap().is_none());
+    let res = test::call_service(&app, get("/get/user", Some(&fresh))).await;
+    assert_eq!(body_json(res).await, Value::Null);
+    let res = test::call_service(&app, get("/get/notice", Some(&fresh))).await;
+    assert_eq!(body_json(res).await, json!("Signed out"));
+}
+
+#[actix_web::test]
+async fn remove_and_clear_are_persisted() {
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    test::call_service(&app, post("/set/b", Some(&id), json!(2))).await;
+    test::call_service(&app, post("/remove/a", Some(&id), json!(null))).await;
+    assert_eq!(
+        body_json(test::call_service(&app, get("/get/a", Some(&id))).await).await,
+        Value::Null
+    );
+    assert_eq!(
+        body_json(test::call_service(&app, get("/get/b", Some(&id))).await).await,
+        json!(2)
+    );
+    test::call_service(&app, post("/clear", Some(&id), json!(null))).await;
+    assert_eq!(
+        body_json(test::call_service(&app, get("/get/b", Some(&id))).await).await,
+        Value::Null
+    );
+}
+
+#[actix_web::test]
+async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(
+        SessionMiddleware::builder(store.clone())
+            .idle_timeout(Duration::from_millis(1500))
+            .absolute_timeout(Duration::from_secs(60))
+            .build()
+    );
+    let start = std::time::Instant::now();
+    let at = |ms: u64| async move {
+        let target = Duration::from_millis(ms);
+        if let Some(wait) = target.checked_sub(start.elapsed()) {
+            actix_web::rt::time::sleep(wait).await;
+        }
+    };
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+
+    // Early read: more than half the idle timeout remains, so no touch and no cookie.
+    at(100).await;
+    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(store.calls().touch, 0);
+
+    // Past half: the read refreshes the deadline once and re-sends the cookie.
+    at(1000).await;
+    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
+    assert_eq!(sid(&res), id);
+    assert_eq!(store.calls().touch, 1);
+
+    // Past the original deadline (1.5 s) the refreshed session is alive.
+    at(1800).await;
+    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
+    assert_eq!(
+        body_json(res).await,
+        json!(1),
+        "refreshed session expired at its old deadline"
+    );
+
+    // Idle for longer than the timeout: gone.
+    actix_web::rt::time::sleep(Duration::from_millis(1800)).await;
+    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
+    assert_eq!(
+        body_json(res).await,
+        Value::Null,
+        "idle session did not expire"
+    );
+}
+
+#[actix_web::test]
+async fn absolute_timeout_is_never_extended() {
+    let store = MemoryStore::default();
+    let app = app!(
+        SessionMiddleware::builder(store.clone())
+            .idle_timeout(Duration::from_millis(1000))
+            .absolute_timeout(Duration::from_millis(1600))
+            .build()
+    );
+    let id = sid(&test::call_service(&app, post("/set/n", None, json!(0))).await);
+    // Activity every 400 ms keeps the idle deadline ahead, but not past the absolute one.
+    for n in 1..=3 {
+        actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+        let res = test::call_service(&app, post("/set/n", Some(&id), json!(n))).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let record = store.load(&stored_id(&id)).await.unwrap().unwrap();
+    assert_eq!(
+        record.expires_at, record.absolute_expires_at,
+        "idle deadline went past the absolute one"
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(700)).await;
+    let res = test::call_service(&app, get("/get/n", Some(&id))).await;
+    assert_eq!(
+        body_json(res).await,
+        Value::Null,
+        "session outlived its absolute timeout"
+    );
+}
+
+#[actix_web::test]
+async fn default_cookie_attributes_and_cache_control() {
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let res = test::call_service(&app, post("/set/a", None, json!(1))).await;
+    let cookie = set_cookie(&res, "__sid").unwrap();
+    assert_eq!(cookie.path(), Some("/"));
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.secure(), Some(true));
+    assert_eq!(cookie.same_site(), Some(SameSite::Lax));
+    assert_eq!(cookie.domain(), None);
+    let max_age = cookie.max_age().unwrap().whole_seconds();
+    assert!(
+        (86_399..=86_400).contains(&max_age),
+        "Max-Age {max_age}: the cookie should live until the idle expiry"
+    );
+    assert_eq!(
+        res.headers().get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+
+    // A handler's own Cache-Control is kept.
+    let res = test::call_service(&app, post("/cached", None, json!(null))).await;
+    assert!(set_cookie(&res, "__sid").is_some());
+    assert_eq!(
+        res.headers().get(header::CACHE_CONTROL).unwrap(),
+        "private, max-age=60"
+    );
+}
+
+#[actix_web::test]
+async fn builder_sets_every_cookie_attribute() {
+    let app = app!(
+        SessionMiddleware::builder(MemoryStore::default())
+            .cookie_name("sid")
+            .domain("example.com")
+            .path("/app")
+            .secure(false)
+            .http_only(false)
+            .same_site(SameSite::Strict)
+            .idle_timeout(Duration::from_secs(1800))
+            .build()
+    );
+    let res = test::call_service(&app, post("/set/a", None, json!(1))).await;
+    let cookie = set_cookie(&res, "sid").expect("custom cookie name");
+    assert_eq!(cookie.domain(), Some("example.com"));
+    assert_eq!(cookie.path(), Some("/app"));
+    assert_eq!(cookie.secure(), None);
+    assert_eq!(cookie.http_only(), None);
+    assert_eq!(cookie.same_site(), Some(SameSite::Strict));
+    assert!((1799..=1800).contains(&cookie.max_age().unwrap().whole_seconds()));
+}
+
+#[actix_web::test]
+async fn host_prefix_names_the_cookie() {
+    let app = app!(
+        SessionMiddleware::builder(MemoryStore::default())
+            .cookie_name("sid")
+            .host_prefix(true)
+            .build()
+    );
+    let res = test::call_service(&app, post("/set/a", None, json!(1))).await;
+    let cookie = set_cookie(&res, "__Host-sid").expect("__Host- prefixed cookie");
+    let id = cookie.value().to_owned();
+    let req = test::TestRequest::get()
+        .uri("/get/a")
+        .insert_header((header::COOKIE, format!("__Host-sid={id}")))
+        .to_request();
+    assert_eq!(
+        body_json(test::call_service(&app, req).await).await,
+        json!(1)
+    );
+}
+
+#[actix_web::test]
+async fn failing_store_gives_an_opaque_503_and_recovers() {
+    let store = FailingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+
+    store.set_failing(true);
+    for req in [
+        post("/set/b", Some(&id), json!(2)),
+        get("/get/a", Some(&id)),
+        post("/set/a", None, json!(1)),
+    ] {
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            res.headers().get(header::SET_COOKIE).is_none(),
+            "a failed write must not hand out a cookie"
+        );
+        let body = test::read_body(res).await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(text, "Service Unavailable");
+    }
+    // A handler that ignores the session is unaffected.
+    assert_eq!(
+        test::call_service(&app, get("/plain", Some(&id)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    store.set_failing(false);
+    let res = test::call_service(&app, post("/set/b", Some(&id), json!(2))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        body_json(test::call_service(&app, get("/get/b", Some(&id))).await).await,
+        json!(2)
+    );
+}
+
+#[actix_web::test]
+async fn custom_error_handler_shapes_store_failures() {
+    let store = FailingStore::new(MemoryStore::default());
+    store.set_failing(true);
+    let app = app!(
+        SessionMiddleware::builder(store.clone())
+            .error_handler(|err: &SessionError| {
+                let status = if matches!(err, SessionError::Store(_)) {
+                    507
+                } else {
+                    418
+                };
+                HttpResponse::build(StatusCode::from_u16(status).unwrap()).body("custom")
+            })
+            .build()
+    );
+    let id = SessionId::generate().expose_secret().to_owned();
+    for req in [post("/set/a", None, json!(1)), get("/get/a", Some(&id))] {
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(test::read_body(res).await, "custom");
+    }
+}
+
+#[actix_web::test]
+async fn value_of_the_wrong_type_is_an_opaque_500_and_stays_stored() {
+    let store = MemoryStore::default();
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/n", None, json!("not a number"))).await);
+    let res = test::call_service(&app, get("/get_u64/n", Some(&id))).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(test::read_body(res).await, "Internal Server Error");
+    let record = store.load(&stored_id(&id)).await.unwrap().unwrap();
+    assert_eq!(record.data.get("n"), Some(&json!("not a number")));
+}
+
+#[actix_web::test]
+async fn reserved_flash_keys_are_refused() {
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let res = test::call_service(&app, post("/set/__flash:notice", None, json!("forged"))).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+}
+
+#[actix_web::test]
+async fn session_without_middleware_is_a_500() {
+    let app = test::init_service(App::new().configure(routes)).await;
+    let res = app.call(get("/get/a", None)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(test::read_body(res).await, "Internal Server Error");
+}
+
+#[actix_web::test]
+async fn session_is_send_sync_and_debug_hides_the_id() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Session>();
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(MemoryStore::default()))
+            .route(
+                "/debug",
+                web::get().to(|session: Session| async move { format!("{session:?}") }),
+            ),
+    )
+    .await;
+    let id = SessionId::generate().expose_secret().to_owned();
+    let body = test::read_body(test::call_service(&app, get("/debug", Some(&id))).await).await;
+    let text = String::from_utf8_lossy(&body);
+    assert!(!text.contains(&id), "{text}");
+    assert!(text.contains("has_cookie: true"), "{text}");
+}
