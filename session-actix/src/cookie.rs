@@ -14,12 +14,7 @@ pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<Session
     headers
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| {
-            let (key, value) = pair.trim().split_once('=')?;
-            (key.trim() == name).then(|| value.trim().trim_matches('"'))
-        })
-        .find_map(|value| SessionId::parse(value).ok())
+        .find_map(|line| SessionId::from_cookie_header(line, name))
 }
 
 /// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.

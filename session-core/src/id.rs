@@ -75,6 +75,28 @@ impl SessionId {
         }
     }
 
+    /// The first well-formed ID among the cookies named `cookie_name` in one `Cookie` request
+    /// header line. Malformed, over-long or foreign values are skipped: a bad cookie is a visitor
+    /// without a session, never an error.
+    ///
+    /// ```
+    /// use session_core::SessionId;
+    /// let id = SessionId::generate();
+    /// let header = format!("theme=dark; __sid=junk; __sid={}", id.expose_secret());
+    /// assert_eq!(SessionId::from_cookie_header(&header, "__sid"), Some(id));
+    /// assert_eq!(SessionId::from_cookie_header("__sid=junk", "__sid"), None);
+    /// ```
+    #[must_use]
+    pub fn from_cookie_header(header: &str, cookie_name: &str) -> Option<Self> {
+        header
+            .split(';')
+            .filter_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name.trim() == cookie_name).then(|| value.trim().trim_matches('"'))
+            })
+            .find_map(|value| Self::parse(value).ok())
+    }
+
     /// The encoded ID, for the cookie value. This is the secret: do not log it.
     ///
     /// ```
