@@ -27,3 +27,6 @@ if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 fi
 wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432
+
+# The local 3-master Redis Cluster the cluster tests use.
+"$(dirname "$0")/redis-cluster.sh"

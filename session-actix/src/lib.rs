@@ -33,7 +33,7 @@
 //! }
 //! ```
 //!
-//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` (default).
+//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` (default) and `redis`.
 
 mod config;
 mod cookie;
@@ -51,4 +51,7 @@ pub mod store {
     #[cfg(feature = "memory")]
     #[doc(inline)]
     pub use store_memory::MemoryStore;
+    #[cfg(feature = "redis")]
+    #[doc(inline)]
+    pub use store_redis::{RedisConnection, RedisStore};
 }

@@ -1,0 +1,193 @@
+//! Routes and helpers shared by the middleware tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::Cookie;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::{HttpResponse, test, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use session_actix::Session;
+use session_core::SessionId;
+use store_acceptance::doubles::Calls;
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Clone)]
+pub(crate) struct Profile {
+    pub(crate) name: String,
+    pub(crate) tags: Vec<String>,
+    pub(crate) age: u32,
+}
+
+/// Routes every test uses. `/set/{key}` takes a JSON body.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/plain", web::get().to(|| async { "plain" }))
+        .route(
+            "/get/{key}",
+            web::get().to(|session: Session, key: web::Path<String>| async move {
+                let value: Option<Value> = session.get(&key).await?;
+                Ok::<_, actix_web::Error>(web::Json(value))
+            }),
+        )
+        .route(
+            "/get_u64/{key}",
+            web::get().to(|session: Session, key: web::Path<String>| async move {
+                let value: Option<u64> = session.get(&key).await?;
+                Ok::<_, actix_web::Error>(web::Json(value))
+            }),
+        )
+        .route(
+            "/profile",
+            web::get().to(|session: Session| async move {
+                let value: Option<Profile> = session.get("profile").await?;
+                Ok::<_, actix_web::Error>(web::Json(value))
+            }),
+        )
+        .route(
+            "/set/{key}",
+            web::post().to(
+                |session: Session, key: web::Path<String>, body: web::Json<Value>| async move {
+                    session.insert(key.into_inner(), body.into_inner()).await?;
+                    Ok::<_, actix_web::Error>("set")
+                },
+            ),
+        )
+        .route(
+            "/slow_set/{key}",
+            web::post().to(|session: Session, key: web::Path<String>| async move {
+                let _: Option<Value> = session.get("anything").await?;
+                actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+                session.insert(key.into_inner(), true).await?;
+                Ok::<_, actix_web::Error>("set")
+            }),
+        )
+        .route(
+            "/flash",
+            web::post().to(|session: Session| async move {
+                session.flash("notice", "Signed in").await?;
+                Ok::<_, actix_web::Error>("flashed")
+            }),
+        )
+        .route(
+            "/renew",
+            web::post().to(|session: Session| async move {
+                session.renew().await?;
+                Ok::<_, actix_web::Error>("renewed")
+            }),
+        )
+        .route(
+            "/purge",
+            web::post().to(|session: Session| async move {
+                session.purge().await?;
+                Ok::<_, actix_web::Error>("purged")
+            }),
+        )
+        .route(
+            "/logout",
+            web::post().to(|session: Session| async move {
+                session.purge().await?;
+                session.flash("notice", "Signed out").await?;
+                Ok::<_, actix_web::Error>("signed out")
+            }),
+        )
+        .route(
+            "/clear",
+            web::post().to(|session: Session| async move {
+                session.clear().await?;
+                Ok::<_, actix_web::Error>("cleared")
+            }),
+        )
+        .route(
+            "/remove/{key}",
+            web::post().to(|session: Session, key: web::Path<String>| async move {
+                session.remove(&key).await?;
+                Ok::<_, actix_web::Error>("removed")
+            }),
+        )
+        .route(
+            "/cached",
+            web::post().to(|session: Session| async move {
+                session.insert("x", 1).await?;
+                Ok::<_, actix_web::Error>(
+                    HttpResponse::Ok()
+                        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+                        .finish(),
+                )
+            }),
+        )
+        .route(
+            "/two_reads",
+            web::get().to(|session: Session| async move {
+                let (a, b) =
+                    futures_util::join!(session.get::<Value>("a"), session.get::<Value>("b"));
+                Ok::<_, actix_web::Error>(web::Json(json!([a?, b?])))
+            }),
+        );
+}
+
+#[macro_export]
+macro_rules! app {
+    ($middleware:expr) => {
+        actix_web::test::init_service(
+            actix_web::App::new()
+                .wrap($middleware)
+                .configure(common::routes),
+        )
+        .await
+    };
+}
+
+/// The value of our session cookie set by `res`, if any (an empty value is a removal).
+pub(crate) fn set_cookie<B>(res: &ServiceResponse<B>, name: &str) -> Option<Cookie<'static>> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| Cookie::parse_encoded(v.to_str().ok()?.to_owned()).ok())
+        .find(|c| c.name() == name)
+}
+
+pub(crate) fn sid<B>(res: &ServiceResponse<B>) -> String {
+    let cookie = set_cookie(res, "__sid").expect("response sets the session cookie");
+    assert!(
+        !cookie.value().is_empty(),
+        "expected a session, got a removal cookie"
+    );
+    cookie.value().to_owned()
+}
+
+pub(crate) async fn body_json<B: MessageBody>(res: ServiceResponse<B>) -> Value {
+    let bytes = test::read_body(res).await;
+    serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"))
+}
+
+pub(crate) fn get(uri: &str, cookie: Option<&str>) -> actix_http::Request {
+    let mut req = test::TestRequest::get().uri(uri);
+    if let Some(value) = cookie {
+        req = req.insert_header((header::COOKIE, format!("__sid={value}")));
+    }
+    req.to_request()
+}
+
+pub(crate) fn post(uri: &str, cookie: Option<&str>, body: Value) -> actix_http::Request {
+    let mut req = test::TestRequest::post().uri(uri).set_json(body);
+    if let Some(value) = cookie {
+        req = req.insert_header((header::COOKIE, format!("__sid={value}")));
+    }
+    req.to_request()
+}
+
+pub(crate) fn delta(after: Calls, before: Calls) -> Calls {
+    Calls {
+        load: after.load - before.load,
+        create: after.create - before.create,
+        update: after.update - before.update,
+        touch: after.touch - before.touch,
+        delete: after.delete - before.delete,
+        renew: after.renew - before.renew,
+    }
+}
+
+pub(crate) fn stored_id(value: &str) -> SessionId {
+    SessionId::parse(value).unwrap()
+}

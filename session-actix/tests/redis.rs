@@ -1,0 +1,172 @@
+//! The middleware over real Redis: concurrent delta writes, and an outage that answers `503`
+//! and heals without restarting the app.
+#![cfg(feature = "redis")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::test;
+use serde_json::json;
+use session_actix::store::RedisStore;
+use session_actix::{SessionMiddleware, SessionStore};
+use session_core::SessionId;
+
+mod common;
+
+use common::*;
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+async fn shared_redis() -> RedisStore {
+    let prefix = format!(
+        "test:{}:",
+        &SessionId::generate().storage_key().to_hex()[..16]
+    );
+    RedisStore::connect(&redis_url())
+        .await
+        .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
+        .with_key_prefix(prefix)
+}
+
+#[actix_web::test]
+async fn concurrent_requests_changing_different_keys_both_survive_in_redis() {
+    let store = shared_redis().await;
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let id = sid(&test::call_service(&app, post("/set/base", None, json!(0))).await);
+    let (a, b) = futures_util::join!(
+        test::call_service(&app, post("/slow_set/left", Some(&id), json!(null))),
+        test::call_service(&app, post("/slow_set/right", Some(&id), json!(null))),
+    );
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let record = store
+        .load(&SessionId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.data.get("left"), Some(&json!(true)));
+    assert_eq!(record.data.get("right"), Some(&json!(true)));
+    assert_eq!(record.data.get("base"), Some(&json!(0)));
+}
+
+/// A `redis-server` this test owns, on its own port, so it can be stopped and started.
+struct OwnedRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnedRedis {
+    fn start_on(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "owned redis-server did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            port,
+            child: Some(child),
+        }
+    }
+
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on(port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnedRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[actix_web::test]
+async fn redis_outage_gives_503_and_recovers_without_restart() {
+    let mut redis = OwnedRedis::start();
+    let store = RedisStore::connect(&format!("redis://127.0.0.1:{}", redis.port))
+        .await
+        .unwrap();
+    let app = app!(SessionMiddleware::new(store));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    assert_eq!(
+        body_json(test::call_service(&app, get("/get/a", Some(&id))).await).await,
+        json!(1)
+    );
+
+    redis.stop();
+    for req in [
+        get("/get/a", Some(&id)),
+        post("/set/b", Some(&id), json!(2)),
+        post("/set/a", None, json!(1)),
+    ] {
+        let started = Instant::now();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "an outage must not hang requests"
+        );
+        assert_eq!(test::read_body(res).await, "Service Unavailable");
+    }
+    // A handler that ignores the session does not notice the outage.
+    assert_eq!(
+        test::call_service(&app, get("/plain", Some(&id)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let port = redis.port;
+    let _restarted = OwnedRedis::start_on(port);
+    // The connection manager reconnects on its own; allow it a few attempts.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fresh = loop {
+        let res = test::call_service(&app, post("/set/a", None, json!(7))).await;
+        if res.status() == StatusCode::OK {
+            break sid(&res);
+        }
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            Instant::now() < deadline,
+            "the app did not recover after Redis came back"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        body_json(test::call_service(&app, get("/get/a", Some(&fresh))).await).await,
+        json!(7)
+    );
+}

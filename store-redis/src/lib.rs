@@ -1,0 +1,382 @@
+//! `RedisStore`: sessions in Redis or Redis Cluster, one hash per session.
+//!
+//! - **Layout**: the key is `<prefix><hex SHA-256 of the session ID>` (default prefix
+//!   `session:`), so the keyspace holds no usable cookie. Field `@` holds the metadata
+//!   (`<format version>:<created ms>:<absolute expiry ms>`), and each session key `k` is the
+//!   field `.k` with its JSON value. The key's TTL is the effective expiry: the idle deadline,
+//!   capped by the absolute one.
+//! - **One round trip each**: load is a pipelined `HGETALL` + `PTTL`; create, update and touch
+//!   are server-side scripts (`EVALSHA`) that check and write atomically: create never
+//!   overwrites a live session, update and touch never recreate a missing one (a purged session
+//!   stays purged), and both cap the TTL at the absolute expiry.
+//! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
+//!   requests that change different keys both survive.
+//! - **Failures**: a connection problem is [`StoreError::Unavailable`] (the middleware answers
+//!   `503`); the [`ConnectionManager`] that [`RedisStore::connect`] builds reconnects by itself
+//!   once Redis is back.
+//!
+//! Deadlines are computed on the application's clock and applied with `PEXPIREAT`, which Redis
+//! evaluates on its own clock: keep both synchronised (NTP), as for any expiring cache.
+//!
+//! ```no_run
+//! use store_redis::RedisStore;
+//!
+//! # async fn run() -> Result<(), session_core::StoreError> {
+//! let store = RedisStore::connect("redis://127.0.0.1:6379").await?.with_key_prefix("myapp:session:");
+//! let cluster = RedisStore::connect_cluster(&[
+//!     "redis://127.0.0.1:7000",
+//!     "redis://127.0.0.1:7001",
+//!     "redis://127.0.0.1:7002",
+//! ])
+//! .await?;
+//! # let _ = (store, cluster);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Redis Cluster
+//!
+//! Each session is one key, so every operation on it lands on one slot and stays atomic.
+//! [`renew`](SessionStore::renew) moves a session between two keys that hash to different slots:
+//! it creates the new key, then deletes the old one (two round trips, not one transaction).
+
+mod connection;
+mod scripts;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::{Client, RedisError};
+use session_core::{
+    SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+};
+
+pub use connection::RedisConnection;
+
+/// The default key prefix.
+pub const DEFAULT_KEY_PREFIX: &str = "session:";
+
+/// The hash field holding a session's metadata.
+const META_FIELD: &str = "@";
+/// The prefix of the hash fields holding session values.
+const DATA_FIELD_PREFIX: char = '.';
+
+/// How long a connection attempt or a command may take before the request fails with `503`.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A session store on Redis or Redis Cluster. Cloning is cheap: clones share one multiplexed
+/// connection, which serves concurrent requests without a pool.
+///
+/// ```
+/// # async fn run(manager: redis::aio::ConnectionManager) {
+/// use store_redis::RedisStore;
+/// let store = RedisStore::new(manager).with_key_prefix("app1:");
+/// # let _ = store;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: RedisConnection,
+    prefix: Arc<str>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The connection is left out: its address may carry credentials.
+        f.debug_struct("RedisStore")
+            .field("connection", &self.connection.kind())
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl RedisStore {
+    /// A store over a connection you already have: a [`ConnectionManager`], a
+    /// [`MultiplexedConnection`](redis::aio::MultiplexedConnection) or a
+    /// [`ClusterConnection`](redis::cluster_async::ClusterConnection).
+    #[must_use]
+    pub fn new(connection: impl Into<RedisConnection>) -> Self {
+        Self {
+            connection: connection.into(),
+            prefix: Arc::from(DEFAULT_KEY_PREFIX),
+        }
+    }
+
+    /// Connects to a single Redis node through a [`ConnectionManager`] that reconnects after
+    /// failures. Commands and connection attempts time out after 2 s, so an outage answers
+    /// requests with `503` quickly instead of holding them.
+    ///
+    /// Fails when the URL is invalid or the node cannot be reached now.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = Client::open(url).map_err(StoreError::backend)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let manager = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(store_error)?;
+        Ok(Self::new(manager))
+    }
+
+    /// Connects to a Redis Cluster given some of its nodes; the rest are discovered.
+    ///
+    /// Fails when a URL is invalid or no node can be reached now.
+    pub async fn connect_cluster<I, S>(nodes: I) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let nodes: Vec<String> = nodes.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        let client = ClusterClient::builder(nodes)
+            .connection_timeout(TIMEOUT)
+            .response_timeout(TIMEOUT)
+            .retries(2)
+            .build()
+            .map_err(StoreError::backend)?;
+        let connection = client.get_async_connection().await.map_err(store_error)?;
+        Ok(Self::new(connection))
+    }
+
+    /// Sets the prefix of every key this store writes (default [`DEFAULT_KEY_PREFIX`]), e.g. to
+    /// share one Redis between apps.
+    #[must_use]
+    pub fn with_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self
+    }
+
+    /// The Redis key of a session: the prefix and the hex SHA-256 of its ID.
+    #[must_use]
+    pub fn key_of(&self, id: &SessionId) -> String {
+        let hash = id.storage_key().to_hex();
+        let mut key = String::with_capacity(self.prefix.len() + hash.len());
+        key.push_str(&self.prefix);
+        key.push_str(&hash);
+        key
+    }
+
+    fn connection(&self) -> RedisConnection {
+        self.connection.clone()
+    }
+}
+
+/// A connection problem is `Unavailable` (retryable, `503`); anything else is a backend error.
+fn store_error(err: RedisError) -> StoreError {
+    if err.is_io_error()
+        || err.is_connection_refusal()
+        || err.is_connection_dropped()
+        || err.is_timeout()
+        || err.is_cluster_error()
+    {
+        StoreError::unavailable(err)
+    } else {
+        StoreError::backend(err)
+    }
+}
+
+fn data_field(key: &str) -> String {
+    let mut field = String::with_capacity(key.len() + 1);
+    field.push(DATA_FIELD_PREFIX);
+    field.push_str(key);
+    field
+}
+
+fn encode_meta(record: &SessionRecord) -> String {
+    format!(
+        "{}:{}:{}",
+        SessionRecord::FORMAT_VERSION,
+        record.created_at.as_unix_millis(),
+        record.absolute_expires_at.as_unix_millis()
+    )
+}
+
+/// `(created_at, absolute_expires_at)` from a metadata field.
+fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
+    let mut parts = meta.split(':');
+    let (Some(version), Some(created), Some(absolute), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(StoreError::corrupt(
+            "session metadata is not version:created:absolute",
+        ));
+    };
+    if version != SessionRecord::FORMAT_VERSION.to_string() {
+        return Err(StoreError::corrupt(format!(
+            "unsupported session format version {version:?}"
+        )));
+    }
+    let millis = |s: &str| {
+        s.parse::<u64>()
+            .map(Timestamp::from_unix_millis)
+            .map_err(StoreError::corrupt)
+    };
+    Ok((millis(created)?, millis(absolute)?))
+}
+
+fn decode_record(
+    mut fields: HashMap<String, String>,
+    ttl_millis: i64,
+    now: Timestamp,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let Some(meta) = fields.remove(META_FIELD) else {
+        return Ok(None);
+    };
+    let (created_at, absolute_expires_at) = decode_meta(&meta)?;
+    let expires_at = match u64::try_from(ttl_millis) {
+        Ok(ttl) => now + Duration::from_millis(ttl),
+        // -2: gone between the two commands; -1: no TTL, which only a foreign write leaves.
+        Err(_) if ttl_millis == -1 => absolute_expires_at,
+        Err(_) => return Ok(None),
+    };
+    let mut data = SessionData::new();
+    for (field, json) in fields {
+        let Some(key) = field.strip_prefix(DATA_FIELD_PREFIX) else {
+            continue;
+        };
+        let value = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
+        data.insert(key.to_owned(), value);
+    }
+    Ok(Some(SessionRecord::new(
+        data,
+        created_at,
+        expires_at,
+        absolute_expires_at,
+    )))
+}
+
+/// Turns a script's `-1` into `None` and a deadline into `Some`.
+fn deadline_reply(reply: i64) -> Option<Timestamp> {
+    u64::try_from(reply).ok().map(Timestamp::from_unix_millis)
+}
+
+fn json_string(value: &serde_json::Value) -> String {
+    // Serializing a `serde_json::Value` to a string cannot fail.
+    value.to_string()
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let key = self.key_of(id);
+        let now = Timestamp::now();
+        let (fields, ttl): (HashMap<String, String>, i64) = redis::pipe()
+            .hgetall(&key)
+            .pttl(&key)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        decode_record(fields, ttl, now)
+    }
+
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        let mut invocation = scripts::CREATE.key(self.key_of(id));
+        invocation
+            .arg(encode_meta(record))
+            .arg(record.expires_at.as_unix_millis());
+        for (key, value) in &record.data {
+            invocation.arg(data_field(key)).arg(json_string(value));
+        }
+        let created: i64 = invocation
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(created == 1)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let mut invocation = scripts::UPDATE.key(self.key_of(id));
+        invocation
+            .arg(idle_deadline.as_unix_millis())
+            .arg(if delta.is_cleared() { "1" } else { "0" })
+            .arg(delta.set_entries().len());
+        for (key, value) in delta.set_entries() {
+            invocation.arg(data_field(key)).arg(json_string(value));
+        }
+        for key in delta.removed_keys() {
+            invocation.arg(data_field(key));
+        }
+        let reply: i64 = invocation
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(deadline_reply(reply))
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let reply: i64 = scripts::TOUCH
+            .key(self.key_of(id))
+            .arg(idle_deadline.as_unix_millis())
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(deadline_reply(reply))
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let _: i64 = redis::cmd("DEL")
+            .arg(self.key_of(id))
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trips_and_rejects_garbage() {
+        let now = Timestamp::from_unix_millis(1_700_000_000_000);
+        let record =
+            SessionRecord::new(SessionData::new(), now, now, now + Duration::from_secs(60));
+        let (created, absolute) = decode_meta(&encode_meta(&record)).unwrap();
+        assert_eq!(
+            (created, absolute),
+            (record.created_at, record.absolute_expires_at)
+        );
+        for bad in ["", "1", "1:2", "1:2:3:4", "2:1:1", "1:x:1", "1:1:-1"] {
+            assert!(decode_meta(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn records_decode_from_fields_and_skip_foreign_ones() {
+        let now = Timestamp::from_unix_millis(1_000);
+        let fields = HashMap::from([
+            ("@".to_owned(), "1:500:90000".to_owned()),
+            (".visits".to_owned(), "3".to_owned()),
+            ("foreign".to_owned(), "x".to_owned()),
+        ]);
+        let record = decode_record(fields, 2_000, now).unwrap().unwrap();
+        assert_eq!(record.data.len(), 1);
+        assert_eq!(record.data["visits"], serde_json::json!(3));
+        assert_eq!(record.expires_at, Timestamp::from_unix_millis(3_000));
+        assert!(decode_record(HashMap::new(), -2, now).unwrap().is_none());
+        let corrupt = HashMap::from([
+            ("@".to_owned(), "1:500:90000".to_owned()),
+            (".v".to_owned(), "{not json".to_owned()),
+        ]);
+        assert!(matches!(
+            decode_record(corrupt, 10, now),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}
