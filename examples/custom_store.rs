@@ -1,7 +1,7 @@
 //! Bring your own backend: a complete `SessionStore` in one file.
 //!
 //! `HashMapStore` keeps sessions in a `HashMap` behind a mutex. It is deliberately simple (one
-//! lock, no capacity bound, expired entries purged on write) to show the five methods a backend
+//! lock, no capacity bound, expired entries purged on write) to show the methods a backend
 //! implements and the rules it keeps: records keyed by the hash of the ID, expiry enforced on
 //! every access, updates that apply only the delta and never recreate a missing session.
 //! The tests at the bottom run the workspace's acceptance suite against it, the same suite every
@@ -90,6 +90,16 @@ impl SessionStore for HashMapStore {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.sessions().remove(&id.storage_key());
         Ok(())
+    }
+
+    /// Overridden because the default (load, then delete) is not atomic; under the one lock,
+    /// this is.
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let mut sessions = self.sessions();
+        if Self::live(&mut sessions, id).is_none() {
+            return Ok(None);
+        }
+        Ok(sessions.remove(&id.storage_key()))
     }
 }
 

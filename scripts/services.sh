@@ -24,7 +24,9 @@ wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
 
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
     echo "services.sh: starting PostgreSQL" >&2
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+    for version in $(ls /etc/postgresql); do
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
 fi
 wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432
 

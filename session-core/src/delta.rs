@@ -37,6 +37,7 @@ pub struct SessionDelta {
 
 /// What a delta alone says about one key.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum DeltaLookup<'a> {
     /// The request set the key to this value.
     Set(&'a Value),

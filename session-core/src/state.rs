@@ -5,14 +5,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::flash::{flash_key, is_reserved};
+use crate::store::create_with_fresh_id;
 use crate::{
     DeltaLookup, ExpiryPolicy, SessionData, SessionDelta, SessionError, SessionId, SessionRecord,
     SessionStore, StoreError, Timestamp,
 };
-
-/// How many fresh IDs a write tries before giving up. With 256-bit IDs a second try never
-/// happens in practice; the bound only keeps a broken store from looping forever.
-const ID_ATTEMPTS: usize = 3;
 
 /// The result of a read that may need the stored record first.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,7 +219,7 @@ impl SessionState {
     /// - writes to an existing session: one [`update`](SessionStore::update); if the session
     ///   vanished meanwhile, a new session (new ID) holding only these changes;
     /// - writes by a visitor without a session: one [`create`](SessionStore::create);
-    /// - a renew: the record moves to a new ID (loaded first if the request did not read it);
+    /// - a renew: one [`renew`](SessionStore::renew), which moves the stored record and this\n    ///   request's changes to a new ID; if the session vanished meanwhile, a new session holding\n    ///   only these changes;
     /// - a purge: one [`delete`](SessionStore::delete) and [`CookieAction::Remove`];
     /// - a read past the refresh threshold: one [`touch`](SessionStore::touch).
     pub async fn commit(
@@ -248,25 +245,10 @@ impl SessionState {
             return create_fresh(store, policy, now, &self.delta, fallback).await;
         };
         if self.renew {
-            let record = match self.loaded {
-                Some(record) => record,
-                None => store.load(&id).await?.filter(|r| !r.is_expired(now)),
+            return match store.renew(&id, &self.delta, idle_deadline).await? {
+                Some((id, expires_at)) => Ok(CookieAction::Set { id, expires_at }),
+                None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
             };
-            let Some(mut record) = record else {
-                return create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await;
-            };
-            self.delta.apply_to(&mut record.data);
-            let expires_at = record.extend_to(idle_deadline);
-            for _ in 0..ID_ATTEMPTS {
-                let new_id = SessionId::generate();
-                if store.renew(&id, &new_id, &record).await? {
-                    return Ok(CookieAction::Set {
-                        id: new_id,
-                        expires_at,
-                    });
-                }
-            }
-            return Err(id_exhausted());
         }
         if !self.delta.is_empty() {
             return match store.update(&id, &self.delta, idle_deadline).await? {
@@ -309,20 +291,11 @@ async fn create_fresh(
         policy.idle_deadline(now),
         policy.absolute_deadline(now),
     );
-    for _ in 0..ID_ATTEMPTS {
-        let id = SessionId::generate();
-        if store.create(&id, &record).await? {
-            return Ok(CookieAction::Set {
-                id,
-                expires_at: record.expires_at,
-            });
-        }
-    }
-    Err(id_exhausted())
-}
-
-fn id_exhausted() -> StoreError {
-    StoreError::backend("store reported every freshly generated session ID as taken")
+    let id = create_with_fresh_id(store, &record).await?;
+    Ok(CookieAction::Set {
+        id,
+        expires_at: record.expires_at,
+    })
 }
 
 fn check_key(key: &str) -> Result<(), SessionError> {

@@ -23,7 +23,8 @@ use crate::{SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
 /// - **Secrets at rest**: server-side stores key records by [`SessionId::storage_key`], never by
 ///   the ID itself.
 ///
-/// Implementing it for your own backend takes five methods; see `examples/custom_store.rs` in
+/// Implementing it for your own backend takes five methods (plus [`take`](Self::take), whose
+/// default is not atomic, where the backend can do better); see `examples/custom_store.rs` in
 /// the repository for a complete one.
 ///
 /// ```
@@ -87,23 +88,66 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Deletes the session. Deleting a missing session is not an error.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
 
-    /// Moves a session to a new ID: stores `record` under `new_id` and deletes `old_id`.
-    /// Returns `false`, writing nothing, when `new_id` is taken.
+    /// Removes a live session and returns it, in one atomic step: a concurrent
+    /// [`update`](Self::update) lands either before (and is returned) or after (and finds nothing).
+    /// Returns `None` when the session does not exist or has expired.
     ///
-    /// The default creates then deletes (two round trips); a backend that can do both in one
-    /// atomic step should override it.
+    /// The default loads, then deletes: two round trips, and not atomic. Every backend that can
+    /// should override it, because [`renew`](Self::renew) relies on it to never move a session
+    /// that a concurrent logout deleted.
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let record = self.load(id).await?;
+        if record.is_some() {
+            self.delete(id).await?;
+        }
+        Ok(record)
+    }
+
+    /// Moves a live session to a fresh ID: [`take`](Self::take)s it, applies `delta`, moves its
+    /// idle deadline to `idle_deadline` (capped by its absolute deadline) and
+    /// [`create`](Self::create)s it under a new ID. Returns the new ID and expiry, or `None`
+    /// (writing nothing) when the session does not exist or has expired.
+    ///
+    /// The old ID stops working before the new one exists, so a failure in between signs the
+    /// user out rather than leaving the pre-renew ID alive (fail closed).
     async fn renew(
         &self,
         old_id: &SessionId,
-        new_id: &SessionId,
-        record: &SessionRecord,
-    ) -> Result<bool, StoreError> {
-        if !self.create(new_id, record).await? {
-            return Ok(false);
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
+        let now = Timestamp::now();
+        let Some(mut record) = self.take(old_id).await? else {
+            return Ok(None);
+        };
+        delta.apply_to(&mut record.data);
+        let expires_at = record.extend_to(idle_deadline);
+        if record.is_expired(now) {
+            return Ok(None);
         }
-        self.delete(old_id).await?;
-        Ok(true)
+        let new_id = create_with_fresh_id(self, &record).await?;
+        Ok(Some((new_id, expires_at)))
     }
+}
+
+/// How many fresh IDs a create tries before giving up. With 256-bit IDs a second try never
+/// happens in practice; the bound only keeps a broken store from looping forever.
+const ID_ATTEMPTS: usize = 3;
+
+/// Creates `record` under a freshly generated ID and returns the ID.
+pub(crate) async fn create_with_fresh_id<S: SessionStore + ?Sized>(
+    store: &S,
+    record: &SessionRecord,
+) -> Result<SessionId, StoreError> {
+    for _ in 0..ID_ATTEMPTS {
+        let id = SessionId::generate();
+        if store.create(&id, record).await? {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::backend(
+        "store reported every freshly generated session ID as taken",
+    ))
 }
 
 #[async_trait]
@@ -137,12 +181,16 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
         (**self).delete(id).await
     }
 
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        (**self).take(id).await
+    }
+
     async fn renew(
         &self,
         old_id: &SessionId,
-        new_id: &SessionId,
-        record: &SessionRecord,
-    ) -> Result<bool, StoreError> {
-        (**self).renew(old_id, new_id, record).await
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
+        (**self).renew(old_id, delta, idle_deadline).await
     }
 }

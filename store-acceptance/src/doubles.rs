@@ -6,25 +6,34 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 
-/// Calls made to a [`CountingStore`], by method.
+/// Live call counters of a [`CountingStore`], by method.
 #[derive(Debug, Default)]
-pub struct CallCounts {
-    pub load: AtomicUsize,
-    pub create: AtomicUsize,
-    pub update: AtomicUsize,
-    pub touch: AtomicUsize,
-    pub delete: AtomicUsize,
-    pub renew: AtomicUsize,
+struct CallCounts {
+    load: AtomicUsize,
+    create: AtomicUsize,
+    update: AtomicUsize,
+    touch: AtomicUsize,
+    delete: AtomicUsize,
+    take: AtomicUsize,
+    renew: AtomicUsize,
 }
 
-/// A snapshot of [`CallCounts`], comparable in assertions.
+/// How many times each store method was called, as seen by a [`CountingStore`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Calls {
+    /// [`SessionStore::load`] calls.
     pub load: usize,
+    /// [`SessionStore::create`] calls.
     pub create: usize,
+    /// [`SessionStore::update`] calls.
     pub update: usize,
+    /// [`SessionStore::touch`] calls.
     pub touch: usize,
+    /// [`SessionStore::delete`] calls.
     pub delete: usize,
+    /// [`SessionStore::take`] calls made from outside the store (not those its own `renew` makes).
+    pub take: usize,
+    /// [`SessionStore::renew`] calls.
     pub renew: usize,
 }
 
@@ -32,13 +41,21 @@ impl Calls {
     /// All calls added up.
     #[must_use]
     pub fn total(&self) -> usize {
-        self.load + self.create + self.update + self.touch + self.delete + self.renew
+        self.load + self.create + self.update + self.touch + self.delete + self.take + self.renew
     }
 
-    /// Writes of any kind added up.
+    /// The calls made after `earlier` was taken.
     #[must_use]
-    pub fn writes(&self) -> usize {
-        self.create + self.update + self.touch + self.delete + self.renew
+    pub fn since(&self, earlier: Self) -> Self {
+        Self {
+            load: self.load - earlier.load,
+            create: self.create - earlier.create,
+            update: self.update - earlier.update,
+            touch: self.touch - earlier.touch,
+            delete: self.delete - earlier.delete,
+            take: self.take - earlier.take,
+            renew: self.renew - earlier.renew,
+        }
     }
 }
 
@@ -50,6 +67,7 @@ pub struct CountingStore<S> {
 }
 
 impl<S> CountingStore<S> {
+    /// Wraps `inner` with all counts at zero.
     pub fn new(inner: S) -> Self {
         Self {
             inner,
@@ -58,6 +76,7 @@ impl<S> CountingStore<S> {
     }
 
     /// The counts so far.
+    #[must_use]
     pub fn calls(&self) -> Calls {
         let c = &self.counts;
         Calls {
@@ -66,11 +85,13 @@ impl<S> CountingStore<S> {
             update: c.update.load(Ordering::SeqCst),
             touch: c.touch.load(Ordering::SeqCst),
             delete: c.delete.load(Ordering::SeqCst),
+            take: c.take.load(Ordering::SeqCst),
             renew: c.renew.load(Ordering::SeqCst),
         }
     }
 
     /// The wrapped store.
+    #[must_use]
     pub fn inner(&self) -> &S {
         &self.inner
     }
@@ -116,14 +137,19 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
         self.inner.delete(id).await
     }
 
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        bump(&self.counts.take);
+        self.inner.take(id).await
+    }
+
     async fn renew(
         &self,
         old_id: &SessionId,
-        new_id: &SessionId,
-        record: &SessionRecord,
-    ) -> Result<bool, StoreError> {
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         bump(&self.counts.renew);
-        self.inner.renew(old_id, new_id, record).await
+        self.inner.renew(old_id, delta, idle_deadline).await
     }
 }
 
@@ -196,13 +222,18 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         self.inner.delete(id).await
     }
 
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.check()?;
+        self.inner.take(id).await
+    }
+
     async fn renew(
         &self,
         old_id: &SessionId,
-        new_id: &SessionId,
-        record: &SessionRecord,
-    ) -> Result<bool, StoreError> {
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         self.check()?;
-        self.inner.renew(old_id, new_id, record).await
+        self.inner.renew(old_id, delta, idle_deadline).await
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! The [`doubles`] module has store wrappers for the framework tests: one that counts calls and
 //! one that fails on demand.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod doubles;
 pub mod rules;
@@ -50,7 +50,10 @@ macro_rules! store_acceptance_tests {
             bad_typed_read_is_an_error_and_leaves_data_intact,
             write_to_a_vanished_session_starts_a_new_one,
             purge_then_write_starts_a_new_session,
-            unknown_cookie_id_is_never_adopted
+            unknown_cookie_id_is_never_adopted,
+            take_reads_and_deletes_in_one_step,
+            renew_applies_the_delta_and_keeps_the_absolute_deadline,
+            renew_of_a_deleted_or_expired_session_moves_nothing
         );
     };
     (@each $factory:expr; $($rule:ident),+ $(,)?) => {

@@ -1,5 +1,6 @@
 //! One async check per store rule. Each takes a fresh store and panics with a message naming the
-//! rule when the store breaks it.
+//! rule when the store breaks it. Every check applies to every server-side store; a stateless
+//! store says in its own test file which ones it cannot run, and why.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +80,7 @@ struct Profile {
     age: u8,
 }
 
+/// Created data loads back unchanged (nested JSON, numbers), with consistent deadlines.
 pub async fn create_then_load_round_trips_typed_values(store: Store) {
     let profile = Profile {
         name: "Ada".into(),
@@ -105,6 +107,7 @@ pub async fn create_then_load_round_trips_typed_values(store: Store) {
     assert!(record.created_at <= Timestamp::now());
 }
 
+/// An ID the store never saw loads as none, and deleting it is not an error.
 pub async fn unknown_id_loads_none(store: Store) {
     assert!(store.load(&SessionId::generate()).await.unwrap().is_none());
     store
@@ -113,6 +116,7 @@ pub async fn unknown_id_loads_none(store: Store) {
         .expect("deleting a missing session is not an error");
 }
 
+/// `create` refuses an ID that holds a live session and leaves that session intact.
 pub async fn create_never_overwrites_a_live_session(store: Store) {
     let id = seed(&store, &[("owner", json!("first"))]).await;
     let other = record_with(
@@ -130,6 +134,7 @@ pub async fn create_never_overwrites_a_live_session(store: Store) {
     );
 }
 
+/// `update` sets and removes exactly the changed keys; untouched keys keep their values.
 pub async fn update_applies_only_the_delta(store: Store) {
     let id = seed(
         &store,
@@ -155,6 +160,7 @@ pub async fn update_applies_only_the_delta(store: Store) {
     assert_eq!(data.get("add"), Some(&json!([1, 2])));
 }
 
+/// A clearing delta drops every stored key before its sets apply.
 pub async fn update_with_clear_replaces_all_data(store: Store) {
     let id = seed(&store, &[("a", json!(1)), ("b", json!(2))]).await;
     let mut delta = SessionDelta::default();
@@ -171,6 +177,7 @@ pub async fn update_with_clear_replaces_all_data(store: Store) {
     );
 }
 
+/// Concurrent updates of one session that change different keys all survive.
 pub async fn concurrent_updates_of_different_keys_all_survive(store: Store) {
     let id = seed(&store, &[]).await;
     let tasks: Vec<_> = (0..32)
@@ -200,6 +207,7 @@ pub async fn concurrent_updates_of_different_keys_all_survive(store: Store) {
     }
 }
 
+/// `update` and `touch` of a missing session write nothing (strict IDs).
 pub async fn update_of_missing_session_does_not_create_it(store: Store) {
     let id = SessionId::generate();
     let mut delta = SessionDelta::default();
@@ -213,6 +221,7 @@ pub async fn update_of_missing_session_does_not_create_it(store: Store) {
     );
 }
 
+/// A late write after a delete (logout) does not bring the session back.
 pub async fn deleted_session_is_never_recreated(store: Store) {
     let id = seed(&store, &[("user", json!("ada"))]).await;
     store.delete(&id).await.unwrap();
@@ -228,6 +237,7 @@ pub async fn deleted_session_is_never_recreated(store: Store) {
     );
 }
 
+/// Past its idle deadline a session is gone for load, update and touch, enforced by the store.
 pub async fn expired_session_loads_as_none(store: Store) {
     let id = SessionId::generate();
     let record = record_with(
@@ -272,6 +282,7 @@ pub async fn expired_session_loads_as_none(store: Store) {
     );
 }
 
+/// `touch` moves the idle deadline forward and keeps the data.
 pub async fn touch_extends_the_idle_deadline(store: Store) {
     let id = SessionId::generate();
     let record = record_with(
@@ -295,6 +306,7 @@ pub async fn touch_extends_the_idle_deadline(store: Store) {
     assert_eq!(data.get("a"), Some(&json!(1)), "touch must keep the data");
 }
 
+/// Neither touch nor update moves the expiry past the absolute deadline, after which the session is gone.
 pub async fn nothing_extends_past_the_absolute_deadline(store: Store) {
     let id = SessionId::generate();
     let record = record_with(
@@ -325,6 +337,7 @@ pub async fn nothing_extends_past_the_absolute_deadline(store: Store) {
     );
 }
 
+/// Renew through the request flow: data moves to a new ID with the request's changes; the old ID is dead.
 pub async fn renew_moves_data_to_a_new_id(store: Store) {
     let old = seed(&store, &[("user", json!("ada"))]).await;
     let mut state = SessionState::new(Some(old.clone()));
@@ -345,6 +358,7 @@ pub async fn renew_moves_data_to_a_new_id(store: Store) {
     assert_eq!(data.get("role"), Some(&json!("admin")));
 }
 
+/// A flash value is returned by the first read only, and its removal is persisted.
 pub async fn flash_is_read_once_and_its_removal_persisted(store: Store) {
     let mut first = SessionState::new(None);
     first.flash("notice", "Signed in").unwrap();
@@ -373,6 +387,7 @@ pub async fn flash_is_read_once_and_its_removal_persisted(store: Store) {
     );
 }
 
+/// Reading a value as the wrong type is a typed error and leaves the stored value as it was.
 pub async fn bad_typed_read_is_an_error_and_leaves_data_intact(store: Store) {
     let id = seed(&store, &[("count", json!("not a number"))]).await;
     let mut state = SessionState::new(Some(id.clone()));
@@ -388,6 +403,7 @@ pub async fn bad_typed_read_is_an_error_and_leaves_data_intact(store: Store) {
     );
 }
 
+/// A write to a session deleted meanwhile starts a new session holding only that write.
 pub async fn write_to_a_vanished_session_starts_a_new_one(store: Store) {
     let id = seed(&store, &[("user", json!("ada")), ("secret", json!(1))]).await;
     let mut state = SessionState::new(Some(id.clone()));
@@ -407,6 +423,7 @@ pub async fn write_to_a_vanished_session_starts_a_new_one(store: Store) {
     );
 }
 
+/// Purge deletes the session; writes after it in the same request start a new one.
 pub async fn purge_then_write_starts_a_new_session(store: Store) {
     let id = seed(&store, &[("user", json!("ada"))]).await;
     let mut state = SessionState::new(Some(id.clone()));
@@ -434,6 +451,7 @@ pub async fn purge_then_write_starts_a_new_session(store: Store) {
     assert!(store.load(&fresh).await.unwrap().is_none());
 }
 
+/// An unknown ID from a cookie is never stored: a write gets a fresh ID, a read removes the cookie.
 pub async fn unknown_cookie_id_is_never_adopted(store: Store) {
     let supplied = SessionId::generate();
     let mut state = SessionState::new(Some(supplied.clone()));
@@ -459,4 +477,113 @@ pub async fn unknown_cookie_id_is_never_adopted(store: Store) {
     );
     assert_eq!(commit(&store, reader).await, CookieAction::Remove);
     assert!(store.load(&supplied).await.unwrap().is_none());
+}
+
+/// `take` returns the session and leaves nothing behind for later reads or writes.
+pub async fn take_reads_and_deletes_in_one_step(store: Store) {
+    let id = seed(&store, &[("user", json!("ada"))]).await;
+    let taken = store
+        .take(&id)
+        .await
+        .unwrap()
+        .expect("take returns the live session");
+    assert_eq!(taken.data.get("user"), Some(&json!("ada")));
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "take left the session behind"
+    );
+    assert!(
+        store.take(&id).await.unwrap().is_none(),
+        "a second take found a session"
+    );
+    let mut late = SessionDelta::default();
+    late.insert("cart", json!(1));
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    assert_eq!(store.update(&id, &late, deadline).await.unwrap(), None);
+}
+
+/// `renew` moves the stored data plus the delta to a new ID, keeping creation time and absolute deadline.
+pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Store) {
+    let old = SessionId::generate();
+    let record = record_with(
+        data(&[("user", json!("ada")), ("drop", json!(1))]),
+        Duration::from_secs(60),
+        Duration::from_secs(120),
+    );
+    assert!(store.create(&old, &record).await.unwrap());
+    let mut delta = SessionDelta::default();
+    delta.insert("role", json!("admin"));
+    delta.remove("drop");
+    let far = Timestamp::now() + Duration::from_secs(3600);
+    let (new, expires_at) = store
+        .renew(&old, &delta, far)
+        .await
+        .unwrap()
+        .expect("live session renews");
+    assert_ne!(new, old);
+    assert_eq!(
+        expires_at, record.absolute_expires_at,
+        "renew extended past the absolute deadline"
+    );
+    assert!(
+        store.load(&old).await.unwrap().is_none(),
+        "old ID still works after renew"
+    );
+    let renewed = store
+        .load(&new)
+        .await
+        .unwrap()
+        .expect("renewed session loads");
+    assert_eq!(
+        renewed.data,
+        data(&[("user", json!("ada")), ("role", json!("admin"))])
+    );
+    assert_eq!(renewed.created_at, record.created_at);
+    assert_eq!(renewed.absolute_expires_at, record.absolute_expires_at);
+}
+
+/// `renew` of a deleted or expired session moves nothing, so a logout is never undone by a sign-in.
+pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store) {
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let deleted = seed(&store, &[("user", json!("ada"))]).await;
+    store.delete(&deleted).await.unwrap();
+    assert!(
+        store
+            .renew(&deleted, &SessionDelta::default(), deadline)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let expired = SessionId::generate();
+    let short = record_with(
+        data(&[("user", json!("ada"))]),
+        Duration::from_millis(200),
+        Duration::from_secs(60),
+    );
+    assert!(store.create(&expired, &short).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        store
+            .renew(&expired, &SessionDelta::default(), deadline)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Through the request flow: a sign-in that renews a session logged out meanwhile gets a new
+    // session with only its own changes, never the logged-out data.
+    let logged_out = seed(&store, &[("user", json!("ada"))]).await;
+    let mut state = SessionState::new(Some(logged_out.clone()));
+    state.renew();
+    state.insert("user", "grace").unwrap();
+    store.delete(&logged_out).await.unwrap();
+    let CookieAction::Set { id: fresh, .. } = commit(&store, state).await else {
+        panic!("the request's own changes must land in a new session");
+    };
+    assert_eq!(
+        load_data(&store, &fresh).await.unwrap(),
+        data(&[("user", json!("grace"))])
+    );
+    assert!(store.load(&logged_out).await.unwrap().is_none());
 }

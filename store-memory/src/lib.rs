@@ -64,7 +64,7 @@ impl Default for MemoryStore {
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("sessions", &self.cache.entry_count())
+            .field("sessions", &self.session_count())
             .field("max_sessions", &self.cache.policy().max_capacity())
             .finish()
     }
@@ -222,5 +222,14 @@ impl SessionStore for MemoryStore {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.cache.invalidate(&id.storage_key());
         Ok(())
+    }
+
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let now = Timestamp::now();
+        Ok(self
+            .cache
+            .remove(&id.storage_key())
+            .filter(|record| !record.is_expired(now))
+            .map(Arc::unwrap_or_clone))
     }
 }

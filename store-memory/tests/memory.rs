@@ -49,11 +49,11 @@ async fn expired_sessions_are_evicted_not_just_hidden() {
 }
 
 #[tokio::test]
-async fn debug_shows_no_ids() {
+async fn debug_shows_counts_not_contents() {
     let store = MemoryStore::default();
     let id = SessionId::generate();
     store.create(&id, &record()).await.unwrap();
     let debug = format!("{store:?}");
-    assert!(!debug.contains(id.expose_secret()), "{debug}");
-    assert!(debug.contains("sessions"), "{debug}");
+    assert!(!debug.contains(&id.storage_key().to_hex()[..12]), "{debug}");
+    assert!(debug.contains("sessions: 1"), "{debug}");
 }

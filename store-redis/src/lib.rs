@@ -5,8 +5,8 @@
 //!   (`<format version>:<created ms>:<absolute expiry ms>`), and each session key `k` is the
 //!   field `.k` with its JSON value. The key's TTL is the effective expiry: the idle deadline,
 //!   capped by the absolute one.
-//! - **One round trip each**: load is a pipelined `HGETALL` + `PTTL`; create, update and touch
-//!   are server-side scripts (`EVALSHA`) that check and write atomically: create never
+//! - **One round trip each**: load is a pipelined `HGETALL` + `PTTL`; create, update, touch and
+//!   take are server-side scripts (`EVALSHA`) that check and write atomically: create never
 //!   overwrites a live session, update and touch never recreate a missing one (a purged session
 //!   stays purged), and both cap the TTL at the absolute expiry.
 //! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
@@ -37,8 +37,12 @@
 //! ## Redis Cluster
 //!
 //! Each session is one key, so every operation on it lands on one slot and stays atomic.
-//! [`renew`](SessionStore::renew) moves a session between two keys that hash to different slots:
-//! it creates the new key, then deletes the old one (two round trips, not one transaction).
+//! [`renew`](SessionStore::renew) moves a session between two keys that hash to different slots,
+//! so it takes two round trips: an atomic script reads and deletes the old key
+//! ([`take`](SessionStore::take)), then the create script writes the new one. A concurrent
+//! logout or write to the old ID lands either before the take (and is carried over or wins) or
+//! after it (and finds nothing); if the create fails, the user is signed out, never left on the
+//! old ID. The same two steps run on a single node.
 
 mod connection;
 mod scripts;
@@ -335,6 +339,24 @@ impl SessionStore for RedisStore {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let now = Timestamp::now();
+        let reply: Option<(i64, Vec<String>)> = scripts::TAKE
+            .key(self.key_of(id))
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        let Some((ttl, flat)) = reply else {
+            return Ok(None);
+        };
+        let mut fields = HashMap::with_capacity(flat.len() / 2);
+        let mut pairs = flat.into_iter();
+        while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
+            fields.insert(field, value);
+        }
+        decode_record(fields, ttl, now)
     }
 }
 

@@ -68,3 +68,17 @@ return tonumber(deadline)
 "
     ))
 });
+
+/// `KEYS[1]` session key. Atomically reads and deletes the session: returns `{pttl, fields}`
+/// (fields as the flat `HGETALL` list), or nil when the key does not exist.
+pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return false end
+local fields = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return {ttl, fields}
+",
+    )
+});

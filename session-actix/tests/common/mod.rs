@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use session_actix::Session;
 use session_core::SessionId;
-use store_acceptance::doubles::Calls;
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Clone)]
 pub(crate) struct Profile {
@@ -24,6 +23,10 @@ pub(crate) struct Profile {
 /// Routes every test uses. `/set/{key}` takes a JSON body.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/plain", web::get().to(|| async { "plain" }))
+        .route(
+            "/ignore",
+            web::get().to(|_session: Session| async { "took the session, never used it" }),
+        )
         .route(
             "/get/{key}",
             web::get().to(|session: Session, key: web::Path<String>| async move {
@@ -175,17 +178,6 @@ pub(crate) fn post(uri: &str, cookie: Option<&str>, body: Value) -> actix_http::
         req = req.insert_header((header::COOKIE, format!("__sid={value}")));
     }
     req.to_request()
-}
-
-pub(crate) fn delta(after: Calls, before: Calls) -> Calls {
-    Calls {
-        load: after.load - before.load,
-        create: after.create - before.create,
-        update: after.update - before.update,
-        touch: after.touch - before.touch,
-        delete: after.delete - before.delete,
-        renew: after.renew - before.renew,
-    }
 }
 
 pub(crate) fn stored_id(value: &str) -> SessionId {
