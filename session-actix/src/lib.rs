@@ -33,7 +33,7 @@
 //! }
 //! ```
 //!
-//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` (default) and `redis`.
+//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` (default), `redis` and `postgres`.
 
 mod config;
 mod cookie;
@@ -51,6 +51,9 @@ pub mod store {
     #[cfg(feature = "memory")]
     #[doc(inline)]
     pub use store_memory::MemoryStore;
+    #[cfg(feature = "postgres")]
+    #[doc(inline)]
+    pub use store_postgres::{CleanupTask, PostgresStore};
     #[cfg(feature = "redis")]
     #[doc(inline)]
     pub use store_redis::{RedisConnection, RedisStore};

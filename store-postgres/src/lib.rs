@@ -1,0 +1,325 @@
+//! `PostgresStore`: sessions in PostgreSQL, one row per session.
+//!
+//! - **Schema**: the primary key is the SHA-256 of the session ID (`bytea`), so the table holds
+//!   no usable cookie; data is `jsonb`; `expires_at` (idle, capped) and `absolute_expires_at`
+//!   are `timestamptz`, with an index on `expires_at` for the cleanup sweep. The row carries its
+//!   format version. [`migrate`](PostgresStore::migrate) creates or upgrades it.
+//! - **One statement each**: load ignores expired rows; update applies the delta in SQL
+//!   (`data - removed_keys || set_values`) and is a no-op on a missing or expired row, so a purged
+//!   session is never recreated; create is one `INSERT … ON CONFLICT` that cannot overwrite a
+//!   live row. Statements are prepared and cached per connection by sqlx.
+//! - **Concurrency**: each update is one row-locking `UPDATE` that applies its own delta to the
+//!   current row, so concurrent requests changing different keys both survive.
+//! - **Failures**: a connection problem is [`StoreError::Unavailable`] (`503`); the pool opens
+//!   new connections once the database is back.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use store_postgres::PostgresStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = PostgresStore::connect("postgres://postgres@127.0.0.1/test").await?;
+//! store.migrate().await?;
+//! let _cleanup = store.spawn_cleanup(Duration::from_secs(300)); // stops when dropped
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Deadlines are computed on the application's clock, so keep application hosts synchronised
+//! (NTP); the database clock is not consulted.
+
+mod cleanup;
+mod migrate;
+mod sql;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgExecutor};
+
+use session_core::{
+    SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+};
+
+pub use cleanup::CleanupTask;
+pub use sql::InvalidIdentifier;
+use sql::{Identifier, Statements};
+
+/// The default schema.
+pub const DEFAULT_SCHEMA: &str = "public";
+/// The default table.
+pub const DEFAULT_TABLE: &str = "sessions";
+
+/// How long a request waits for a pooled connection before it fails with `503`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A session store on PostgreSQL. Cloning is cheap: clones share the pool.
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::PgPool) -> Result<(), Box<dyn std::error::Error>> {
+/// use store_postgres::PostgresStore;
+/// let store = PostgresStore::new(pool).with_table("auth", "web_sessions")?;
+/// store.migrate().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    schema: Identifier,
+    table: Identifier,
+    sql: Arc<Statements>,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The pool is left out: its connect options may carry a password.
+        f.debug_struct("PostgresStore")
+            .field("table", &self.sql.qualified)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One stored row: data, format version, created, expires, absolute expiry (ms).
+type RecordRow = (Json<Value>, i32, i64, i64, i64);
+
+impl PostgresStore {
+    /// A store over a pool you already have, on table `public.sessions`. Call
+    /// [`migrate`](Self::migrate) before the first request.
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        let schema = Identifier::parse(DEFAULT_SCHEMA).unwrap_or_else(|_| unreachable!());
+        let table = Identifier::parse(DEFAULT_TABLE).unwrap_or_else(|_| unreachable!());
+        let sql = Arc::new(Statements::new(&schema, &table));
+        Self {
+            pool,
+            schema,
+            table,
+            sql,
+        }
+    }
+
+    /// Connects a pool to `url` and returns a store on `public.sessions`. A request waits at
+    /// most 2 s for a connection before it fails with `503`.
+    ///
+    /// Fails when the URL is invalid or the database cannot be reached now.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // One round trip per operation: no ping before each use. A connection the server
+            // dropped fails one request (503) and is discarded.
+            .test_before_acquire(false)
+            .connect(url)
+            .await
+            .map_err(store_error)?;
+        Ok(Self::new(pool))
+    }
+
+    /// Uses table `schema.table` instead of `public.sessions`. Both must be plain identifiers
+    /// (ASCII letters, digits, `_`), which keeps them safe to put in SQL.
+    ///
+    /// ```
+    /// # async fn run(pool: sqlx::PgPool) {
+    /// use store_postgres::PostgresStore;
+    /// assert!(PostgresStore::new(pool.clone()).with_table("app", "sessions").is_ok());
+    /// assert!(PostgresStore::new(pool).with_table("app", "x; DROP TABLE users").is_err());
+    /// # }
+    /// ```
+    pub fn with_table(self, schema: &str, table: &str) -> Result<Self, InvalidIdentifier> {
+        let schema = Identifier::parse(schema)?;
+        let table = Identifier::parse(table)?;
+        let sql = Arc::new(Statements::new(&schema, &table));
+        Ok(Self {
+            pool: self.pool,
+            schema,
+            table,
+            sql,
+        })
+    }
+
+    /// Creates or upgrades the schema: idempotent, and safe to run from many instances at
+    /// once (they serialize on an advisory lock).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrate::run(&self.pool, &self.schema, &self.table).await
+    }
+
+    /// Deletes expired rows now, in batches of 1000, and returns how many it deleted.
+    pub async fn delete_expired(&self) -> Result<u64, StoreError> {
+        cleanup::sweep(&self.pool, &self.sql.cleanup)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Starts a background task that runs [`delete_expired`](Self::delete_expired) every
+    /// `interval`. A failed sweep is logged and retried at the next tick. The task stops when
+    /// the returned handle is dropped.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime, like `tokio::spawn`.
+    pub fn spawn_cleanup(&self, interval: Duration) -> CleanupTask {
+        cleanup::spawn(self.pool.clone(), Arc::clone(&self.sql.cleanup), interval)
+    }
+
+    /// The pool this store uses.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn fetch_deadline<'e>(
+        executor: impl PgExecutor<'e>,
+        query: sqlx::query::QueryScalar<'e, sqlx::Postgres, i64, sqlx::postgres::PgArguments>,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let millis = query.fetch_optional(executor).await.map_err(store_error)?;
+        Ok(millis
+            .and_then(|m| u64::try_from(m).ok())
+            .map(Timestamp::from_unix_millis))
+    }
+}
+
+/// A connection problem is `Unavailable` (retryable, `503`); a row that does not decode is
+/// `Corrupt`; anything else is a backend error.
+pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
+    let unavailable = match &err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        // 08: connection exception; 57P0x: server shutting down; 53300: too many connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+        }),
+        _ => false,
+    };
+    if unavailable {
+        StoreError::unavailable(err)
+    } else if matches!(
+        err,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)
+    ) {
+        StoreError::corrupt(err)
+    } else {
+        StoreError::backend(err)
+    }
+}
+
+fn millis(t: Timestamp) -> i64 {
+    i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
+}
+
+fn timestamp(millis: i64) -> Result<Timestamp, StoreError> {
+    u64::try_from(millis)
+        .map(Timestamp::from_unix_millis)
+        .map_err(|_| StoreError::corrupt("negative timestamp in session row"))
+}
+
+fn decode_row(
+    (Json(data), version, created, expires, absolute): RecordRow,
+) -> Result<SessionRecord, StoreError> {
+    if version != i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX) {
+        return Err(StoreError::corrupt(format!(
+            "unsupported session format version {version}"
+        )));
+    }
+    let Value::Object(data) = data else {
+        return Err(StoreError::corrupt("session data is not a JSON object"));
+    };
+    let data: SessionData = data;
+    Ok(SessionRecord::new(
+        data,
+        timestamp(created)?,
+        timestamp(expires)?,
+        timestamp(absolute)?,
+    ))
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let row: Option<RecordRow> = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
+            .bind(id.storage_key().as_bytes().as_slice())
+            .bind(millis(Timestamp::now()))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.map(decode_row).transpose()
+    }
+
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.create)))
+            .bind(id.storage_key().as_bytes().as_slice())
+            .bind(Json(&record.data))
+            .bind(i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX))
+            .bind(millis(record.created_at))
+            .bind(millis(record.expires_at))
+            .bind(millis(record.absolute_expires_at))
+            .bind(millis(Timestamp::now()))
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let removed: Vec<&str> = delta.removed_keys().iter().map(String::as_str).collect();
+        let query = sqlx::query_scalar(AssertSqlSafe(Arc::clone(&self.sql.update)))
+            .bind(id.storage_key().as_bytes().to_vec())
+            .bind(delta.is_cleared())
+            .bind(removed)
+            .bind(Json(delta.set_entries()))
+            .bind(millis(idle_deadline))
+            .bind(millis(Timestamp::now()));
+        Self::fetch_deadline(&self.pool, query).await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let query = sqlx::query_scalar(AssertSqlSafe(Arc::clone(&self.sql.touch)))
+            .bind(id.storage_key().as_bytes().to_vec())
+            .bind(millis(idle_deadline))
+            .bind(millis(Timestamp::now()));
+        Self::fetch_deadline(&self.pool, query).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.delete)))
+            .bind(id.storage_key().as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let row: Option<(Json<Value>, i32, i64, i64, i64, bool)> =
+            sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.take)))
+                .bind(id.storage_key().as_bytes().as_slice())
+                .bind(millis(Timestamp::now()))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        match row {
+            Some((data, version, created, expires, absolute, true)) => {
+                decode_row((data, version, created, expires, absolute)).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+}

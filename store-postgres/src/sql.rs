@@ -1,0 +1,149 @@
+//! The statements, built once per table from validated identifiers.
+//!
+//! Timestamps travel as Unix milliseconds (`int8`) and are stored as `timestamptz`, so the table
+//! reads naturally in `psql` while every deadline round-trips to the millisecond.
+
+use std::sync::Arc;
+
+/// An SQL identifier accepted for a schema or table name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identifier(String);
+
+/// The error for a schema or table name that is not a plain SQL identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a valid identifier: use 1 to 63 ASCII letters, digits or '_', not starting with a digit"
+)]
+pub struct InvalidIdentifier(pub String);
+
+impl Identifier {
+    pub(crate) fn parse(name: &str) -> Result<Self, InvalidIdentifier> {
+        let mut bytes = name.bytes();
+        let first_ok = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+        let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if first_ok && rest_ok && name.len() <= 63 {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(InvalidIdentifier(name.to_owned()))
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `$n` (Unix milliseconds) as a `timestamptz`.
+macro_rules! ts {
+    ($n:literal) => {
+        concat!("to_timestamp($", $n, "::int8 / 1000.0)")
+    };
+}
+/// A `timestamptz` column as Unix milliseconds.
+macro_rules! ms {
+    ($col:literal) => {
+        concat!("(extract(epoch FROM ", $col, ") * 1000)::int8")
+    };
+}
+
+/// Every statement the store runs against one table.
+#[derive(Debug)]
+pub(crate) struct Statements {
+    pub(crate) qualified: String,
+    pub(crate) load: Arc<str>,
+    pub(crate) create: Arc<str>,
+    pub(crate) update: Arc<str>,
+    pub(crate) touch: Arc<str>,
+    pub(crate) delete: Arc<str>,
+    pub(crate) take: Arc<str>,
+    pub(crate) cleanup: Arc<str>,
+}
+
+/// The columns a record is read from, in the order `decode_row` expects.
+const RECORD_COLUMNS: &str = concat!(
+    "data, format_version, ",
+    ms!("created_at"),
+    ", ",
+    ms!("expires_at"),
+    ", ",
+    ms!("absolute_expires_at")
+);
+
+impl Statements {
+    pub(crate) fn new(schema: &Identifier, table: &Identifier) -> Self {
+        let t = format!("\"{}\".\"{}\"", schema.as_str(), table.as_str());
+        let sql = |s: String| Arc::<str>::from(s);
+        Self {
+            load: sql(format!(
+                "SELECT {RECORD_COLUMNS} FROM {t} WHERE id_hash = $1 AND expires_at > {}",
+                ts!(2)
+            )),
+            // A live row is never overwritten; an expired one the cleanup has not reached yet
+            // is gone as far as every other statement is concerned, so it may be replaced.
+            create: sql(format!(
+                "INSERT INTO {t} AS s (id_hash, data, format_version, created_at, expires_at, absolute_expires_at) \
+                 VALUES ($1, $2, $3, {}, {}, {}) ON CONFLICT (id_hash) DO UPDATE SET \
+                 data = excluded.data, format_version = excluded.format_version, \
+                 created_at = excluded.created_at, expires_at = excluded.expires_at, \
+                 absolute_expires_at = excluded.absolute_expires_at \
+                 WHERE s.expires_at <= {}",
+                ts!(4),
+                ts!(5),
+                ts!(6),
+                ts!(7)
+            )),
+            update: sql(format!(
+                "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
+                 expires_at = LEAST({}, absolute_expires_at) \
+                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
+                ts!(5),
+                ts!(6),
+                ms!("expires_at")
+            )),
+            touch: sql(format!(
+                "UPDATE {t} SET expires_at = LEAST({}, absolute_expires_at) \
+                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
+                ts!(2),
+                ts!(3),
+                ms!("expires_at")
+            )),
+            delete: sql(format!("DELETE FROM {t} WHERE id_hash = $1")),
+            take: sql(format!(
+                "DELETE FROM {t} WHERE id_hash = $1 RETURNING {RECORD_COLUMNS}, expires_at > {}",
+                ts!(2)
+            )),
+            cleanup: sql(format!(
+                "DELETE FROM {t} WHERE id_hash IN (SELECT id_hash FROM {t} WHERE expires_at <= {} \
+                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                ts!(1)
+            )),
+            qualified: t,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_plain_names_only() {
+        for good in ["sessions", "_s", "app_sessions_2", &"a".repeat(63)] {
+            assert!(Identifier::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1abc",
+            "a-b",
+            "a\"b",
+            "a;drop",
+            "a b",
+            "ä",
+            &"a".repeat(64),
+        ] {
+            assert!(Identifier::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

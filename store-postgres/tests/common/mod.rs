@@ -1,0 +1,31 @@
+//! Stores for the PostgreSQL tests: `DATABASE_URL` (default the local `test` database), each
+//! store in a schema of its own, so tests never see each other's rows. A database that cannot
+//! be reached fails the test: nothing is skipped. `scripts/services.sh` drops the schemas of
+//! earlier runs.
+#![allow(dead_code, clippy::expect_used)]
+
+use session_core::SessionId;
+use store_postgres::PostgresStore;
+
+pub(crate) fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1/test".to_owned())
+}
+
+pub(crate) fn random_schema() -> String {
+    format!(
+        "session_test_{}",
+        &SessionId::generate().storage_key().to_hex()[..16]
+    )
+}
+
+/// A migrated store in a fresh schema.
+pub(crate) async fn fresh_store() -> PostgresStore {
+    let store = PostgresStore::connect(&database_url())
+        .await
+        .expect("PostgreSQL at DATABASE_URL must be reachable (scripts/services.sh starts it)")
+        .with_table(&random_schema(), "sessions")
+        .expect("valid identifiers");
+    store.migrate().await.expect("migrations apply");
+    store
+}

@@ -1,0 +1,243 @@
+//! PostgreSQL specifics: migrations, the row layout, expiry cleanup and corrupt rows.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::json;
+use session_core::{SessionData, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
+use sqlx::PgPool;
+use store_postgres::PostgresStore;
+
+async fn pool() -> PgPool {
+    PgPool::connect(&common::database_url())
+        .await
+        .expect("PostgreSQL must be reachable")
+}
+
+fn record(idle: Duration, absolute: Duration) -> SessionRecord {
+    let now = Timestamp::now();
+    let data: SessionData = [("user".to_owned(), json!("ada"))].into_iter().collect();
+    SessionRecord::new(data, now, now + idle, now + absolute)
+}
+
+async fn count(pool: &PgPool, schema: &str, filter: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM \"{schema}\".sessions WHERE {filter}"
+    )))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_is_idempotent_and_safe_to_run_concurrently() {
+    let schema = common::random_schema();
+    let store = PostgresStore::new(pool().await)
+        .with_table(&schema, "sessions")
+        .unwrap();
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.migrate().await })
+        })
+        .collect();
+    for run in runs {
+        run.await.unwrap().expect("concurrent migrate must succeed");
+    }
+    store.migrate().await.expect("a second migrate is a no-op");
+    let versions: Vec<i32> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT version FROM \"{schema}\".sessions_migrations ORDER BY version"
+    )))
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(versions, vec![1], "each migration is recorded once");
+    let id = SessionId::generate();
+    assert!(
+        store
+            .create(
+                &id,
+                &record(Duration::from_secs(60), Duration::from_secs(60))
+            )
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn rows_are_keyed_by_the_hash_and_hold_no_usable_cookie() {
+    let store = common::fresh_store().await;
+    let id = SessionId::generate();
+    let record = record(Duration::from_secs(60), Duration::from_secs(30));
+    assert!(store.create(&id, &record).await.unwrap());
+    let dump: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT row_to_json(s)::text FROM {} s",
+        format_args!("\"{}\".sessions", schema_of(&store))
+    )))
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(dump.len(), 1);
+    assert!(!dump[0].contains(id.expose_secret()), "{}", dump[0]);
+    let (hash, expires_ms, absolute_ms): (Vec<u8>, i64, i64) =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id_hash, (extract(epoch FROM expires_at) * 1000)::int8, \
+         (extract(epoch FROM absolute_expires_at) * 1000)::int8 FROM \"{}\".sessions",
+            schema_of(&store)
+        )))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(hash, id.storage_key().as_bytes().to_vec());
+    // The idle deadline (60 s) is capped by the absolute one (30 s), to the millisecond.
+    assert_eq!(
+        expires_ms,
+        i64::try_from(record.absolute_expires_at.as_unix_millis()).unwrap()
+    );
+    assert_eq!(absolute_ms, expires_ms);
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'sessions'",
+    )
+    .bind(schema_of(&store))
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(
+        indexes.iter().any(|d| d.contains("(expires_at)")),
+        "{indexes:?}"
+    );
+}
+
+/// The schema a store from `fresh_store` uses, read back from its `Debug` output.
+fn schema_of(store: &PostgresStore) -> String {
+    let debug = format!("{store:?}");
+    let start = debug.find("session_test_").expect("test schema in Debug");
+    debug[start..start + "session_test_".len() + 16].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_deletes_expired_rows_in_batches_and_keeps_live_ones() {
+    let store = common::fresh_store().await;
+    let schema = schema_of(&store);
+    // 2500 expired rows (more than two batches) and 10 live ones, written directly.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO \"{schema}\".sessions SELECT sha256(g::text::bytea), '{{}}', 1, now(), \
+         now() - interval '1 minute', now() - interval '1 minute' FROM generate_series(1, 2500) g"
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        assert!(
+            store
+                .create(
+                    &SessionId::generate(),
+                    &record(Duration::from_secs(60), Duration::from_secs(60))
+                )
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(store.delete_expired().await.unwrap(), 2500);
+    assert_eq!(count(store.pool(), &schema, "true").await, 10);
+    assert_eq!(store.delete_expired().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_task_runs_survives_errors_and_stops_when_dropped() {
+    let schema = common::random_schema();
+    let store = PostgresStore::new(pool().await)
+        .with_table(&schema, "sessions")
+        .unwrap();
+    // The table does not exist yet: every sweep fails until it does.
+    let task = store.spawn_cleanup(Duration::from_millis(50));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    store.migrate().await.unwrap();
+    let id = SessionId::generate();
+    assert!(
+        store
+            .create(
+                &id,
+                &record(Duration::from_millis(100), Duration::from_secs(60))
+            )
+            .await
+            .unwrap()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count(store.pool(), &schema, "true").await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cleanup task never deleted the expired row"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    drop(task);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let id = SessionId::generate();
+    assert!(
+        store
+            .create(
+                &id,
+                &record(Duration::from_millis(10), Duration::from_secs(60))
+            )
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        count(store.pool(), &schema, "true").await,
+        1,
+        "the task kept running after its handle was dropped"
+    );
+}
+
+#[tokio::test]
+async fn corrupt_rows_are_typed_errors() {
+    let store = common::fresh_store().await;
+    let schema = schema_of(&store);
+    let id = SessionId::generate();
+    assert!(
+        store
+            .create(
+                &id,
+                &record(Duration::from_secs(60), Duration::from_secs(60))
+            )
+            .await
+            .unwrap()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE \"{schema}\".sessions SET data = '[1,2]'"
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE \"{schema}\".sessions SET data = '{{}}', format_version = 99"
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+}
+
+#[tokio::test]
+async fn unreachable_database_fails_at_connect_and_debug_hides_the_url() {
+    assert!(
+        PostgresStore::connect("postgres://postgres@127.0.0.1:1/test")
+            .await
+            .is_err()
+    );
+    assert!(PostgresStore::connect("not a url").await.is_err());
+    let store = PostgresStore::connect("postgres://postgres:hunter2@127.0.0.1/test")
+        .await
+        .unwrap();
+    let debug = format!("{store:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("127.0.0.1"),
+        "{debug}"
+    );
+}
