@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::cookie::SameSite;
+use session_core::stateless::CookieCodec;
 use session_core::{ExpiryPolicy, SessionError, SessionStore};
 
 use crate::SessionMiddleware;
@@ -58,6 +59,8 @@ pub(crate) struct CookieConfig {
 /// Everything the middleware service needs, shared by all requests.
 pub(crate) struct SessionConfig {
     pub(crate) store: Arc<dyn SessionStore>,
+    /// Set for a stateless store: the whole session travels in the cookie.
+    pub(crate) codec: Option<Arc<dyn CookieCodec>>,
     pub(crate) cookie: CookieConfig,
     pub(crate) policy: ExpiryPolicy,
     pub(crate) error_handler: ErrorHandler,
@@ -240,6 +243,7 @@ impl SessionMiddlewareBuilder {
             return Err(ConfigError::ZeroTimeout("absolute"));
         }
         let config = SessionConfig {
+            codec: self.store.cookie_codec(),
             store: self.store,
             cookie,
             policy: ExpiryPolicy::new(self.idle_timeout, self.absolute_timeout),

@@ -17,16 +17,94 @@ pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<Session
         .find_map(|line| SessionId::from_cookie_header(line, name))
 }
 
+/// The most chunk cookies a request may carry for one stateless session; more are ignored.
+const MAX_CHUNKS: usize = 64;
+
+/// The cookies a request carried for a stateless session: the chunk values in order (empty when
+/// they are missing, out of sequence or absent) and every cookie name seen, so stale chunks can
+/// be removed.
+#[derive(Debug, Default)]
+pub(crate) struct IncomingChunks {
+    pub(crate) values: Vec<String>,
+    pub(crate) names: Vec<String>,
+}
+
+/// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session).
+pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> IncomingChunks {
+    let mut whole = None;
+    let mut chunks: Vec<Option<String>> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let pairs = headers
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='));
+    for (key, value) in pairs {
+        let key = key.trim();
+        let value = value.trim();
+        if key == name {
+            whole.get_or_insert_with(|| value.to_owned());
+        } else if let Some(index) = chunk_index(key, name) {
+            if chunks.len() <= index {
+                chunks.resize(index + 1, None);
+            }
+            if chunks[index].is_none() {
+                chunks[index] = Some(value.to_owned());
+            }
+        } else {
+            continue;
+        }
+        if !names.iter().any(|seen| seen == key) {
+            names.push(key.to_owned());
+        }
+    }
+    let values = match whole {
+        Some(value) => vec![value],
+        // All of 0..n, or nothing: a gap means a lost chunk, so the session cannot open.
+        None => chunks
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default(),
+    };
+    IncomingChunks { values, names }
+}
+
+/// `Some(i)` when `key` is chunk `name.i` (at most two digits, below [`MAX_CHUNKS`]).
+fn chunk_index(key: &str, name: &str) -> Option<usize> {
+    key.strip_prefix(name)?
+        .strip_prefix('.')
+        .filter(|digits| digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()))?
+        .parse::<usize>()
+        .ok()
+        .filter(|&index| index < MAX_CHUNKS)
+}
+
 /// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.
 pub(crate) fn session_cookie(
     config: &CookieConfig,
     id: &SessionId,
     expires_at: Timestamp,
 ) -> Option<HeaderValue> {
+    named_cookie(
+        config,
+        config.name.clone(),
+        id.expose_secret().to_owned(),
+        expires_at,
+    )
+}
+
+/// A `Set-Cookie` value for cookie `name` (the session cookie or one of its chunks) holding
+/// `value` until `expires_at`.
+pub(crate) fn named_cookie(
+    config: &CookieConfig,
+    name: String,
+    value: String,
+    expires_at: Timestamp,
+) -> Option<HeaderValue> {
     let remaining = Timestamp::now().duration_until(expires_at);
     // Round up so a session with a few hundred milliseconds left is not deleted by `Max-Age=0`.
     let seconds = remaining.as_millis().div_ceil(1000).max(1);
-    let mut cookie = base_cookie(config, id.expose_secret().to_owned());
+    let mut cookie = base_cookie(config, name, value);
     cookie.set_max_age(time::Duration::seconds(
         i64::try_from(seconds).unwrap_or(i64::MAX),
     ));
@@ -35,13 +113,18 @@ pub(crate) fn session_cookie(
 
 /// The `Set-Cookie` value that makes the browser drop the session cookie.
 pub(crate) fn removal_cookie(config: &CookieConfig) -> Option<HeaderValue> {
-    let mut cookie = base_cookie(config, String::new());
+    named_removal(config, config.name.clone())
+}
+
+/// The `Set-Cookie` value that makes the browser drop cookie `name`.
+pub(crate) fn named_removal(config: &CookieConfig, name: String) -> Option<HeaderValue> {
+    let mut cookie = base_cookie(config, name, String::new());
     cookie.make_removal();
     HeaderValue::from_str(&cookie.encoded().to_string()).ok()
 }
 
-fn base_cookie(config: &CookieConfig, value: String) -> Cookie<'static> {
-    let mut cookie = Cookie::new(config.name.clone(), value);
+fn base_cookie(config: &CookieConfig, name: String, value: String) -> Cookie<'static> {
+    let mut cookie = Cookie::new(name, value);
     cookie.set_path(config.path.clone());
     if let Some(domain) = &config.domain {
         cookie.set_domain(domain.clone());
@@ -79,6 +162,22 @@ mod tests {
         );
         let split = headers(&["a=b", &format!("__sid={}", id.expose_secret())]);
         assert_eq!(read_session_id(&split, "__sid"), Some(id));
+    }
+
+    #[test]
+    fn chunks_are_read_in_order_and_gaps_invalidate() {
+        let read = |line: &str| read_chunks(&headers(&[line]), "s");
+        let whole = read("s=abc; other=1");
+        assert_eq!(whole.values, ["abc"]);
+        assert_eq!(whole.names, ["s"]);
+        let chunked = read("s.1=b; s.0=a; s.2=c; s.x=junk; sx.0=no; s.007=no");
+        assert_eq!(chunked.values, ["a", "b", "c"]);
+        assert_eq!(chunked.names, ["s.1", "s.0", "s.2"]);
+        let gap = read("s.0=a; s.2=c");
+        assert!(gap.values.is_empty());
+        assert_eq!(gap.names.len(), 2);
+        assert!(read("s.99=a; s.100=b").values.is_empty());
+        assert!(read("").values.is_empty());
     }
 
     #[test]

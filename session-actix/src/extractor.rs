@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use session_core::{
     CookieAction, ExpiryPolicy, Lookup, SessionError, SessionId, SessionState, SessionStore,
     StoreError,
@@ -137,7 +138,45 @@ impl Session {
         key: impl Into<String>,
         value: impl Serialize,
     ) -> Result<(), SessionError> {
+        let key = key.into();
+        if self.0.store.max_data_bytes().is_none() {
+            return self.state().insert(key, value);
+        }
+        let value = to_json(&key, value)?;
+        self.check_size(&key, &key, &value).await?;
         self.state().insert(key, value)
+    }
+
+    /// Refuses a write that would take the session past the store's size limit (a cookie
+    /// store's), so the handler gets a typed error instead of a cookie the browser drops.
+    async fn check_size(
+        &self,
+        key: &str,
+        stored_key: &str,
+        value: &Value,
+    ) -> Result<(), SessionError> {
+        let Some(limit) = self.0.store.max_data_bytes() else {
+            return Ok(());
+        };
+        loop {
+            // Bind first: a guard in a `match` scrutinee would be held across the load below.
+            let lookup = self.state().data_len_with(stored_key, value);
+            let size = match lookup {
+                Lookup::Ready(size) => size,
+                Lookup::NeedsLoad => {
+                    self.load().await?;
+                    continue;
+                }
+            };
+            if size > limit {
+                return Err(SessionError::TooLarge {
+                    key: key.to_owned(),
+                    size,
+                    limit,
+                });
+            }
+            return Ok(());
+        }
     }
 
     /// Removes `key` (and any pending flash value of it). Needs no load.
@@ -188,6 +227,13 @@ impl Session {
         key: impl Into<String>,
         value: impl Serialize,
     ) -> Result<(), SessionError> {
+        let key = key.into();
+        if self.0.store.max_data_bytes().is_none() {
+            return self.state().flash(key, value);
+        }
+        let value = to_json(&key, value)?;
+        self.check_size(&key, &session_core::flash::flash_key(&key), &value)
+            .await?;
         self.state().flash(key, value)
     }
 
@@ -238,6 +284,13 @@ impl Session {
     pub fn detached() -> Self {
         Self::new(Arc::new(store_memory::MemoryStore::default()), None)
     }
+}
+
+fn to_json(key: &str, value: impl Serialize) -> Result<Value, SessionError> {
+    serde_json::to_value(value).map_err(|source| SessionError::Serialize {
+        key: key.to_owned(),
+        source,
+    })
 }
 
 /// The error for a handler that takes a [`Session`] in an app without [`SessionMiddleware`]:

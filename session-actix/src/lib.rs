@@ -33,7 +33,7 @@
 //! }
 //! ```
 //!
-//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` (default), `redis` and `postgres`.
+//! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` and `cookie` (default), `redis` and `postgres`.
 
 mod config;
 mod cookie;
@@ -48,6 +48,9 @@ pub use session_core::{ExpiryPolicy, SessionError, SessionStore, StoreError};
 
 /// The session stores, each behind the Cargo feature of the same name.
 pub mod store {
+    #[cfg(feature = "cookie")]
+    #[doc(inline)]
+    pub use store_cookie::{CookieStore, CookieStoreBuilder, CookieStoreError, Key};
     #[cfg(feature = "memory")]
     #[doc(inline)]
     pub use store_memory::MemoryStore;

@@ -10,11 +10,14 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage as _};
 use futures_util::future::LocalBoxFuture;
+use session_core::stateless::{CookieWrite, StatelessSession};
 use session_core::{CookieAction, SessionError, SessionStore};
 
 use crate::Session;
 use crate::config::{SessionConfig, SessionMiddlewareBuilder};
-use crate::cookie::{read_session_id, removal_cookie, session_cookie};
+use crate::cookie::{
+    named_cookie, named_removal, read_chunks, read_session_id, removal_cookie, session_cookie,
+};
 
 /// Session middleware for actix-web.
 ///
@@ -99,8 +102,25 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let config = Arc::clone(&self.config);
-        let origin = read_session_id(req.headers(), &config.cookie.name);
-        let session = Session::new(Arc::clone(&config.store), origin);
+        let (session, stateless) = match &config.codec {
+            // A stateless store: the session is in the cookie; a request-scoped adapter opens it
+            // on the first read and records what the response must carry.
+            Some(codec) => {
+                let incoming = read_chunks(req.headers(), &config.cookie.name);
+                let adapter = Arc::new(StatelessSession::new(
+                    Arc::clone(codec),
+                    config.cookie.name.clone(),
+                    incoming.values,
+                ));
+                let origin = adapter.origin();
+                let store: Arc<dyn SessionStore> = adapter.clone();
+                (Session::new(store, origin), Some((adapter, incoming.names)))
+            }
+            None => {
+                let origin = read_session_id(req.headers(), &config.cookie.name);
+                (Session::new(Arc::clone(&config.store), origin), None)
+            }
+        };
         req.extensions_mut().insert(session.clone());
         let service = Rc::clone(&self.service);
 
@@ -113,13 +133,22 @@ where
                 .and_then(|err| err.as_error::<SessionError>())
                 .map(|err| (config.error_handler)(err));
 
-            match session.commit(&config.policy).await {
-                Ok(action) => {
+            let cookies = match session.commit(&config.policy).await {
+                Ok(action) => match &stateless {
+                    Some((adapter, incoming_names)) => adapter
+                        .finish(action)
+                        .map(|write| chunk_cookies(&config, write, incoming_names)),
+                    None => Ok(session_cookies(&config, action)),
+                },
+                Err(err) => Err(err),
+            };
+            match cookies {
+                Ok(cookies) => {
                     let mut res = match handler_error_response {
                         Some(replacement) => res.into_response(replacement).map_into_right_body(),
                         None => res.map_into_left_body(),
                     };
-                    apply_cookie(&config, action, &mut res);
+                    append_cookies(cookies, &mut res);
                     Ok(res)
                 }
                 Err(err) => {
@@ -136,15 +165,63 @@ where
     }
 }
 
-fn apply_cookie<B>(config: &SessionConfig, action: CookieAction, res: &mut ServiceResponse<B>) {
-    let set_cookie = match action {
+/// The `Set-Cookie` values for a server-side session.
+fn session_cookies(config: &SessionConfig, action: CookieAction) -> Vec<HeaderValue> {
+    let cookie = match action {
         CookieAction::Set { id, expires_at } => session_cookie(&config.cookie, &id, expires_at),
         CookieAction::Remove => removal_cookie(&config.cookie),
         _ => None,
     };
-    let Some(set_cookie) = set_cookie else { return };
+    cookie.into_iter().collect()
+}
+
+/// The `Set-Cookie` values for a stateless session: one cookie named after the session when
+/// it fits, chunks `name.0`, `name.1`, … when it does not, and removals for every cookie the
+/// request carried that the new set does not overwrite.
+fn chunk_cookies(
+    config: &SessionConfig,
+    write: CookieWrite,
+    incoming: &[String],
+) -> Vec<HeaderValue> {
+    let name = &config.cookie.name;
+    let (written, mut cookies): (Vec<String>, Vec<HeaderValue>) = match write {
+        CookieWrite::Set { chunks, expires_at } => {
+            let names: Vec<String> = if chunks.len() == 1 {
+                vec![name.clone()]
+            } else {
+                (0..chunks.len()).map(|i| format!("{name}.{i}")).collect()
+            };
+            let cookies = names
+                .iter()
+                .zip(chunks)
+                .filter_map(|(n, value)| named_cookie(&config.cookie, n.clone(), value, expires_at))
+                .collect();
+            (names, cookies)
+        }
+        CookieWrite::Remove if incoming.is_empty() => (
+            Vec::new(),
+            removal_cookie(&config.cookie).into_iter().collect(),
+        ),
+        CookieWrite::Remove => (Vec::new(), Vec::new()),
+        _ => return Vec::new(),
+    };
+    cookies.extend(
+        incoming
+            .iter()
+            .filter(|stale| !written.contains(stale))
+            .filter_map(|stale| named_removal(&config.cookie, stale.clone())),
+    );
+    cookies
+}
+
+fn append_cookies<B>(cookies: Vec<HeaderValue>, res: &mut ServiceResponse<B>) {
+    if cookies.is_empty() {
+        return;
+    }
     let headers = res.headers_mut();
-    headers.append(header::SET_COOKIE, set_cookie);
+    for cookie in cookies {
+        headers.append(header::SET_COOKIE, cookie);
+    }
     // A response carrying a session cookie must not be stored by a shared cache.
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -78,6 +78,19 @@ pub enum SessionError {
         /// The refused key.
         key: String,
     },
+    /// Writing `key` would make the session larger than the store can hold (a cookie store's
+    /// size limit). Nothing was written.
+    #[error(
+        "writing session key `{key}` would make the session {size} bytes, over the limit of {limit}"
+    )]
+    TooLarge {
+        /// The key being written.
+        key: String,
+        /// The session's data size (JSON bytes) with the write.
+        size: usize,
+        /// The store's limit.
+        limit: usize,
+    },
     /// The session store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -57,6 +57,7 @@ pub mod flash;
 mod id;
 mod record;
 mod state;
+pub mod stateless;
 mod store;
 
 pub use async_trait::async_trait;

@@ -158,6 +158,20 @@ impl SessionState {
         Ok(Lookup::Ready(Some(typed)))
     }
 
+    /// The size (JSON bytes) the session's data would have with `value` stored under the
+    /// stored key `stored_key` (a flash key already prefixed), to enforce a store's size limit
+    /// before writing.
+    pub fn data_len_with(&self, stored_key: &str, value: &Value) -> Lookup<usize> {
+        let mut data = match (&self.origin, &self.loaded) {
+            (Some(_), None) => return Lookup::NeedsLoad,
+            (Some(_), Some(Some(record))) => record.data.clone(),
+            _ => SessionData::new(),
+        };
+        self.delta.apply_to(&mut data);
+        data.insert(stored_key.to_owned(), value.clone());
+        Lookup::Ready(crate::stateless::data_json_len(&data))
+    }
+
     /// Sets `key` to `value`.
     pub fn insert(
         &mut self,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::stateless::CookieCodec;
 use crate::{SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
 
 /// A session backend.
@@ -87,6 +88,20 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Deletes the session. Deleting a missing session is not an error.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// For a stateless store, the codec that seals sessions into the cookie; the framework
+    /// integration then keeps the whole session in the cookie and calls no other method of this
+    /// store. Server-side stores keep the default, `None`.
+    fn cookie_codec(&self) -> Option<Arc<dyn CookieCodec>> {
+        None
+    }
+
+    /// The most bytes a session's data may take as JSON, for stores that have such a limit
+    /// (a cookie holds a few kilobytes). Writes past it fail at `insert` time with
+    /// [`SessionError::TooLarge`](crate::SessionError::TooLarge).
+    fn max_data_bytes(&self) -> Option<usize> {
+        None
+    }
 
     /// Removes a live session and returns it, in one atomic step: a concurrent
     /// [`update`](Self::update) lands either before (and is returned) or after (and finds nothing).
@@ -183,6 +198,14 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         (**self).take(id).await
+    }
+
+    fn cookie_codec(&self) -> Option<Arc<dyn CookieCodec>> {
+        (**self).cookie_codec()
+    }
+
+    fn max_data_bytes(&self) -> Option<usize> {
+        (**self).max_data_bytes()
     }
 
     async fn renew(

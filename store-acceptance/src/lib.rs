@@ -30,6 +30,9 @@ pub fn run<F: std::future::Future<Output = ()>>(check: F) {
 
 /// Generates one `#[test]` per store rule, each on a fresh store from `$factory`
 /// (a closure returning a future that yields the store).
+///
+/// A store to which some rules cannot apply (a stateless one) lists the rules it runs instead:
+/// `store_acceptance_tests!(@each factory; rule_a, rule_b)`, and says why the others do not apply.
 #[macro_export]
 macro_rules! store_acceptance_tests {
     ($factory:expr) => {

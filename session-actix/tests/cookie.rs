@@ -1,0 +1,374 @@
+//! The middleware over the stateless `CookieStore`: values, flash, renew and purge in the
+//! cookie; tampered, truncated, foreign and expired cookies refused; key rotation; chunking;
+//! and the size limit as a typed error at `insert` time.
+#![cfg(feature = "cookie")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use actix_web::cookie::Cookie;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, test, web};
+use serde_json::{Value, json};
+use session_actix::store::{CookieStore, Key};
+use session_actix::{Session, SessionError, SessionMiddleware};
+
+mod common;
+
+use common::*;
+
+/// The browser's cookie jar: what `Set-Cookie` headers leave behind.
+#[derive(Debug, Default, Clone)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn absorb<B>(&mut self, res: &ServiceResponse<B>) {
+        for value in res.headers().get_all(header::SET_COOKIE) {
+            let cookie = Cookie::parse_encoded(value.to_str().unwrap().to_owned()).unwrap();
+            let removed =
+                cookie.max_age().is_some_and(|age| age.is_zero()) || cookie.value().is_empty();
+            if removed {
+                self.0.remove(cookie.name());
+            } else {
+                self.0
+                    .insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+fn with_jar(req: test::TestRequest, jar: &Jar) -> actix_http::Request {
+    if jar.0.is_empty() {
+        req.to_request()
+    } else {
+        req.insert_header((header::COOKIE, jar.header()))
+            .to_request()
+    }
+}
+
+fn get_with(uri: &str, jar: &Jar) -> actix_http::Request {
+    with_jar(test::TestRequest::get().uri(uri), jar)
+}
+
+fn post_with(uri: &str, jar: &Jar, body: Value) -> actix_http::Request {
+    with_jar(test::TestRequest::post().uri(uri).set_json(body), jar)
+}
+
+fn cookie_app_routes(cfg: &mut web::ServiceConfig) {
+    routes(cfg);
+    cfg.route(
+        "/try_set/{key}",
+        web::post().to(
+            |session: Session, key: web::Path<String>, body: web::Json<Value>| async move {
+                match session.insert(key.into_inner(), body.into_inner()).await {
+                    Ok(()) => HttpResponse::Ok().body("stored"),
+                    Err(SessionError::TooLarge { size, limit, .. }) => {
+                        HttpResponse::PayloadTooLarge().body(format!("{size} > {limit}"))
+                    }
+                    Err(other) => HttpResponse::InternalServerError().body(other.to_string()),
+                }
+            },
+        ),
+    );
+}
+
+macro_rules! cookie_app {
+    ($middleware:expr) => {
+        test::init_service(App::new().wrap($middleware).configure(cookie_app_routes)).await
+    };
+}
+
+#[actix_web::test]
+async fn values_flash_renew_and_purge_live_in_the_cookie() {
+    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::generate())));
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&app, post_with("/set/user", &jar, json!("ada"))).await);
+    assert_eq!(jar.names(), ["__sid"]);
+    let first = jar.0["__sid"].clone();
+    assert!(first.starts_with("v1.k1."), "{first}");
+    assert!(!first.contains("ada"), "the value is encrypted");
+
+    jar.absorb(&test::call_service(&app, post_with("/flash", &jar, json!(null))).await);
+    let res = test::call_service(&app, get_with("/get/user", &jar)).await;
+    assert!(
+        res.headers().get(header::SET_COOKIE).is_none(),
+        "a read of a fresh session writes nothing"
+    );
+    assert_eq!(body_json(res).await, json!("ada"));
+    let res = test::call_service(&app, get_with("/get/notice", &jar)).await;
+    jar.absorb(&res);
+    assert_eq!(body_json(res).await, json!("Signed in"));
+    let res = test::call_service(&app, get_with("/get/notice", &jar)).await;
+    assert_eq!(body_json(res).await, Value::Null, "flash shown twice");
+
+    let before = jar.0["__sid"].clone();
+    jar.absorb(&test::call_service(&app, post_with("/renew", &jar, json!(null))).await);
+    assert_ne!(jar.0["__sid"], before, "renew re-seals with a fresh nonce");
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+
+    let res = test::call_service(&app, post_with("/purge", &jar, json!(null))).await;
+    jar.absorb(&res);
+    assert!(
+        jar.0.is_empty(),
+        "purge removes the cookie: {:?}",
+        jar.names()
+    );
+}
+
+#[actix_web::test]
+async fn tampered_truncated_foreign_and_garbage_cookies_are_a_fresh_session() {
+    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::generate())));
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&app, post_with("/set/user", &jar, json!("ada"))).await);
+    let sealed = jar.0["__sid"].clone();
+
+    let foreign = {
+        let other = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::generate())));
+        let mut jar = Jar::default();
+        jar.absorb(
+            &test::call_service(&other, post_with("/set/user", &jar, json!("mallory"))).await,
+        );
+        jar.0["__sid"].clone()
+    };
+    let mut flipped = sealed.clone().into_bytes();
+    let last = flipped.len() - 1;
+    flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+    let cases = [
+        String::from_utf8(flipped).unwrap(),
+        sealed[..sealed.len() - 10].to_owned(),
+        foreign,
+        sealed.replace("v1.k1.", "v1.k2."),
+        "garbage".to_owned(),
+        "v1.k1.".to_owned(),
+        format!("v1.k1.{}", "A".repeat(40_000)),
+    ];
+    for bad in cases {
+        let bad_jar = Jar(BTreeMap::from([("__sid".to_owned(), bad.clone())]));
+        let res = test::call_service(&app, get_with("/get/user", &bad_jar)).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "cookie {bad:.40} caused an error"
+        );
+        assert_eq!(
+            body_json(res).await,
+            Value::Null,
+            "cookie {bad:.40} was accepted"
+        );
+        let res = test::call_service(&app, post_with("/set/n", &bad_jar, json!(1))).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let mut after = bad_jar.clone();
+        after.absorb(&res);
+        assert_ne!(after.0["__sid"], bad);
+        let res = test::call_service(&app, get_with("/get/user", &after)).await;
+        assert_eq!(
+            body_json(res).await,
+            Value::Null,
+            "the new session inherited data"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_replayed_cookie_past_its_expiry_is_refused() {
+    let app = cookie_app!(
+        SessionMiddleware::builder(CookieStore::new(Key::generate()))
+            .idle_timeout(Duration::from_millis(300))
+            .build()
+    );
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&app, post_with("/set/user", &jar, json!("ada"))).await);
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    // The browser would have dropped it; an attacker replays it anyway.
+    let res = test::call_service(&app, get_with("/get/user", &jar)).await;
+    assert_eq!(
+        body_json(res).await,
+        Value::Null,
+        "an expired cookie was accepted"
+    );
+}
+
+#[actix_web::test]
+async fn absolute_expiry_inside_the_cookie_is_never_extended() {
+    let app = cookie_app!(
+        SessionMiddleware::builder(CookieStore::new(Key::generate()))
+            .idle_timeout(Duration::from_millis(1000))
+            .absolute_timeout(Duration::from_millis(1200))
+            .build()
+    );
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&app, post_with("/set/n", &jar, json!(0))).await);
+    for n in 1..=2 {
+        actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+        jar.absorb(&test::call_service(&app, post_with("/set/n", &jar, json!(n))).await);
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+    let res = test::call_service(&app, get_with("/get/n", &jar)).await;
+    assert_eq!(
+        body_json(res).await,
+        Value::Null,
+        "the session outlived its absolute timeout"
+    );
+}
+
+#[actix_web::test]
+async fn cookies_sealed_with_a_previous_key_are_accepted_and_resealed() {
+    let (old, new) = (Key::generate(), Key::generate());
+    let old_app = cookie_app!(SessionMiddleware::new(
+        CookieStore::builder()
+            .key("2026-05", old.clone())
+            .build()
+            .unwrap()
+    ));
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&old_app, post_with("/set/user", &jar, json!("ada"))).await);
+    assert!(jar.0["__sid"].starts_with("v1.2026-05."));
+
+    let rotated = cookie_app!(SessionMiddleware::new(
+        CookieStore::builder()
+            .key("2026-11", new.clone())
+            .previous_key("2026-05", old)
+            .build()
+            .unwrap()
+    ));
+    // Even a handler that never reads the session re-seals an old-key cookie.
+    let res = test::call_service(&rotated, get_with("/plain", &jar)).await;
+    jar.absorb(&res);
+    assert!(
+        jar.0["__sid"].starts_with("v1.2026-11."),
+        "not re-sealed: {}",
+        jar.0["__sid"]
+    );
+    assert_eq!(
+        body_json(test::call_service(&rotated, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+
+    // Once the old key is retired, only the re-sealed cookie still opens.
+    let retired = cookie_app!(SessionMiddleware::new(
+        CookieStore::builder().key("2026-11", new).build().unwrap()
+    ));
+    assert_eq!(
+        body_json(test::call_service(&retired, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+}
+
+#[actix_web::test]
+async fn large_sessions_are_chunked_and_stale_chunks_removed() {
+    let store = CookieStore::builder()
+        .key("k", Key::generate())
+        .max_cookie_bytes(16 * 1024)
+        .build()
+        .unwrap();
+    let app = cookie_app!(SessionMiddleware::new(store));
+    let mut jar = Jar::default();
+    let big = "x".repeat(6000);
+    jar.absorb(&test::call_service(&app, post_with("/set/big", &jar, json!(big))).await);
+    assert_eq!(
+        jar.names(),
+        ["__sid.0", "__sid.1", "__sid.2"],
+        "a 6 KB session takes several cookies"
+    );
+    for value in jar.0.values() {
+        assert!(value.len() <= store_cookie::CHUNK_BYTES);
+    }
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/big", &jar)).await).await,
+        json!(big)
+    );
+
+    // A missing, reordered or foreign chunk invalidates the whole session.
+    let mut missing = jar.clone();
+    missing.0.remove("__sid.1");
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/big", &missing)).await).await,
+        Value::Null
+    );
+    let mut reordered = jar.clone();
+    let (zero, one) = (
+        reordered.0["__sid.0"].clone(),
+        reordered.0["__sid.1"].clone(),
+    );
+    reordered.0.insert("__sid.0".into(), one);
+    reordered.0.insert("__sid.1".into(), zero);
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/big", &reordered)).await).await,
+        Value::Null
+    );
+    let mut other = Jar::default();
+    other.absorb(
+        &test::call_service(&app, post_with("/set/big", &other, json!("y".repeat(6000)))).await,
+    );
+    let mut foreign = jar.clone();
+    foreign
+        .0
+        .insert("__sid.2".into(), other.0["__sid.2"].clone());
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/big", &foreign)).await).await,
+        Value::Null
+    );
+
+    // Shrinking back to one cookie removes every stale chunk.
+    jar.absorb(&test::call_service(&app, post_with("/remove/big", &jar, json!(null))).await);
+    jar.absorb(&test::call_service(&app, post_with("/set/small", &jar, json!(1))).await);
+    assert_eq!(jar.names(), ["__sid"]);
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/small", &jar)).await).await,
+        json!(1)
+    );
+
+    // Purging a chunked session removes every chunk.
+    jar.absorb(&test::call_service(&app, post_with("/set/big", &jar, json!(big))).await);
+    assert_eq!(jar.0.len(), 3);
+    jar.absorb(&test::call_service(&app, post_with("/purge", &jar, json!(null))).await);
+    assert!(jar.0.is_empty(), "{:?}", jar.names());
+}
+
+#[actix_web::test]
+async fn the_size_limit_is_a_typed_error_at_insert_time() {
+    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::generate())));
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&app, post_with("/set/user", &jar, json!("ada"))).await);
+    let res = test::call_service(
+        &app,
+        post_with("/try_set/huge", &jar, json!("z".repeat(20_000))),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The refused write changed nothing, and the session is intact.
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+    // Just under the limit still fits.
+    let res = test::call_service(
+        &app,
+        post_with("/try_set/fits", &jar, json!("z".repeat(4000))),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

@@ -1,0 +1,250 @@
+//! Stateless sessions: the whole session sealed in the client's cookie.
+//!
+//! A stateless store (such as `store_cookie::CookieStore`) implements [`CookieCodec`] and hands
+//! it out through [`SessionStore::cookie_codec`]. For each request the framework integration
+//! wraps the incoming cookie in a [`StatelessSession`], a request-scoped [`SessionStore`] that
+//! opens the cookie on the first read and records what the response must carry. The ordinary
+//! [`SessionState`](crate::SessionState) logic (lazy reads, deltas, flash, renew, purge, idle
+//! and absolute expiry) then runs unchanged, and [`StatelessSession::finish`] turns its
+//! [`CookieAction`] into the sealed cookie chunks to send.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::{
+    CookieAction, SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError,
+    Timestamp,
+};
+
+/// Seals sessions into cookie values and opens them again.
+pub trait CookieCodec: Send + Sync + 'static {
+    /// Seals `record` for the cookie named `cookie_name`, as one or more chunk values (in order)
+    /// that together authenticate as one whole.
+    fn seal(&self, cookie_name: &str, record: &SessionRecord) -> Result<Vec<String>, StoreError>;
+
+    /// Opens chunk values (in order). `None` for anything that is not a live session sealed by
+    /// a known key for this cookie name: tampered, truncated, reordered, foreign, unknown key,
+    /// garbage, or expired.
+    fn open(&self, cookie_name: &str, chunks: &[&str], now: Timestamp) -> Option<SessionRecord>;
+
+    /// Whether the chunks were sealed with a key other than the current one (a cheap check of
+    /// the key label, no decryption), so the response should re-seal them.
+    fn needs_reseal(&self, chunks: &[&str]) -> bool;
+
+    /// The most bytes the session's data may take as JSON; a larger session cannot be sealed.
+    fn max_data_bytes(&self) -> usize;
+}
+
+/// The ID the request's incoming cookie stands for inside a [`StatelessSession`]. Stateless
+/// sessions have no server-side ID; this fixed value only routes the store calls of one request.
+fn placeholder_id() -> Option<SessionId> {
+    SessionId::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").ok()
+}
+
+/// What the response must do with the session cookie chunks after a request on a stateless
+/// store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub enum CookieWrite {
+    /// Send nothing.
+    Unchanged,
+    /// Send these chunk values, valid until `expires_at`.
+    Set {
+        /// The sealed chunk values, in order.
+        chunks: Vec<String>,
+        /// The session's effective expiry.
+        expires_at: Timestamp,
+    },
+    /// Remove the session cookie (every chunk the request carried).
+    Remove,
+}
+
+#[derive(Debug, Default)]
+struct Scratch {
+    /// `None` until opened; then the incoming session, if valid and live.
+    opened: Option<Option<SessionRecord>>,
+    /// The incoming session was deleted (purge, renew) during this request.
+    origin_gone: bool,
+    /// The session this request wrote, under the ID the commit logic gave it.
+    written: Option<(SessionId, SessionRecord)>,
+}
+
+/// One request's view of a stateless session, as a [`SessionStore`].
+pub struct StatelessSession {
+    codec: Arc<dyn CookieCodec>,
+    cookie_name: String,
+    incoming: Vec<String>,
+    scratch: Mutex<Scratch>,
+}
+
+impl std::fmt::Debug for StatelessSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatelessSession")
+            .field("cookie_name", &self.cookie_name)
+            .field("incoming_chunks", &self.incoming.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StatelessSession {
+    /// Wraps the chunk values a request carried for `cookie_name` (empty when it carried none).
+    #[must_use]
+    pub fn new(
+        codec: Arc<dyn CookieCodec>,
+        cookie_name: impl Into<String>,
+        incoming: Vec<String>,
+    ) -> Self {
+        Self {
+            codec,
+            cookie_name: cookie_name.into(),
+            incoming,
+            scratch: Mutex::default(),
+        }
+    }
+
+    /// The ID to start the request's [`SessionState`](crate::SessionState) with: a stand-in
+    /// when the request carried a cookie, `None` otherwise.
+    #[must_use]
+    pub fn origin(&self) -> Option<SessionId> {
+        if self.incoming.is_empty() {
+            None
+        } else {
+            placeholder_id()
+        }
+    }
+
+    fn scratch(&self) -> MutexGuard<'_, Scratch> {
+        self.scratch.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The live record under `id`: what this request wrote, else the incoming session.
+    fn current(&self, scratch: &mut Scratch, id: &SessionId) -> Option<SessionRecord> {
+        let now = Timestamp::now();
+        if let Some((written_id, record)) = &scratch.written
+            && written_id == id
+        {
+            return Some(record.clone()).filter(|r| !r.is_expired(now));
+        }
+        if scratch.origin_gone || Some(id) != placeholder_id().as_ref() {
+            return None;
+        }
+        let opened = scratch.opened.get_or_insert_with(|| {
+            let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
+            self.codec.open(&self.cookie_name, &chunks, now)
+        });
+        opened.clone().filter(|r| !r.is_expired(now))
+    }
+
+    fn write(&self, scratch: &mut Scratch, id: &SessionId, record: SessionRecord) {
+        if Some(id) == placeholder_id().as_ref() {
+            scratch.opened = Some(Some(record.clone()));
+        }
+        scratch.written = Some((id.clone(), record));
+    }
+
+    /// Turns the commit's cookie action into the chunks to send. A cookie sealed with a previous
+    /// key is re-sealed with the current one even when nothing changed.
+    pub fn finish(&self, action: CookieAction) -> Result<CookieWrite, StoreError> {
+        let mut scratch = self.scratch();
+        let record = match action {
+            CookieAction::Set { id, .. } => self.current(&mut scratch, &id),
+            CookieAction::Remove => return Ok(CookieWrite::Remove),
+            _ => {
+                let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
+                if chunks.is_empty() || !self.codec.needs_reseal(&chunks) {
+                    return Ok(CookieWrite::Unchanged);
+                }
+                let Some(origin) = placeholder_id() else {
+                    return Ok(CookieWrite::Unchanged);
+                };
+                match self.current(&mut scratch, &origin) {
+                    Some(record) => Some(record),
+                    // An old-key cookie that does not open is stale: remove it.
+                    None => return Ok(CookieWrite::Remove),
+                }
+            }
+        };
+        let Some(record) = record else {
+            return Ok(CookieWrite::Remove);
+        };
+        let chunks = self.codec.seal(&self.cookie_name, &record)?;
+        Ok(CookieWrite::Set {
+            chunks,
+            expires_at: record.expires_at,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for StatelessSession {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let mut scratch = self.scratch();
+        Ok(self.current(&mut scratch, id))
+    }
+
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        let mut scratch = self.scratch();
+        if self.current(&mut scratch, id).is_some() {
+            return Ok(false);
+        }
+        self.write(&mut scratch, id, record.clone());
+        Ok(true)
+    }
+
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let mut scratch = self.scratch();
+        let Some(mut record) = self.current(&mut scratch, id) else {
+            return Ok(None);
+        };
+        delta.apply_to(&mut record.data);
+        let expires_at = record.extend_to(idle_deadline);
+        self.write(&mut scratch, id, record);
+        Ok(Some(expires_at))
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let mut scratch = self.scratch();
+        let Some(mut record) = self.current(&mut scratch, id) else {
+            return Ok(None);
+        };
+        let expires_at = record.extend_to(idle_deadline);
+        self.write(&mut scratch, id, record);
+        Ok(Some(expires_at))
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        let mut scratch = self.scratch();
+        if Some(id) == placeholder_id().as_ref() {
+            scratch.origin_gone = true;
+        }
+        if scratch
+            .written
+            .as_ref()
+            .is_some_and(|(written, _)| written == id)
+        {
+            scratch.written = None;
+        }
+        Ok(())
+    }
+
+    fn max_data_bytes(&self) -> Option<usize> {
+        Some(self.codec.max_data_bytes())
+    }
+}
+
+/// The size of `data` as JSON, as [`CookieCodec::max_data_bytes`] counts it.
+#[must_use]
+pub fn data_json_len(data: &SessionData) -> usize {
+    serde_json::to_vec(data).map_or(usize::MAX, |json| json.len())
+}

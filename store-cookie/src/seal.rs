@@ -1,0 +1,135 @@
+//! The sealed cookie format.
+//!
+//! `v1.<key id>.<base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag)>`, where the plaintext is the
+//! JSON envelope `{"c": created, "e": expires, "a": absolute expiry, "d": data}` (milliseconds)
+//! and the associated data binds the format version, the cookie name and the key id. The sealed
+//! string is split into chunks only after sealing, so the chunks authenticate as one whole: a
+//! missing, reordered or foreign chunk fails decryption.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use session_core::{SessionData, SessionRecord, Timestamp};
+
+const VERSION: &str = "v1";
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// Bytes the envelope adds around the data's JSON: field names, punctuation and three
+/// timestamps of up to 20 digits each, rounded up.
+const ENVELOPE_OVERHEAD: usize = 96;
+
+#[derive(Serialize)]
+struct EnvelopeRef<'a> {
+    c: u64,
+    e: u64,
+    a: u64,
+    d: &'a SessionData,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    c: u64,
+    e: u64,
+    a: u64,
+    d: SessionData,
+}
+
+/// One encryption key and its label.
+pub(crate) struct SealingKey {
+    pub(crate) id: String,
+    cipher: Aes256Gcm,
+}
+
+impl SealingKey {
+    pub(crate) fn new(id: String, key: &cookie::Key) -> Option<Self> {
+        let cipher = Aes256Gcm::new_from_slice(key.encryption()).ok()?;
+        Some(Self { id, cipher })
+    }
+}
+
+fn aad(cookie_name: &str, key_id: &str) -> Vec<u8> {
+    format!("session-cookie/{VERSION}\0{cookie_name}\0{key_id}").into_bytes()
+}
+
+/// Seals `record` with `key` for `cookie_name`.
+pub(crate) fn seal(key: &SealingKey, cookie_name: &str, record: &SessionRecord) -> Option<String> {
+    let envelope = EnvelopeRef {
+        c: record.created_at.as_unix_millis(),
+        e: record.expires_at.as_unix_millis(),
+        a: record.absolute_expires_at.as_unix_millis(),
+        d: &record.data,
+    };
+    let plaintext = serde_json::to_vec(&envelope).ok()?;
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rng().fill_bytes(&mut nonce);
+    let aad = aad(cookie_name, &key.id);
+    let ciphertext = key
+        .cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &plaintext,
+                aad: &aad,
+            },
+        )
+        .ok()?;
+    let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+    sealed.extend_from_slice(&nonce);
+    sealed.extend_from_slice(&ciphertext);
+    Some(format!(
+        "{VERSION}.{}.{}",
+        key.id,
+        URL_SAFE_NO_PAD.encode(sealed)
+    ))
+}
+
+/// The key id a sealed value names, without decrypting anything.
+pub(crate) fn key_id(sealed: &str) -> Option<&str> {
+    let rest = sealed.strip_prefix(VERSION)?.strip_prefix('.')?;
+    rest.split_once('.').map(|(id, _)| id)
+}
+
+/// Opens a sealed value; `None` unless it was sealed by one of `keys` for `cookie_name`.
+pub(crate) fn open<'k>(
+    keys: impl IntoIterator<Item = &'k SealingKey>,
+    cookie_name: &str,
+    sealed: &str,
+) -> Option<SessionRecord> {
+    let id = key_id(sealed)?;
+    let key = keys.into_iter().find(|key| key.id == id)?;
+    let payload = &sealed[VERSION.len() + 1 + id.len() + 1..];
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    if bytes.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+    let aad = aad(cookie_name, id);
+    let plaintext = key
+        .cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &aad,
+            },
+        )
+        .ok()?;
+    let envelope: Envelope = serde_json::from_slice(&plaintext).ok()?;
+    Some(SessionRecord::new(
+        envelope.d,
+        Timestamp::from_unix_millis(envelope.c),
+        Timestamp::from_unix_millis(envelope.e),
+        Timestamp::from_unix_millis(envelope.a),
+    ))
+}
+
+/// How many bytes of data JSON fit in a sealed value of at most `max_sealed` bytes with a key
+/// id of `key_id_len` characters.
+pub(crate) fn data_capacity(max_sealed: usize, key_id_len: usize) -> usize {
+    let prefix = VERSION.len() + 1 + key_id_len + 1;
+    let raw = max_sealed.saturating_sub(prefix) / 4 * 3;
+    raw.saturating_sub(NONCE_LEN + TAG_LEN + ENVELOPE_OVERHEAD)
+}

@@ -1,0 +1,124 @@
+//! The sealing codec on its own: configuration errors, and hostile input that must open as
+//! nothing without panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use serde_json::json;
+use session_core::{SessionData, SessionRecord, Timestamp};
+use store_cookie::{CookieStore, CookieStoreError, Key};
+
+fn record() -> SessionRecord {
+    let now = Timestamp::now();
+    let data: SessionData = [("user".to_owned(), json!("ada"))].into_iter().collect();
+    SessionRecord::new(
+        data,
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(120),
+    )
+}
+
+#[test]
+fn builder_refuses_bad_configurations() {
+    let key = Key::generate;
+    assert_eq!(
+        CookieStore::builder().build().unwrap_err(),
+        CookieStoreError::NoKey
+    );
+    assert!(matches!(
+        CookieStore::builder().key("bad id", key()).build(),
+        Err(CookieStoreError::InvalidKeyId(_))
+    ));
+    assert!(matches!(
+        CookieStore::builder()
+            .key("a", key())
+            .previous_key("a", key())
+            .build(),
+        Err(CookieStoreError::DuplicateKeyId(_))
+    ));
+    assert!(matches!(
+        CookieStore::builder()
+            .key("a", key())
+            .max_cookie_bytes(100)
+            .build(),
+        Err(CookieStoreError::MaxSizeTooSmall(100))
+    ));
+    assert_eq!(
+        CookieStore::from_secret(&[1; 31]).unwrap_err(),
+        CookieStoreError::SecretTooShort(31)
+    );
+    let debug = format!(
+        "{:?}",
+        CookieStore::builder()
+            .key("2026-11", key())
+            .build()
+            .unwrap()
+    );
+    assert!(debug.contains("2026-11"), "{debug}");
+}
+
+#[test]
+fn same_secret_opens_across_instances_and_the_cookie_name_is_bound() {
+    let a = CookieStore::from_secret(&[9; 48])
+        .unwrap()
+        .cookie_codec_for_tests();
+    let b = CookieStore::from_secret(&[9; 48])
+        .unwrap()
+        .cookie_codec_for_tests();
+    let sealed = a.seal("__sid", &record()).unwrap();
+    let chunks: Vec<&str> = sealed.iter().map(String::as_str).collect();
+    assert_eq!(
+        b.open("__sid", &chunks, Timestamp::now()).unwrap().data,
+        record().data
+    );
+    assert!(
+        b.open("other", &chunks, Timestamp::now()).is_none(),
+        "a cookie moved to another name opened"
+    );
+    let later = Timestamp::now() + Duration::from_secs(61);
+    assert!(
+        b.open("__sid", &chunks, later).is_none(),
+        "an expired cookie opened"
+    );
+}
+
+#[test]
+fn arbitrary_input_opens_as_nothing() {
+    let codec = CookieStore::new(Key::generate()).cookie_codec_for_tests();
+    let sealed = codec.seal("__sid", &record()).unwrap().concat();
+    let mut inputs: Vec<String> = vec![
+        String::new(),
+        "v1".into(),
+        "v1.".into(),
+        "v1.k1".into(),
+        "v1.k1.".into(),
+        "v1.k1.!!!!".into(),
+        "v1.k1.AAAA".into(),
+        "v2.k1.AAAA".into(),
+        "\u{0}\u{ffff}".into(),
+    ];
+    for cut in (0..sealed.len()).step_by(7) {
+        inputs.push(sealed[..cut].to_owned());
+        let mut flipped = sealed.clone().into_bytes();
+        flipped[cut] ^= 0x01;
+        inputs.push(String::from_utf8_lossy(&flipped).into_owned());
+    }
+    for input in inputs {
+        assert!(
+            codec.open("__sid", &[&input], Timestamp::now()).is_none(),
+            "{input:.40} opened"
+        );
+    }
+}
+
+trait CodecForTests {
+    fn cookie_codec_for_tests(&self) -> std::sync::Arc<dyn session_core::stateless::CookieCodec>;
+}
+
+impl CodecForTests for CookieStore {
+    fn cookie_codec_for_tests(&self) -> std::sync::Arc<dyn session_core::stateless::CookieCodec> {
+        use session_core::SessionStore as _;
+        self.cookie_codec().unwrap()
+    }
+}
