@@ -1,17 +1,22 @@
-//! Serves the demo app ([`session_examples::demo`]) on `MemoryStore`.
+//! Serves the demo app ([`session_examples::demo`]).
 //!
 //! ```text
-//! cargo run -p session-examples --example demo        # http://127.0.0.1:8080/
+//! cargo run -p session-examples --example demo                  # http://127.0.0.1:8080/, MemoryStore
 //! PORT=3000 cargo run -p session-examples --example demo
+//! SESSION_BACKEND=redis cargo run -p session-examples --example demo      # REDIS_URL
+//! SESSION_BACKEND=postgres cargo run -p session-examples --example demo   # DATABASE_URL
+//! SESSION_BACKEND=cookie cargo run -p session-examples --example demo     # SESSION_SECRET
 //! ```
 //!
-//! Sessions live in this process only, so they are gone after a restart.
+//! The backend is the only thing that changes: the app and its middleware settings are the same.
+//! With `memory`, sessions live in this process only and are gone after a restart.
 
 use std::env::{self, VarError};
 use std::io;
 
 use actix_web::{App, HttpServer};
-use session_actix::store::MemoryStore;
+use session_actix::SessionMiddleware;
+use session_actix::store::{CookieStore, Key, MemoryStore, PostgresStore, RedisStore};
 use session_examples::demo;
 
 const DEFAULT_PORT: u16 = 8080;
@@ -19,31 +24,90 @@ const DEFAULT_PORT: u16 = 8080;
 #[actix_web::main]
 async fn main() -> io::Result<()> {
     let port = port()?;
+    let backend = var("SESSION_BACKEND")?.unwrap_or_else(|| "memory".to_owned());
     // Built once, before any worker starts: every worker shares the one store.
-    let middleware = demo::middleware(MemoryStore::default());
+    let middleware = middleware_for(&backend).await?;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(middleware.clone())
             .configure(demo::configure)
     })
     .bind(("127.0.0.1", port))?;
-    println!("Session demo listening on http://127.0.0.1:{port}/ (sign in as ada / lovelace)");
+    println!(
+        "Session demo ({backend} store) listening on http://127.0.0.1:{port}/ (sign in as ada / lovelace)"
+    );
     server.run().await
+}
+
+async fn middleware_for(backend: &str) -> io::Result<SessionMiddleware> {
+    let unavailable = |what: &str, err: &dyn std::fmt::Display| {
+        io::Error::new(io::ErrorKind::ConnectionRefused, format!("{what}: {err}"))
+    };
+    Ok(match backend {
+        "memory" => demo::middleware(MemoryStore::default()),
+        "redis" => {
+            let url = var("REDIS_URL")?.unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+            let store = RedisStore::connect(&url)
+                .await
+                .map_err(|e| unavailable("Redis", &e))?;
+            demo::middleware(store.with_key_prefix("demo:session:"))
+        }
+        "postgres" => {
+            let url = var("DATABASE_URL")?
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1/test".to_owned());
+            let store = PostgresStore::connect(&url)
+                .await
+                .map_err(|e| unavailable("PostgreSQL", &e))?;
+            store
+                .migrate()
+                .await
+                .map_err(|e| unavailable("PostgreSQL migration", &e))?;
+            demo::middleware(store)
+        }
+        "cookie" => match var("SESSION_SECRET")? {
+            Some(secret) => {
+                let store = CookieStore::from_secret(secret.as_bytes()).map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("SESSION_SECRET: {e}"))
+                })?;
+                demo::middleware(store)
+            }
+            None => {
+                eprintln!(
+                    "SESSION_SECRET is not set: using a random key, so a restart signs everyone out"
+                );
+                demo::middleware(CookieStore::new(Key::generate()))
+            }
+        },
+        other => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("SESSION_BACKEND must be memory, cookie, redis or postgres, got {other:?}"),
+            ));
+        }
+    })
+}
+
+/// An environment variable, `None` when unset.
+fn var(name: &str) -> io::Result<Option<String>> {
+    match env::var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(VarError::NotPresent) => Ok(None),
+        Err(err @ VarError::NotUnicode(_)) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name}: {err}"),
+        )),
+    }
 }
 
 /// The port from `PORT`, or the default when it is not set.
 fn port() -> io::Result<u16> {
-    match env::var("PORT") {
-        Ok(value) => value.trim().parse().map_err(|err| {
+    match var("PORT")? {
+        Some(value) => value.trim().parse().map_err(|err| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("PORT must be a port number (0-65535), got {value:?}: {err}"),
             )
         }),
-        Err(VarError::NotPresent) => Ok(DEFAULT_PORT),
-        Err(err @ VarError::NotUnicode(_)) => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("PORT: {err}"),
-        )),
+        None => Ok(DEFAULT_PORT),
     }
 }

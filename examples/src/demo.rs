@@ -1,15 +1,20 @@
-//! The demo web app: a visit counter, sign-in with a flash message, a protected page and
-//! sign-out, all kept in the session and rendered as plain HTML.
+//! The demo web app: a visit counter, sign-in with a flash message, a protected page, a cart
+//! several tabs can fill at once, a JSON API, and sign-out, all kept in the session and rendered
+//! as plain HTML.
 //!
 //! | route | what it does |
 //! |---|---|
 //! | `GET /` | counts visits in the session, shows the signed-in user and any `notice` flash |
-//! | `GET /login` | the sign-in form |
-//! | `POST /login` | checks the credentials; on success renews the session ID, stores the user, flashes a notice and redirects (`303`) to `/`; otherwise `401` with the form again |
-//! | `GET /private` | greets the signed-in user, or `401` with a link to the sign-in form |
+//! | `GET /login` | the sign-in form (and any `notice` flash, e.g. from the guard) |
+//! | `POST /login` | checks the CSRF token and the credentials; on success renews the session ID, stores the user, flashes a notice and redirects (`303`) to `/`; otherwise `401` with the form again |
+//! | `GET /private` | greets the signed-in user; others are redirected to `/login` with a notice ([`RequireUser`]) |
+//! | `GET /cart`, `POST /cart/add` | a cart: one session key per item, so tabs adding different items at once all land |
+//! | `GET /api/session` | JSON: the user and the session's idle and absolute expiry; `401` without a signed-in session |
 //! | `POST /logout` | purges the session, flashes "Signed out" in a fresh one, redirects (`303`) to `/` |
 //!
-//! The example binary and the tests build the app the same way:
+//! Every POST carries the session's CSRF token; without it the answer is `403`.
+//!
+//! The example binary and the tests build the app the same way, on any store:
 //!
 //! ```
 //! use actix_web::App;
@@ -22,6 +27,8 @@
 //! # let _ = app;
 //! ```
 
+mod csrf;
+mod guard;
 mod html;
 mod users;
 
@@ -31,12 +38,16 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use session_actix::{Session, SessionMiddleware, SessionStore};
 
+pub use guard::RequireUser;
+
 /// The signed-in user's name.
 const USER_KEY: &str = "user";
 /// How many times this session has loaded the home page.
 const VISITS_KEY: &str = "visits";
 /// A one-time message for the next page, stored with [`Session::flash`].
 const NOTICE_KEY: &str = "notice";
+/// What the cart can hold; each item is its own session key (`cart:<item>`).
+pub const CATALOG: &[&str] = &["apple", "book", "pen", "tea"];
 
 /// Registers the demo's routes (see the [module docs](self)). The app must also be wrapped in
 /// [`middleware`], or every route that takes a session answers `500`.
@@ -48,18 +59,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(login)),
         )
         .route("/private", web::get().to(private))
+        .route("/cart", web::get().to(cart))
+        .route("/cart/add", web::post().to(cart_add))
+        .route("/api/session", web::get().to(api_session))
         .route("/logout", web::post().to(logout));
 }
 
 /// The session middleware the demo runs with: the secure defaults except `Secure`, so the
 /// cookie also works over plain `http://127.0.0.1`.
-///
-/// # Panics
-///
-/// Never with these settings; [`SessionMiddlewareBuilder::build`] panics only on a configuration
-/// browsers would reject.
-///
-/// [`SessionMiddlewareBuilder::build`]: session_actix::SessionMiddlewareBuilder::build
 #[must_use]
 pub fn middleware(store: impl SessionStore) -> SessionMiddleware {
     SessionMiddleware::builder(store)
@@ -74,6 +81,23 @@ pub fn middleware(store: impl SessionStore) -> SessionMiddleware {
 struct Credentials {
     username: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form that carries only the CSRF token.
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The add-to-cart form.
+#[derive(Deserialize)]
+struct CartForm {
+    item: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn home(session: Session) -> actix_web::Result<HttpResponse> {
@@ -83,47 +107,119 @@ async fn home(session: Session) -> actix_web::Result<HttpResponse> {
     // Reading a flash value consumes it: the notice shows on this page only.
     let notice: Option<String> = session.get(NOTICE_KEY).await?;
     let user: Option<String> = session.get(USER_KEY).await?;
+    let token = csrf::token(&session).await?;
     Ok(html_page(
         StatusCode::OK,
-        html::home(visits, user.as_deref(), notice.as_deref()),
+        html::home(visits, user.as_deref(), notice.as_deref(), &token),
     ))
 }
 
-async fn login_form() -> HttpResponse {
-    html_page(StatusCode::OK, html::login("", None))
+async fn login_form(session: Session) -> actix_web::Result<HttpResponse> {
+    let notice: Option<String> = session.get(NOTICE_KEY).await?;
+    let token = csrf::token(&session).await?;
+    Ok(html_page(
+        StatusCode::OK,
+        html::login("", notice.as_deref(), None, &token),
+    ))
 }
 
 async fn login(session: Session, form: web::Form<Credentials>) -> actix_web::Result<HttpResponse> {
-    let Credentials { username, password } = form.into_inner();
+    let Credentials {
+        username,
+        password,
+        csrf,
+    } = form.into_inner();
+    if !csrf::verify(&session, &csrf).await? {
+        return Ok(forbidden());
+    }
     if !users::verify(&username, &password) {
-        // The session is left untouched: a failed attempt creates no session and sets no cookie.
+        let token = csrf::token(&session).await?;
         return Ok(html_page(
             StatusCode::UNAUTHORIZED,
-            html::login(&username, Some("Unknown user or wrong password.")),
+            html::login(
+                &username,
+                None,
+                Some("Unknown user or wrong password."),
+                &token,
+            ),
         ));
     }
     // A new ID at sign-in defeats session fixation: an ID planted or observed before sign-in
     // never becomes a signed-in session.
     session.renew().await?;
     session.insert(USER_KEY, &username).await?;
+    csrf::rotate(&session).await?;
     session
         .flash(NOTICE_KEY, format!("Signed in as {username}"))
         .await?;
     Ok(see_other("/"))
 }
 
-async fn private(session: Session) -> actix_web::Result<HttpResponse> {
-    Ok(match session.get::<String>(USER_KEY).await? {
-        Some(user) => html_page(StatusCode::OK, html::private(&user)),
-        None => html_page(StatusCode::UNAUTHORIZED, html::sign_in_required()),
-    })
+async fn private(user: RequireUser) -> actix_web::Result<HttpResponse> {
+    let token = csrf::token(&user.session).await?;
+    Ok(html_page(StatusCode::OK, html::private(&user.name, &token)))
 }
 
-async fn logout(session: Session) -> actix_web::Result<HttpResponse> {
+async fn cart(session: Session) -> actix_web::Result<HttpResponse> {
+    let mut lines = Vec::with_capacity(CATALOG.len());
+    for item in CATALOG {
+        let quantity: u32 = session.get(&cart_key(item)).await?.unwrap_or(0);
+        lines.push((*item, quantity));
+    }
+    let token = csrf::token(&session).await?;
+    Ok(html_page(StatusCode::OK, html::cart(&lines, &token)))
+}
+
+async fn cart_add(session: Session, form: web::Form<CartForm>) -> actix_web::Result<HttpResponse> {
+    let CartForm { item, csrf } = form.into_inner();
+    if !csrf::verify(&session, &csrf).await? {
+        return Ok(forbidden());
+    }
+    if !CATALOG.contains(&item.as_str()) {
+        return Ok(html_page(
+            StatusCode::BAD_REQUEST,
+            html::message("No such item", "That item is not in the catalog."),
+        ));
+    }
+    // One key per item: tabs adding different items at the same time write different keys,
+    // and delta writes keep both.
+    let key = cart_key(&item);
+    let quantity: u32 = session.get(&key).await?.unwrap_or(0);
+    session.insert(key, quantity.saturating_add(1)).await?;
+    Ok(see_other("/cart"))
+}
+
+async fn api_session(user: RequireUser) -> actix_web::Result<HttpResponse> {
+    let expiry = user.session.expiry().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "user": user.name,
+        "idle_expires_at_ms": expiry.map(|e| e.idle.as_unix_millis()),
+        "absolute_expires_at_ms": expiry.map(|e| e.absolute.as_unix_millis()),
+    })))
+}
+
+async fn logout(session: Session, form: web::Form<TokenForm>) -> actix_web::Result<HttpResponse> {
+    if !csrf::verify(&session, &form.csrf).await? {
+        return Ok(forbidden());
+    }
     session.purge().await?;
     // Written after the purge, this starts a fresh session (new ID) holding only the notice.
     session.flash(NOTICE_KEY, "Signed out").await?;
     Ok(see_other("/"))
+}
+
+fn cart_key(item: &str) -> String {
+    format!("cart:{item}")
+}
+
+fn forbidden() -> HttpResponse {
+    html_page(
+        StatusCode::FORBIDDEN,
+        html::message(
+            "Forbidden",
+            "The form's security token is missing or out of date. Reload the page and try again.",
+        ),
+    )
 }
 
 fn html_page(status: StatusCode, body: String) -> HttpResponse {

@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use session_core::{
-    CookieAction, ExpiryPolicy, Lookup, SessionError, SessionId, SessionState, SessionStore,
-    StoreError,
+    CookieAction, ExpiryPolicy, Lookup, SessionError, SessionExpiry, SessionId, SessionState,
+    SessionStore, StoreError,
 };
 
 /// The current request's session.
@@ -120,6 +120,27 @@ impl Session {
                 Lookup::NeedsLoad => {}
             }
             self.load().await?;
+        }
+    }
+
+    /// When the session expires, as stored before this request: its idle deadline (which this
+    /// request may still push forward) and its absolute deadline. `None` for a visitor without
+    /// a live session. Loads the session if no read did yet.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// assert!(session.expiry().await?.is_none());
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn expiry(&self) -> Result<Option<SessionExpiry>, SessionError> {
+        loop {
+            let lookup = self.state().expiry();
+            match lookup {
+                Lookup::Ready(expiry) => return Ok(expiry),
+                Lookup::NeedsLoad => self.load().await?,
+            }
         }
     }
 

@@ -44,7 +44,9 @@ pub use config::{ConfigError, SessionMiddlewareBuilder};
 pub use extractor::{MissingSessionMiddleware, Session};
 pub use middleware::{SessionMiddleware, SessionMiddlewareService};
 #[doc(inline)]
-pub use session_core::{ExpiryPolicy, SessionError, SessionStore, StoreError};
+pub use session_core::{
+    ExpiryPolicy, SessionError, SessionExpiry, SessionStore, StoreError, Timestamp,
+};
 
 /// The session stores, each behind the Cargo feature of the same name.
 pub mod store {

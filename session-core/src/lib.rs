@@ -65,6 +65,6 @@ pub use delta::{DeltaLookup, SessionDelta};
 pub use error::{BoxError, SessionError, StoreError};
 pub use expiry::{ExpiryPolicy, Timestamp};
 pub use id::{InvalidSessionId, SessionId, StorageKey};
-pub use record::{SessionData, SessionRecord};
+pub use record::{SessionData, SessionExpiry, SessionRecord};
 pub use state::{CookieAction, Lookup, SessionState};
 pub use store::SessionStore;

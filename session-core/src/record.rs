@@ -73,3 +73,27 @@ impl SessionRecord {
         self.expires_at
     }
 }
+
+/// When a session expires: its idle deadline (as last stored) and its absolute deadline.
+///
+/// ```
+/// use session_core::{SessionExpiry, Timestamp};
+/// let expiry = SessionExpiry::new(Timestamp::from_unix_millis(10), Timestamp::from_unix_millis(20));
+/// assert!(expiry.idle <= expiry.absolute);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionExpiry {
+    /// The idle deadline: the session ends then unless used again.
+    pub idle: Timestamp,
+    /// The absolute deadline: the session ends then whatever happens.
+    pub absolute: Timestamp,
+}
+
+impl SessionExpiry {
+    /// An expiry with these deadlines.
+    #[must_use]
+    pub const fn new(idle: Timestamp, absolute: Timestamp) -> Self {
+        Self { idle, absolute }
+    }
+}

@@ -7,8 +7,8 @@ use serde_json::Value;
 use crate::flash::{flash_key, is_reserved};
 use crate::store::create_with_fresh_id;
 use crate::{
-    DeltaLookup, ExpiryPolicy, SessionData, SessionDelta, SessionError, SessionId, SessionRecord,
-    SessionStore, StoreError, Timestamp,
+    DeltaLookup, ExpiryPolicy, SessionData, SessionDelta, SessionError, SessionExpiry, SessionId,
+    SessionRecord, SessionStore, StoreError, Timestamp,
 };
 
 /// The result of a read that may need the stored record first.
@@ -170,6 +170,18 @@ impl SessionState {
         self.delta.apply_to(&mut data);
         data.insert(stored_key.to_owned(), value.clone());
         Lookup::Ready(crate::stateless::data_json_len(&data))
+    }
+
+    /// The stored session's deadlines, as loaded (`None` without a live stored session).
+    pub fn expiry(&self) -> Lookup<Option<SessionExpiry>> {
+        match (&self.origin, &self.loaded) {
+            (Some(_), None) => Lookup::NeedsLoad,
+            (Some(_), Some(Some(record))) => Lookup::Ready(Some(SessionExpiry::new(
+                record.expires_at,
+                record.absolute_expires_at,
+            ))),
+            _ => Lookup::Ready(None),
+        }
     }
 
     /// Sets `key` to `value`.

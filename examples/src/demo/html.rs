@@ -21,22 +21,15 @@ pub(super) fn escape(text: &str) -> String {
 }
 
 /// The home page: the visit counter, who is signed in, and the flash notice if any.
-pub(super) fn home(visits: u64, user: Option<&str>, notice: Option<&str>) -> String {
-    let mut content = String::new();
-    if let Some(notice) = notice {
-        let _ = write!(
-            content,
-            r#"<p class="notice" role="status">{}</p>"#,
-            escape(notice)
-        );
-    }
+pub(super) fn home(visits: u64, user: Option<&str>, notice: Option<&str>, token: &str) -> String {
+    let mut content = notice_html(notice);
     match user {
         Some(user) => {
             let _ = write!(
                 content,
-                "<p>Current user: <strong>{}</strong></p>{}",
+                "<p>Current user: <strong id=\"user\">{}</strong></p>{}",
                 escape(user),
-                SIGN_OUT_FORM
+                sign_out_form(token)
             );
         }
         None => content.push_str(r#"<p>Nobody is signed in. <a href="/login">Sign in</a></p>"#),
@@ -48,9 +41,14 @@ pub(super) fn home(visits: u64, user: Option<&str>, notice: Option<&str>) -> Str
     layout("Session demo", &content)
 }
 
-/// The sign-in form, with `username` filled in and `error` shown above it.
-pub(super) fn login(username: &str, error: Option<&str>) -> String {
-    let mut content = String::new();
+/// The sign-in form, with `username` filled in, a flash `notice` and an `error` above it.
+pub(super) fn login(
+    username: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+    token: &str,
+) -> String {
+    let mut content = notice_html(notice);
     if let Some(error) = error {
         let _ = write!(
             content,
@@ -61,11 +59,13 @@ pub(super) fn login(username: &str, error: Option<&str>) -> String {
     let _ = write!(
         content,
         r#"<form method="post" action="/login">
+<input type="hidden" name="csrf" value="{}">
 <p><label>Username <input name="username" value="{}" autocomplete="username" required></label></p>
 <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
 <p><button type="submit">Sign in</button></p>
 </form>
 <p>Demo accounts:"#,
+        escape(token),
         escape(username)
     );
     for (i, (name, password)) in ACCOUNTS.iter().enumerate() {
@@ -82,27 +82,52 @@ pub(super) fn login(username: &str, error: Option<&str>) -> String {
 }
 
 /// The protected page, for a signed-in `user`.
-pub(super) fn private(user: &str) -> String {
+pub(super) fn private(user: &str, token: &str) -> String {
     let content = format!(
-        "<p>Welcome, <strong>{}</strong>. Only signed-in users see this page.</p>{}",
+        "<p>Welcome, <strong id=\"user\">{}</strong>. Only signed-in users see this page.</p>{}",
         escape(user),
-        SIGN_OUT_FORM
+        sign_out_form(token)
     );
     layout("Private page", &content)
 }
 
-/// The protected page, for a visitor who is not signed in.
-pub(super) fn sign_in_required() -> String {
-    layout(
-        "Sign-in required",
-        r#"<p>You must sign in to see this page. <a href="/login">Sign in</a></p>"#,
-    )
+/// The cart: each catalog item with its quantity and an add button.
+pub(super) fn cart(lines: &[(&str, u32)], token: &str) -> String {
+    let mut content = String::from("<ul>");
+    for (item, quantity) in lines {
+        let item = escape(item);
+        let _ = write!(
+            content,
+            r#"<li><span id="qty-{item}">{quantity}</span> × {item}
+<form method="post" action="/cart/add" style="display:inline">
+<input type="hidden" name="csrf" value="{}"><input type="hidden" name="item" value="{item}">
+<button type="submit" id="add-{item}">Add {item}</button></form></li>"#,
+            escape(token)
+        );
+    }
+    content.push_str("</ul>");
+    layout("Cart", &content)
 }
 
-/// Sign-out is a POST, so a link or an image on another page cannot sign the user out; the
-/// session cookie's `SameSite=Lax` keeps other sites from posting this form with it.
-const SIGN_OUT_FORM: &str =
-    r#"<form method="post" action="/logout"><button type="submit">Sign out</button></form>"#;
+/// A page with a heading and one sentence.
+pub(super) fn message(title: &str, text: &str) -> String {
+    layout(title, &format!("<p>{}</p>", escape(text)))
+}
+
+fn notice_html(notice: Option<&str>) -> String {
+    notice
+        .map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, escape(n)))
+        .unwrap_or_default()
+}
+
+/// Sign-out is a POST with the CSRF token, so a link, an image or another site's form cannot
+/// sign the user out.
+fn sign_out_form(token: &str) -> String {
+    format!(
+        r#"<form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit" id="sign-out">Sign out</button></form>"#,
+        escape(token)
+    )
+}
 
 /// Wraps `content` (already escaped HTML) in the shared page layout; `title` is plain text.
 fn layout(title: &str, content: &str) -> String {
@@ -122,7 +147,7 @@ nav a {{ margin-right: 1rem; }}
 </style>
 </head>
 <body>
-<nav><a href="/">Home</a><a href="/login">Sign in</a><a href="/private">Private page</a></nav>
+<nav><a href="/">Home</a><a href="/login">Sign in</a><a href="/private">Private page</a><a href="/cart">Cart</a><a href="/api/session">Session (JSON)</a></nav>
 <h1>{title}</h1>
 {content}
 </body>
@@ -149,9 +174,11 @@ mod tests {
     fn pages_escape_user_text() {
         let evil = r#""><script>alert(1)</script>"#;
         for page in [
-            home(1, Some(evil), Some(evil)),
-            login(evil, Some(evil)),
-            private(evil),
+            home(1, Some(evil), Some(evil), evil),
+            login(evil, Some(evil), Some(evil), evil),
+            private(evil, evil),
+            cart(&[(evil, 1)], evil),
+            message(evil, evil),
         ] {
             assert!(!page.contains("<script"), "unescaped markup in {page}");
             assert!(page.contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
