@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use actix_web::http::StatusCode;
 use actix_web::test;
 use serde_json::json;
+use session_actix::SessionMiddleware;
 use session_actix::store::PostgresStore;
-use session_actix::{SessionMiddleware, SessionStore};
 use session_core::SessionId;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::{TcpListener, TcpStream};
@@ -48,20 +48,7 @@ async fn migrated(url: &str) -> PostgresStore {
 async fn concurrent_requests_changing_different_keys_both_survive_in_postgres() {
     let store = migrated(&database_url()).await;
     let app = app!(SessionMiddleware::new(store.clone()));
-    let id = sid(&test::call_service(&app, post("/set/base", None, json!(0))).await);
-    let (a, b) = futures_util::join!(
-        test::call_service(&app, post("/slow_set/left", Some(&id), json!(null))),
-        test::call_service(&app, post("/slow_set/right", Some(&id), json!(null))),
-    );
-    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
-    let record = store
-        .load(&SessionId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(record.data.get("left"), Some(&json!(true)));
-    assert_eq!(record.data.get("right"), Some(&json!(true)));
-    assert_eq!(record.data.get("base"), Some(&json!(0)));
+    assert_concurrent_writes_both_survive(&app, &store).await;
 }
 
 /// A TCP proxy to PostgreSQL on a port of its own. `cut` closes the listener and every

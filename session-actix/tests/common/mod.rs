@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::Cookie;
-use actix_web::dev::ServiceResponse;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, test, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use session_actix::Session;
+use session_actix::{Session, SessionStore};
 use session_core::SessionId;
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Clone)]
@@ -182,4 +183,24 @@ pub(crate) fn post(uri: &str, cookie: Option<&str>, body: Value) -> actix_http::
 
 pub(crate) fn stored_id(value: &str) -> SessionId {
     SessionId::parse(value).unwrap()
+}
+
+/// Two concurrent requests of one session, each reading and then (after a pause) setting a
+/// different key, both land: both load before either writes, so a whole-record write would lose
+/// one of them.
+pub(crate) async fn assert_concurrent_writes_both_survive<S, B>(app: &S, store: &dyn SessionStore)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let id = sid(&test::call_service(app, post("/set/base", None, json!(0))).await);
+    let (a, b) = futures_util::join!(
+        test::call_service(app, post("/slow_set/left", Some(&id), json!(null))),
+        test::call_service(app, post("/slow_set/right", Some(&id), json!(null))),
+    );
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let record = store.load(&stored_id(&id)).await.unwrap().unwrap();
+    assert_eq!(record.data.get("left"), Some(&json!(true)));
+    assert_eq!(record.data.get("right"), Some(&json!(true)));
+    assert_eq!(record.data.get("base"), Some(&json!(0)));
 }
