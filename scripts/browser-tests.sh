@@ -6,17 +6,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "browser-tests.sh: installing Debian's chromium" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "browser-tests.sh: installing Debian's chromium and chromium-driver" >&2
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+node_major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
+if [ "$node_major" -lt 20 ]; then
+    echo "browser-tests.sh: playwright-core needs Node.js 20 or later, found $(node --version)" >&2
+    exit 1
 fi
 if [ ! -d browser-tests/node_modules/playwright-core ]; then
     (cd browser-tests && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 cargo build -q -p session-examples --example demo
-demo=target/debug/examples/demo
+demo="${CARGO_TARGET_DIR:-target}/debug/examples/demo"
 mkdir -p artifacts
 
 server=""
@@ -29,15 +36,17 @@ for backend in memory redis; do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     PORT=$port SESSION_BACKEND=$backend "$demo" >"artifacts/demo-$backend.log" 2>&1 &
     server=$!
-    for _ in $(seq 1 100); do
-        curl -fsS -o /dev/null "http://127.0.0.1:$port/login" 2>/dev/null && break
-        if ! kill -0 "$server" 2>/dev/null; then
-            cat "artifacts/demo-$backend.log" >&2
-            echo "browser-tests.sh: the demo ($backend) exited" >&2
-            exit 1
-        fi
+    ready=""
+    for _ in $(seq 1 150); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/login" 2>/dev/null; then ready=1; break; fi
+        if ! kill -0 "$server" 2>/dev/null; then break; fi
         sleep 0.1
     done
+    if [ -z "$ready" ]; then
+        cat "artifacts/demo-$backend.log" >&2
+        echo "browser-tests.sh: the demo ($backend) did not start" >&2
+        exit 1
+    fi
     (cd browser-tests && BASE_URL="http://127.0.0.1:$port" BACKEND=$backend ARTIFACTS_DIR=../artifacts \
         node --test --test-reporter=spec demo.test.mjs)
     cleanup

@@ -52,7 +52,13 @@ pub const CATALOG: &[&str] = &["apple", "book", "pen", "tea"];
 /// Registers the demo's routes (see the [module docs](self)). The app must also be wrapped in
 /// [`middleware`], or every route that takes a session answers `500`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
+    // A POST whose body is not the expected form carries no valid CSRF token either: 403, the
+    // same answer as a wrong token, rather than 400.
+    let forms = web::FormConfig::default().error_handler(|err, _| {
+        actix_web::error::InternalError::from_response(err, forbidden()).into()
+    });
+    cfg.app_data(forms)
+        .route("/", web::get().to(home))
         .service(
             web::resource("/login")
                 .route(web::get().to(login_form))

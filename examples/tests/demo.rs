@@ -605,3 +605,17 @@ async fn session_cookie_attributes() {
     assert_eq!(cookie.same_site(), Some(actix_web::cookie::SameSite::Lax));
     assert_eq!(cookie.path(), Some("/"));
 }
+
+#[actix_web::test]
+async fn a_post_that_is_not_a_form_is_refused_like_a_missing_token() {
+    let app = app().await;
+    for uri in ["/login", "/logout", "/cart/add"] {
+        let req = test::TestRequest::post()
+            .uri(uri)
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload("{}")
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{uri}");
+    }
+}

@@ -1,11 +1,12 @@
-//! Arbitrary cookie chunks fed to `CookieStore`'s decoder: never a panic, and nothing opens
-//! unless it was sealed by the store's key (the fuzzer cannot forge AES-GCM).
+//! Arbitrary `Cookie` header lines through the stateless path: the chunk parser, then
+//! `CookieStore`'s decoder. Never a panic, and nothing opens unless the store's key sealed it
+//! (the fuzzer cannot forge AES-GCM).
 #![no_main]
 
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use session_core::stateless::CookieCodec;
+use session_core::stateless::{CookieChunks, CookieCodec};
 use session_core::{SessionStore, Timestamp};
 use store_cookie::{CookieStore, Key};
 
@@ -19,9 +20,12 @@ static CODEC: LazyLock<std::sync::Arc<dyn CookieCodec>> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    // `|` separates chunks, as `name.0`, `name.1`, … would.
-    let chunks: Vec<&str> = text.split('|').collect();
-    let _ = CODEC.needs_reseal(&chunks);
-    assert!(CODEC.open("__sid", &chunks, Timestamp::now()).is_none());
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Each line is one `Cookie` header, as a client may send several.
+    let chunks = CookieChunks::from_header_lines(text.lines(), "__sid");
+    let values: Vec<&str> = chunks.values.iter().map(String::as_str).collect();
+    let _ = CODEC.needs_reseal(&values);
+    assert!(CODEC.open("__sid", &values, Timestamp::now()).is_none());
 });

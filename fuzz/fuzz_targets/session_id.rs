@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use session_core::SessionId;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(id) = SessionId::parse(text) {
         assert_eq!(id.expose_secret(), text);
         assert_eq!(text.len(), SessionId::ENCODED_LEN);

@@ -2,6 +2,7 @@
 
 use actix_web::cookie::{Cookie, time};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use session_core::stateless::CookieChunks;
 use session_core::{SessionId, Timestamp};
 
 use crate::config::CookieConfig;
@@ -17,66 +18,12 @@ pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<Session
         .find_map(|line| SessionId::from_cookie_header(line, name))
 }
 
-/// The most chunk cookies a request may carry for one stateless session; more are ignored.
-const MAX_CHUNKS: usize = 64;
-
-/// The cookies a request carried for a stateless session: the chunk values in order (empty when
-/// they are missing, out of sequence or absent) and every cookie name seen, so stale chunks can
-/// be removed.
-#[derive(Debug, Default)]
-pub(crate) struct IncomingChunks {
-    pub(crate) values: Vec<String>,
-    pub(crate) names: Vec<String>,
-}
-
 /// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session).
-pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> IncomingChunks {
-    let mut whole = None;
-    let mut chunks: Vec<Option<String>> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    let pairs = headers
+pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> CookieChunks {
+    let lines = headers
         .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='));
-    for (key, value) in pairs {
-        let key = key.trim();
-        let value = value.trim();
-        if key == name {
-            whole.get_or_insert_with(|| value.to_owned());
-        } else if let Some(index) = chunk_index(key, name) {
-            if chunks.len() <= index {
-                chunks.resize(index + 1, None);
-            }
-            if chunks[index].is_none() {
-                chunks[index] = Some(value.to_owned());
-            }
-        } else {
-            continue;
-        }
-        if !names.iter().any(|seen| seen == key) {
-            names.push(key.to_owned());
-        }
-    }
-    let values = match whole {
-        Some(value) => vec![value],
-        // All of 0..n, or nothing: a gap means a lost chunk, so the session cannot open.
-        None => chunks
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .unwrap_or_default(),
-    };
-    IncomingChunks { values, names }
-}
-
-/// `Some(i)` when `key` is chunk `name.i` (at most two digits, below [`MAX_CHUNKS`]).
-fn chunk_index(key: &str, name: &str) -> Option<usize> {
-    key.strip_prefix(name)?
-        .strip_prefix('.')
-        .filter(|digits| digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()))?
-        .parse::<usize>()
-        .ok()
-        .filter(|&index| index < MAX_CHUNKS)
+        .filter_map(|value| value.to_str().ok());
+    CookieChunks::from_header_lines(lines, name)
 }
 
 /// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.
@@ -162,22 +109,6 @@ mod tests {
         );
         let split = headers(&["a=b", &format!("__sid={}", id.expose_secret())]);
         assert_eq!(read_session_id(&split, "__sid"), Some(id));
-    }
-
-    #[test]
-    fn chunks_are_read_in_order_and_gaps_invalidate() {
-        let read = |line: &str| read_chunks(&headers(&[line]), "s");
-        let whole = read("s=abc; other=1");
-        assert_eq!(whole.values, ["abc"]);
-        assert_eq!(whole.names, ["s"]);
-        let chunked = read("s.1=b; s.0=a; s.2=c; s.x=junk; sx.0=no; s.007=no");
-        assert_eq!(chunked.values, ["a", "b", "c"]);
-        assert_eq!(chunked.names, ["s.1", "s.0", "s.2"]);
-        let gap = read("s.0=a; s.2=c");
-        assert!(gap.values.is_empty());
-        assert_eq!(gap.names.len(), 2);
-        assert!(read("s.99=a; s.100=b").values.is_empty());
-        assert!(read("").values.is_empty());
     }
 
     #[test]

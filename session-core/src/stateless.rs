@@ -36,6 +36,81 @@ pub trait CookieCodec: Send + Sync + 'static {
     fn max_data_bytes(&self) -> usize;
 }
 
+/// The most chunk cookies (`name.0` … `name.63`) one stateless session may span; chunks beyond
+/// are ignored, so a request cannot make the server assemble an unbounded value.
+pub const MAX_CHUNKS: usize = 64;
+
+/// The cookies a request carried for a stateless session named `name`: `name` (a session in
+/// one cookie) or `name.0`, `name.1`, … (a chunked session).
+///
+/// ```
+/// use session_core::stateless::CookieChunks;
+/// let chunks = CookieChunks::from_header_lines(["s.1=b; s.0=a; theme=dark"], "s");
+/// assert_eq!(chunks.values, ["a", "b"]);
+/// assert_eq!(chunks.names, ["s.1", "s.0"]);
+/// ```
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieChunks {
+    /// The chunk values in order; empty when there are none, or when one is missing (the
+    /// session cannot open then).
+    pub values: Vec<String>,
+    /// Every matching cookie name the request carried, so the response can remove stale ones.
+    pub names: Vec<String>,
+}
+
+impl CookieChunks {
+    /// Collects the chunks of `name` from `Cookie` header lines.
+    #[must_use]
+    pub fn from_header_lines<'a>(lines: impl IntoIterator<Item = &'a str>, name: &str) -> Self {
+        let mut whole = None;
+        let mut chunks: Vec<Option<String>> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let pairs = lines
+            .into_iter()
+            .flat_map(|line| line.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='));
+        for (key, value) in pairs {
+            let key = key.trim();
+            let value = value.trim();
+            if key == name {
+                whole.get_or_insert_with(|| value.to_owned());
+            } else if let Some(index) = chunk_index(key, name) {
+                if chunks.len() <= index {
+                    chunks.resize(index + 1, None);
+                }
+                if chunks[index].is_none() {
+                    chunks[index] = Some(value.to_owned());
+                }
+            } else {
+                continue;
+            }
+            if !names.iter().any(|seen| seen == key) {
+                names.push(key.to_owned());
+            }
+        }
+        let values = match whole {
+            Some(value) => vec![value],
+            // All of 0..n, or nothing: a gap means a lost chunk, so the session cannot open.
+            None => chunks
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default(),
+        };
+        Self { values, names }
+    }
+}
+
+/// `Some(i)` when `key` is chunk `name.i` (at most two digits, below [`MAX_CHUNKS`]).
+fn chunk_index(key: &str, name: &str) -> Option<usize> {
+    key.strip_prefix(name)?
+        .strip_prefix('.')
+        .filter(|digits| digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()))?
+        .parse::<usize>()
+        .ok()
+        .filter(|&index| index < MAX_CHUNKS)
+}
+
 /// The ID the request's incoming cookie stands for inside a [`StatelessSession`]. Stateless
 /// sessions have no server-side ID; this fixed value only routes the store calls of one request.
 fn placeholder_id() -> Option<SessionId> {
@@ -247,4 +322,27 @@ impl SessionStore for StatelessSession {
 #[must_use]
 pub fn data_json_len(data: &SessionData) -> usize {
     serde_json::to_vec(data).map_or(usize::MAX, |json| json.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_read_in_order_and_gaps_invalidate() {
+        let read = |line: &str| CookieChunks::from_header_lines([line], "s");
+        let whole = read("s=abc; other=1");
+        assert_eq!(whole.values, ["abc"]);
+        assert_eq!(whole.names, ["s"]);
+        let chunked = read("s.1=b; s.0=a; s.2=c; s.x=junk; sx.0=no; s.007=no");
+        assert_eq!(chunked.values, ["a", "b", "c"]);
+        assert_eq!(chunked.names, ["s.1", "s.0", "s.2"]);
+        let gap = read("s.0=a; s.2=c");
+        assert!(gap.values.is_empty());
+        assert_eq!(gap.names.len(), 2);
+        assert!(read("s.99=a; s.100=b").values.is_empty());
+        assert!(read("").values.is_empty());
+        let two_lines = CookieChunks::from_header_lines(["s.0=a", "s.1=b"], "s");
+        assert_eq!(two_lines.values, ["a", "b"]);
+    }
 }

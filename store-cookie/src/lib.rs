@@ -31,15 +31,17 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::stateless::CookieCodec;
+use session_core::stateless::{CookieCodec, MAX_CHUNKS};
 use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 
 pub use cookie::Key;
 
 use seal::SealingKey;
 
-/// Default limit of all chunks of one session together, in bytes of cookie value.
-pub const DEFAULT_MAX_COOKIE_BYTES: usize = 8 * 1024;
+/// Default limit of all chunks of one session together, in bytes of cookie value: two chunks at
+/// most, so the whole `Cookie` header stays well under the 8 KiB per header line that proxies
+/// such as nginx accept by default.
+pub const DEFAULT_MAX_COOKIE_BYTES: usize = 4 * 1024;
 /// The largest value one chunk cookie holds, leaving room for the name and attributes within
 /// the 4096 bytes browsers accept per cookie.
 pub const CHUNK_BYTES: usize = 3800;
@@ -68,6 +70,9 @@ pub enum CookieStoreError {
     /// The size limit leaves no room for any data.
     #[error("a limit of {0} bytes leaves no room for session data; allow at least 512")]
     MaxSizeTooSmall(usize),
+    /// The size limit needs more chunk cookies than a request may carry.
+    #[error("a limit of {0} bytes needs more than 64 chunk cookies; allow at most 243200")]
+    MaxSizeTooLarge(usize),
 }
 
 /// A stateless session store. Cloning is cheap.
@@ -240,6 +245,9 @@ impl CookieStoreBuilder {
         let max_data_bytes = seal::data_capacity(self.max_cookie_bytes, current_id.len());
         if self.max_cookie_bytes < 512 || max_data_bytes == 0 {
             return Err(CookieStoreError::MaxSizeTooSmall(self.max_cookie_bytes));
+        }
+        if self.max_cookie_bytes > MAX_CHUNKS * CHUNK_BYTES {
+            return Err(CookieStoreError::MaxSizeTooLarge(self.max_cookie_bytes));
         }
         let current = sealing(current_id, &current_key)?;
         let previous = self

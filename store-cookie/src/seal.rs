@@ -10,9 +10,11 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hkdf::Hkdf;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use session_core::{SessionData, SessionRecord, Timestamp};
+use sha2::Sha256;
 
 const VERSION: &str = "v1";
 const NONCE_LEN: usize = 12;
@@ -44,11 +46,21 @@ pub(crate) struct SealingKey {
 }
 
 impl SealingKey {
+    /// The AES-256 key is derived (HKDF-SHA256) from the `Key`'s encryption half rather than
+    /// used as is, so an app that also uses its `Key` for actix-web private cookies does not
+    /// share one AES key between the two formats.
     pub(crate) fn new(id: String, key: &cookie::Key) -> Option<Self> {
-        let cipher = Aes256Gcm::new_from_slice(key.encryption()).ok()?;
+        let mut aes_key = [0u8; 32];
+        Hkdf::<Sha256>::new(None, key.encryption())
+            .expand(KEY_INFO, &mut aes_key)
+            .ok()?;
+        let cipher = Aes256Gcm::new_from_slice(&aes_key).ok()?;
         Some(Self { id, cipher })
     }
 }
+
+/// HKDF `info` for the session cookie's AES key.
+const KEY_INFO: &[u8] = b"session-cookie/v1 AES-256-GCM";
 
 fn aad(cookie_name: &str, key_id: &str) -> Vec<u8> {
     format!("session-cookie/{VERSION}\0{cookie_name}\0{key_id}").into_bytes()

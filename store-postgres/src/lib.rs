@@ -38,9 +38,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, PgExecutor};
 
 use session_core::{
     SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
@@ -93,8 +93,8 @@ impl PostgresStore {
     /// [`migrate`](Self::migrate) before the first request.
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
-        let schema = Identifier::parse(DEFAULT_SCHEMA).unwrap_or_else(|_| unreachable!());
-        let table = Identifier::parse(DEFAULT_TABLE).unwrap_or_else(|_| unreachable!());
+        let schema = Identifier::schema(DEFAULT_SCHEMA).unwrap_or_else(|_| unreachable!());
+        let table = Identifier::table(DEFAULT_TABLE).unwrap_or_else(|_| unreachable!());
         let sql = Arc::new(Statements::new(&schema, &table));
         Self {
             pool,
@@ -121,7 +121,8 @@ impl PostgresStore {
     }
 
     /// Uses table `schema.table` instead of `public.sessions`. Both must be plain identifiers
-    /// (ASCII letters, digits, `_`), which keeps them safe to put in SQL.
+    /// (ASCII letters, digits, `_`; a schema up to 63 bytes, a table up to 48), which keeps them
+    /// safe to put in SQL.
     ///
     /// ```
     /// # async fn run(pool: sqlx::PgPool) {
@@ -131,8 +132,8 @@ impl PostgresStore {
     /// # }
     /// ```
     pub fn with_table(self, schema: &str, table: &str) -> Result<Self, InvalidIdentifier> {
-        let schema = Identifier::parse(schema)?;
-        let table = Identifier::parse(table)?;
+        let schema = Identifier::schema(schema)?;
+        let table = Identifier::table(table)?;
         let sql = Arc::new(Statements::new(&schema, &table));
         Ok(Self {
             pool: self.pool,
@@ -163,6 +164,8 @@ impl PostgresStore {
     ///
     /// Outside a Tokio runtime, like `tokio::spawn`.
     pub fn spawn_cleanup(&self, interval: Duration) -> CleanupTask {
+        // A zero period would make the timer panic inside the task, silently ending cleanup.
+        let interval = interval.max(Duration::from_millis(1));
         cleanup::spawn(self.pool.clone(), Arc::clone(&self.sql.cleanup), interval)
     }
 
@@ -172,14 +175,20 @@ impl PostgresStore {
         &self.pool
     }
 
-    async fn fetch_deadline<'e>(
-        executor: impl PgExecutor<'e>,
-        query: sqlx::query::QueryScalar<'e, sqlx::Postgres, i64, sqlx::postgres::PgArguments>,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        let millis = query.fetch_optional(executor).await.map_err(store_error)?;
-        Ok(millis
-            .and_then(|m| u64::try_from(m).ok())
-            .map(Timestamp::from_unix_millis))
+    /// Runs an idempotent statement, once more on a fresh connection if the pooled one turns
+    /// out to be broken (the database restarted or the network dropped it). Without this, every
+    /// connection a restart killed would fail one request with `503` after the database is back.
+    async fn idempotent<T, F, Fut>(&self, mut statement: F) -> Result<T, StoreError>
+    where
+        F: FnMut(PgPool) -> Fut,
+        Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+    {
+        match statement(self.pool.clone()).await {
+            Err(sqlx::Error::Io(_) | sqlx::Error::Protocol(_)) => {
+                statement(self.pool.clone()).await.map_err(store_error)
+            }
+            other => other.map_err(store_error),
+        }
     }
 }
 
@@ -215,6 +224,13 @@ fn millis(t: Timestamp) -> i64 {
     i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
 }
 
+/// A statement's `RETURNING` deadline (Unix ms), if a row was there.
+fn deadline(millis: Option<i64>) -> Option<Timestamp> {
+    millis
+        .and_then(|m| u64::try_from(m).ok())
+        .map(Timestamp::from_unix_millis)
+}
+
 fn timestamp(millis: i64) -> Result<Timestamp, StoreError> {
     u64::try_from(millis)
         .map(Timestamp::from_unix_millis)
@@ -244,12 +260,15 @@ fn decode_row(
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let row: Option<RecordRow> = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
-            .bind(id.storage_key().as_bytes().as_slice())
-            .bind(millis(Timestamp::now()))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row: Option<RecordRow> = self
+            .idempotent(|pool| async move {
+                sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
+                    .bind(id.storage_key().as_bytes().as_slice())
+                    .bind(millis(Timestamp::now()))
+                    .fetch_optional(&pool)
+                    .await
+            })
+            .await?;
         row.map(decode_row).transpose()
     }
 
@@ -275,15 +294,25 @@ impl SessionStore for PostgresStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
+        // Applying a delta twice leaves the same data, so a retry is safe.
         let removed: Vec<&str> = delta.removed_keys().iter().map(String::as_str).collect();
-        let query = sqlx::query_scalar(AssertSqlSafe(Arc::clone(&self.sql.update)))
-            .bind(id.storage_key().as_bytes().to_vec())
-            .bind(delta.is_cleared())
-            .bind(removed)
-            .bind(Json(delta.set_entries()))
-            .bind(millis(idle_deadline))
-            .bind(millis(Timestamp::now()));
-        Self::fetch_deadline(&self.pool, query).await
+        let millis = self
+            .idempotent(|pool| {
+                let removed = removed.clone();
+                async move {
+                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.update)))
+                        .bind(id.storage_key().as_bytes().as_slice())
+                        .bind(delta.is_cleared())
+                        .bind(removed)
+                        .bind(Json(delta.set_entries()))
+                        .bind(millis(idle_deadline))
+                        .bind(millis(Timestamp::now()))
+                        .fetch_optional(&pool)
+                        .await
+                }
+            })
+            .await?;
+        Ok(deadline(millis))
     }
 
     async fn touch(
@@ -291,19 +320,27 @@ impl SessionStore for PostgresStore {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let query = sqlx::query_scalar(AssertSqlSafe(Arc::clone(&self.sql.touch)))
-            .bind(id.storage_key().as_bytes().to_vec())
-            .bind(millis(idle_deadline))
-            .bind(millis(Timestamp::now()));
-        Self::fetch_deadline(&self.pool, query).await
+        let millis = self
+            .idempotent(|pool| async move {
+                sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.touch)))
+                    .bind(id.storage_key().as_bytes().as_slice())
+                    .bind(millis(idle_deadline))
+                    .bind(millis(Timestamp::now()))
+                    .fetch_optional(&pool)
+                    .await
+            })
+            .await?;
+        Ok(deadline(millis))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.delete)))
-            .bind(id.storage_key().as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
+        self.idempotent(|pool| async move {
+            sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.delete)))
+                .bind(id.storage_key().as_bytes().as_slice())
+                .execute(&pool)
+                .await
+        })
+        .await?;
         Ok(())
     }
 

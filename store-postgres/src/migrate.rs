@@ -1,9 +1,8 @@
 //! Embedded, versioned schema migrations.
 //!
 //! Each table has a companion `<table>_migrations` table recording the versions applied to it.
-//! `migrate` runs in one transaction under an advisory lock keyed by the table's name, so many
-//! instances can run it at once at startup: one applies what is missing, the others wait and
-//! then find nothing to do.
+//! `migrate` runs in one transaction under an advisory lock, so many instances can run it at once
+//! at startup: one applies what is missing, the others wait and then find nothing to do.
 
 use sqlx::{AssertSqlSafe, PgPool};
 
@@ -39,14 +38,31 @@ pub(crate) async fn run(
     let index = format!("\"{table}_expires_at_idx\"");
 
     let mut tx = pool.begin().await.map_err(store_error)?;
+    // One lock for every store-postgres migration in this database: instances migrating
+    // different tables of one new schema must not race to create that schema either.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("session-store migrate {qualified}"))
+        .bind("session-store migrate")
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
+    // CREATE SCHEMA needs the CREATE privilege on the database even with IF NOT EXISTS, which
+    // an application role often lacks: only ask for it when the schema is really missing.
+    let schema_exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+            .bind(schema)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+    if !schema_exists {
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(store_error)?;
+    }
     sqlx::raw_sql(AssertSqlSafe(format!(
-        "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
-         CREATE TABLE IF NOT EXISTS {history} (
+        "CREATE TABLE IF NOT EXISTS {history} (
              version int4 PRIMARY KEY,
              applied_at timestamptz NOT NULL DEFAULT now()
          );"

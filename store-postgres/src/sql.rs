@@ -17,13 +17,24 @@ pub(crate) struct Identifier(String);
 pub struct InvalidIdentifier(pub String);
 
 impl Identifier {
-    pub(crate) fn parse(name: &str) -> Result<Self, InvalidIdentifier> {
+    /// A schema name: at most 63 bytes, PostgreSQL's identifier limit.
+    pub(crate) fn schema(name: &str) -> Result<Self, InvalidIdentifier> {
+        Self::parse(name, 63)
+    }
+
+    /// A table name: at most 48 bytes, so `<table>_migrations` and `<table>_expires_at_idx`
+    /// stay within PostgreSQL's 63 and never collide with the table itself.
+    pub(crate) fn table(name: &str) -> Result<Self, InvalidIdentifier> {
+        Self::parse(name, 48)
+    }
+
+    fn parse(name: &str, max_len: usize) -> Result<Self, InvalidIdentifier> {
         let mut bytes = name.bytes();
         let first_ok = bytes
             .next()
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
         let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if first_ok && rest_ok && name.len() <= 63 {
+        if first_ok && rest_ok && name.len() <= max_len {
             Ok(Self(name.to_owned()))
         } else {
             Err(InvalidIdentifier(name.to_owned()))
@@ -130,9 +141,10 @@ mod tests {
 
     #[test]
     fn identifiers_are_plain_names_only() {
-        for good in ["sessions", "_s", "app_sessions_2", &"a".repeat(63)] {
-            assert!(Identifier::parse(good).is_ok(), "{good}");
+        for good in ["sessions", "_s", "app_sessions_2", &"a".repeat(48)] {
+            assert!(Identifier::table(good).is_ok(), "{good}");
         }
+        assert!(Identifier::schema(&"a".repeat(63)).is_ok());
         for bad in [
             "",
             "1abc",
@@ -141,9 +153,10 @@ mod tests {
             "a;drop",
             "a b",
             "ä",
-            &"a".repeat(64),
+            &"a".repeat(49),
         ] {
-            assert!(Identifier::parse(bad).is_err(), "{bad}");
+            assert!(Identifier::table(bad).is_err(), "{bad}");
         }
+        assert!(Identifier::schema(&"a".repeat(64)).is_err());
     }
 }

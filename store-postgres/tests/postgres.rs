@@ -241,3 +241,45 @@ async fn unreachable_database_fails_at_connect_and_debug_hides_the_url() {
         "{debug}"
     );
 }
+
+#[tokio::test]
+async fn migrate_needs_no_database_level_create_when_the_schema_exists() {
+    use std::str::FromStr as _;
+    let admin = pool().await;
+    let schema = common::random_schema();
+    let role = format!("{schema}_app");
+    // An application role that may create tables in its schema, but not schemas.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE {role} LOGIN; CREATE SCHEMA {schema}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role};"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&common::database_url())
+        .unwrap()
+        .username(&role);
+    let app_pool = sqlx::postgres::PgPoolOptions::new()
+        .connect_with(options)
+        .await
+        .unwrap();
+    let store = PostgresStore::new(app_pool.clone())
+        .with_table(&schema, "sessions")
+        .unwrap();
+    let migrated = store.migrate().await;
+    let id = SessionId::generate();
+    let created = store
+        .create(
+            &id,
+            &record(Duration::from_secs(60), Duration::from_secs(60)),
+        )
+        .await;
+    app_pool.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA {schema} CASCADE; DROP OWNED BY {role}; DROP ROLE {role};"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    migrated.expect("migrate works for a role without CREATE on the database");
+    assert!(created.unwrap());
+}
