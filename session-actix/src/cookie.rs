@@ -12,18 +12,35 @@ use crate::config::CookieConfig;
 /// Malformed, over-long or foreign values are skipped: a bad cookie is a visitor without a
 /// session, never an error, and it never reaches the store.
 pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|line| SessionId::from_cookie_header(line, name))
+    cookie_lines(headers).find_map(|line| SessionId::from_cookie_header(line, name))
 }
 
 /// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session).
 pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> CookieChunks {
-    let lines = headers
+    CookieChunks::from_header_lines(cookie_lines(headers), name)
+}
+
+/// The request's `Cookie` header lines that are header text (visible ASCII and tabs), as
+/// `str`. A line with any other byte is skipped whole, as `HeaderValue::to_str` skips it.
+fn cookie_lines(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok());
-    CookieChunks::from_header_lines(lines, name)
+        .filter_map(|value| header_text(value.as_bytes()))
+}
+
+/// `bytes` as a `str` when every byte is visible ASCII or a tab: the test of
+/// `HeaderValue::to_str`, written without an early exit so that it compiles to vector
+/// instructions. A sealed session cookie is kilobytes long and is checked on every request,
+/// and the byte-at-a-time loop of `to_str` cost more than decrypting it.
+fn header_text(bytes: &[u8]) -> Option<&str> {
+    let visible = bytes.iter().fold(true, |all, &b| {
+        all & ((b' '..=b'~').contains(&b) | (b == b'\t'))
+    });
+    if visible {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
+    }
 }
 
 /// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.
@@ -55,7 +72,7 @@ pub(crate) fn named_cookie(
     cookie.set_max_age(time::Duration::seconds(
         i64::try_from(seconds).unwrap_or(i64::MAX),
     ));
-    HeaderValue::from_str(&cookie.encoded().to_string()).ok()
+    header_value(&cookie)
 }
 
 /// The `Set-Cookie` value that makes the browser drop the session cookie.
@@ -67,7 +84,23 @@ pub(crate) fn removal_cookie(config: &CookieConfig) -> Option<HeaderValue> {
 pub(crate) fn named_removal(config: &CookieConfig, name: String) -> Option<HeaderValue> {
     let mut cookie = base_cookie(config, name, String::new());
     cookie.make_removal();
-    HeaderValue::from_str(&cookie.encoded().to_string()).ok()
+    header_value(&cookie)
+}
+
+/// The `Set-Cookie` value of `cookie`, its name and value percent-encoded.
+fn header_value(cookie: &Cookie<'_>) -> Option<HeaderValue> {
+    // Session IDs and sealed sessions are base64url (and `.`), which percent-encoding leaves as
+    // they are: skip the encoder's byte-by-byte pass over a value that may be kilobytes long.
+    let unreserved = |text: &str| {
+        text.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    };
+    let text = if unreserved(cookie.name()) && unreserved(cookie.value()) {
+        cookie.to_string()
+    } else {
+        cookie.encoded().to_string()
+    };
+    HeaderValue::try_from(text).ok()
 }
 
 fn base_cookie(config: &CookieConfig, name: String, value: String) -> Cookie<'static> {

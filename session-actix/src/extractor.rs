@@ -258,6 +258,56 @@ impl Session {
         self.state().flash(key, value)
     }
 
+    /// Binds the session to `user_id` and renews its ID (the privilege changed), so stores that
+    /// implement [`UserSessionStore`](session_core::UserSessionStore) can list and revoke the
+    /// user's sessions ("sign out everywhere").
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.set_user("user-42").await?;
+    /// assert_eq!(session.user().await?.as_deref(), Some("user-42"));
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn set_user(&self, user_id: impl Into<String>) -> Result<(), SessionError> {
+        self.state().set_user(user_id);
+        Ok(())
+    }
+
+    /// The user the session is bound to by [`set_user`](Self::set_user), if any.
+    pub async fn user(&self) -> Result<Option<String>, SessionError> {
+        loop {
+            let lookup = self.state().user();
+            match lookup {
+                Lookup::Ready(user) => return Ok(user),
+                Lookup::NeedsLoad => self.load().await?,
+            }
+        }
+    }
+
+    /// Records what the app wants to show about this client when the user lists their
+    /// sessions: user agent, IP address, a device name. Nothing is recorded unless the app
+    /// calls this.
+    ///
+    /// ```
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let session = session_actix::Session::detached();
+    /// session.set_client_info(serde_json::json!({ "user_agent": "Firefox", "ip": "192.0.2.1" })).await?;
+    /// # Ok::<(), session_actix::SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn set_client_info(&self, info: impl Serialize) -> Result<(), SessionError> {
+        self.state().set_client_info(info)
+    }
+
+    /// The handle of the session this request arrived with (`None` for a visitor without one),
+    /// e.g. to keep it in [`revoke_all_except`](session_core::UserSessionStore::revoke_all_except).
+    #[must_use]
+    pub fn handle(&self) -> Option<session_core::SessionHandle> {
+        self.state().handle()
+    }
+
     /// Moves the session to a new ID, keeping its data; the old ID stops working. Call it when
     /// privileges change (sign-in) to defeat session fixation.
     ///

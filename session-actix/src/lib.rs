@@ -45,7 +45,8 @@ pub use extractor::{MissingSessionMiddleware, Session};
 pub use middleware::{SessionMiddleware, SessionMiddlewareService};
 #[doc(inline)]
 pub use session_core::{
-    ExpiryPolicy, SessionError, SessionExpiry, SessionStore, StoreError, Timestamp,
+    ActiveSession, ExpiryPolicy, SessionError, SessionExpiry, SessionHandle, SessionStore,
+    StoreError, Timestamp, UserSessionStore,
 };
 
 /// The session stores, each behind the Cargo feature of the same name.

@@ -20,14 +20,16 @@ pub fn flash_key(key: &str) -> String {
     stored
 }
 
-/// Whether `key` falls in the reserved flash namespace (and so cannot be used as an ordinary key).
+/// Whether `key` falls in a reserved namespace (flash values, or the library's own session
+/// metadata such as the bound user), and so cannot be used as an ordinary key.
 ///
 /// ```
 /// use session_core::flash::is_reserved;
 /// assert!(is_reserved("__flash:x"));
+/// assert!(is_reserved("__session:user"));
 /// assert!(!is_reserved("user"));
 /// ```
 #[must_use]
 pub fn is_reserved(key: &str) -> bool {
-    key.starts_with(FLASH_PREFIX)
+    key.starts_with(FLASH_PREFIX) || key.starts_with(crate::users::RESERVED_PREFIX)
 }

@@ -166,22 +166,52 @@ impl FromStr for SessionId {
 pub struct StorageKey([u8; 32]);
 
 impl StorageKey {
+    /// A key from its raw 32 hash bytes, as a store read them back.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The raw 32 hash bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
+    /// Parses the 64-digit hexadecimal form [`to_hex`](Self::to_hex) produces.
+    ///
+    /// ```
+    /// use session_core::{SessionId, StorageKey};
+    /// let key = SessionId::generate().storage_key();
+    /// assert_eq!(StorageKey::from_hex(&key.to_hex()), Some(key));
+    /// assert_eq!(StorageKey::from_hex("zz"), None);
+    /// ```
+    #[must_use]
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        for (out, pair) in key.iter_mut().zip(bytes.chunks_exact(2)) {
+            let digit = |b: u8| (b as char).to_digit(16);
+            *out = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+        }
+        Some(Self(key))
+    }
+
     /// Lowercase hexadecimal form (64 characters), e.g. for a key name.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        use fmt::Write as _;
-        self.0
-            .iter()
-            .fold(String::with_capacity(64), |mut out, byte| {
-                let _ = write!(out, "{byte:02x}");
-                out
-            })
+        // A table lookup per digit, not `write!` per byte: the Redis store names its key with
+        // this on every call, and the formatting machinery cost more than the SHA-256 itself.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(64);
+        for byte in self.0 {
+            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+        }
+        out
     }
 }
 

@@ -59,6 +59,7 @@ mod record;
 mod state;
 pub mod stateless;
 mod store;
+pub mod users;
 
 pub use async_trait::async_trait;
 pub use delta::{DeltaLookup, SessionDelta};
@@ -68,3 +69,4 @@ pub use id::{InvalidSessionId, SessionId, StorageKey};
 pub use record::{SessionData, SessionExpiry, SessionRecord};
 pub use state::{CookieAction, Lookup, SessionState};
 pub use store::SessionStore;
+pub use users::{ActiveSession, InvalidSessionHandle, SessionHandle, UserSessionStore};

@@ -1,5 +1,7 @@
 //! One request's view of a session: what was loaded, what changed, and how to persist it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -162,14 +164,23 @@ impl SessionState {
     /// stored key `stored_key` (a flash key already prefixed), to enforce a store's size limit
     /// before writing.
     pub fn data_len_with(&self, stored_key: &str, value: &Value) -> Lookup<usize> {
-        let mut data = match (&self.origin, &self.loaded) {
+        let stored = match (&self.origin, &self.loaded) {
             (Some(_), None) => return Lookup::NeedsLoad,
-            (Some(_), Some(Some(record))) => record.data.clone(),
-            _ => SessionData::new(),
+            (Some(_), Some(Some(record))) => Some(&record.data),
+            _ => None,
         };
-        self.delta.apply_to(&mut data);
-        data.insert(stored_key.to_owned(), value.clone());
-        Lookup::Ready(crate::stateless::data_json_len(&data))
+        // The data as `SessionDelta::apply_to` would leave it, borrowed rather than cloned:
+        // only its length is needed, on every insert into a stateless session.
+        let mut data: BTreeMap<&str, &Value> = BTreeMap::new();
+        if !self.delta.is_cleared() {
+            data.extend(stored.into_iter().flatten().map(|(k, v)| (k.as_str(), v)));
+        }
+        for key in self.delta.removed_keys() {
+            data.remove(key.as_str());
+        }
+        data.extend(self.delta.set_entries().iter().map(|(k, v)| (k.as_str(), v)));
+        data.insert(stored_key, value);
+        Lookup::Ready(crate::stateless::json_len(&data))
     }
 
     /// The stored session's deadlines, as loaded (`None` without a live stored session).
@@ -221,6 +232,36 @@ impl SessionState {
     /// Drops all data, flash values included; the session itself stays.
     pub fn clear(&mut self) {
         self.delta.clear();
+    }
+
+    /// Binds the session to `user_id` and renews its ID (the privilege changed).
+    pub fn set_user(&mut self, user_id: impl Into<String>) {
+        self.delta
+            .insert(crate::users::USER_KEY, Value::String(user_id.into()));
+        self.renew = true;
+    }
+
+    /// The user the session is bound to.
+    pub fn user(&self) -> Lookup<Option<String>> {
+        match self.peek(crate::users::USER_KEY) {
+            Lookup::Ready(value) => Lookup::Ready(value.and_then(Value::as_str).map(str::to_owned)),
+            Lookup::NeedsLoad => Lookup::NeedsLoad,
+        }
+    }
+
+    /// Records what the app wants to show about the client in session listings (user agent,
+    /// IP address, device name).
+    pub fn set_client_info(&mut self, info: impl Serialize) -> Result<(), SessionError> {
+        let value = to_value(crate::users::CLIENT_KEY, info)?;
+        self.delta.insert(crate::users::CLIENT_KEY, value);
+        Ok(())
+    }
+
+    /// The handle of the stored session this request started from (`None` for a visitor
+    /// without one, or after a purge).
+    #[must_use]
+    pub fn handle(&self) -> Option<crate::SessionHandle> {
+        self.origin.as_ref().map(crate::SessionHandle::of)
     }
 
     /// Moves the session to a fresh ID at commit, keeping its data.

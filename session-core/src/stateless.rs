@@ -8,7 +8,7 @@
 //! and absolute expiry) then runs unchanged, and [`StatelessSession::finish`] turns its
 //! [`CookieAction`] into the sealed cookie chunks to send.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
@@ -113,8 +113,11 @@ fn chunk_index(key: &str, name: &str) -> Option<usize> {
 
 /// The ID the request's incoming cookie stands for inside a [`StatelessSession`]. Stateless
 /// sessions have no server-side ID; this fixed value only routes the store calls of one request.
-fn placeholder_id() -> Option<SessionId> {
-    SessionId::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").ok()
+/// Parsed once: it is compared against on every store call.
+fn placeholder_id() -> Option<&'static SessionId> {
+    static PLACEHOLDER: LazyLock<Option<SessionId>> =
+        LazyLock::new(|| SessionId::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").ok());
+    PLACEHOLDER.as_ref()
 }
 
 /// What the response must do with the session cookie chunks after a request on a stateless
@@ -186,7 +189,7 @@ impl StatelessSession {
         if self.incoming.is_empty() {
             None
         } else {
-            placeholder_id()
+            placeholder_id().cloned()
         }
     }
 
@@ -196,24 +199,38 @@ impl StatelessSession {
 
     /// The live record under `id`: what this request wrote, else the incoming session.
     fn current(&self, scratch: &mut Scratch, id: &SessionId) -> Option<SessionRecord> {
+        self.current_ref(scratch, id).cloned()
+    }
+
+    /// [`current`](Self::current), borrowed: a session is a few kilobytes, so callers that
+    /// only look at it do not copy it.
+    fn current_ref<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        id: &SessionId,
+    ) -> Option<&'s SessionRecord> {
         let now = Timestamp::now();
-        if let Some((written_id, record)) = &scratch.written
+        if let Some((written_id, _)) = &scratch.written
             && written_id == id
         {
-            return Some(record.clone()).filter(|r| !r.is_expired(now));
+            return scratch
+                .written
+                .as_ref()
+                .map(|(_, record)| record)
+                .filter(|r| !r.is_expired(now));
         }
-        if scratch.origin_gone || Some(id) != placeholder_id().as_ref() {
+        if scratch.origin_gone || Some(id) != placeholder_id() {
             return None;
         }
         let opened = scratch.opened.get_or_insert_with(|| {
             let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
             self.codec.open(&self.cookie_name, &chunks, now)
         });
-        opened.clone().filter(|r| !r.is_expired(now))
+        opened.as_ref().filter(|r| !r.is_expired(now))
     }
 
     fn write(&self, scratch: &mut Scratch, id: &SessionId, record: SessionRecord) {
-        if Some(id) == placeholder_id().as_ref() {
+        if Some(id) == placeholder_id() {
             scratch.opened = Some(Some(record.clone()));
         }
         scratch.written = Some((id.clone(), record));
@@ -224,7 +241,7 @@ impl StatelessSession {
     pub fn finish(&self, action: CookieAction) -> Result<CookieWrite, StoreError> {
         let mut scratch = self.scratch();
         let record = match action {
-            CookieAction::Set { id, .. } => self.current(&mut scratch, &id),
+            CookieAction::Set { id, .. } => self.current_ref(&mut scratch, &id),
             CookieAction::Remove => return Ok(CookieWrite::Remove),
             _ => {
                 let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
@@ -234,7 +251,7 @@ impl StatelessSession {
                 let Some(origin) = placeholder_id() else {
                     return Ok(CookieWrite::Unchanged);
                 };
-                match self.current(&mut scratch, &origin) {
+                match self.current_ref(&mut scratch, origin) {
                     Some(record) => Some(record),
                     // An old-key cookie that does not open is stale: remove it.
                     None => return Ok(CookieWrite::Remove),
@@ -244,7 +261,7 @@ impl StatelessSession {
         let Some(record) = record else {
             return Ok(CookieWrite::Remove);
         };
-        let chunks = self.codec.seal(&self.cookie_name, &record)?;
+        let chunks = self.codec.seal(&self.cookie_name, record)?;
         Ok(CookieWrite::Set {
             chunks,
             expires_at: record.expires_at,
@@ -261,7 +278,7 @@ impl SessionStore for StatelessSession {
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
         let mut scratch = self.scratch();
-        if self.current(&mut scratch, id).is_some() {
+        if self.current_ref(&mut scratch, id).is_some() {
             return Ok(false);
         }
         self.write(&mut scratch, id, record.clone());
@@ -300,7 +317,7 @@ impl SessionStore for StatelessSession {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         let mut scratch = self.scratch();
-        if Some(id) == placeholder_id().as_ref() {
+        if Some(id) == placeholder_id() {
             scratch.origin_gone = true;
         }
         if scratch
@@ -321,7 +338,27 @@ impl SessionStore for StatelessSession {
 /// The size of `data` as JSON, as [`CookieCodec::max_data_bytes`] counts it.
 #[must_use]
 pub fn data_json_len(data: &SessionData) -> usize {
-    serde_json::to_vec(data).map_or(usize::MAX, |json| json.len())
+    json_len(data)
+}
+
+/// The length of `value` as compact JSON, counted as it is written rather than built: the size
+/// check runs on every write to a stateless session, which is kilobytes long.
+pub(crate) fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 
 pub mod doubles;
 pub mod rules;
+pub mod user_rules;
 
 /// Runs one check on a fresh multi-threaded runtime. Used by [`store_acceptance_tests!`].
 pub fn run<F: std::future::Future<Output = ()>>(check: F) {
@@ -74,7 +75,35 @@ macro_rules! store_acceptance_tests {
     };
 }
 
+/// Generates one `#[test]` per rule of [`UserSessionStore`](session_core::UserSessionStore)
+/// (listing and revoking a user's sessions), each on a fresh store from `$factory`.
+#[macro_export]
+macro_rules! user_session_tests {
+    ($factory:expr) => {
+        $crate::user_session_tests!(@each $factory;
+            sessions_of_lists_the_users_live_sessions,
+            revoke_ends_one_session,
+            revoke_all_ends_every_session_of_the_user,
+            revoke_all_except_keeps_the_current_session,
+            set_user_renews_and_expired_sessions_leave_the_listing
+        );
+    };
+    (@each $factory:expr; $($rule:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $rule() {
+                $crate::run(async {
+                    let store = ($factory)().await;
+                    let store: ::std::sync::Arc<dyn $crate::__private::UserSessionStore> =
+                        ::std::sync::Arc::new(store);
+                    $crate::user_rules::$rule(store).await;
+                });
+            }
+        )+
+    };
+}
+
 #[doc(hidden)]
 pub mod __private {
-    pub use session_core::SessionStore;
+    pub use session_core::{SessionStore, UserSessionStore};
 }

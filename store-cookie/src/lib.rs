@@ -285,6 +285,10 @@ impl CookieCodec for Codec {
                 self.max_cookie_bytes
             )));
         }
+        // One cookie holds it (the usual case): send it as it is.
+        if sealed.len() <= CHUNK_BYTES {
+            return Ok(vec![sealed]);
+        }
         // The sealed value is ASCII (base64url and the key id), so byte chunks are char chunks.
         Ok(sealed
             .as_bytes()

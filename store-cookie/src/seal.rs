@@ -6,8 +6,8 @@
 //! string is split into chunks only after sealing, so the chunks authenticate as one whole: a
 //! missing, reordered or foreign chunk fails decryption.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
@@ -74,28 +74,30 @@ pub(crate) fn seal(key: &SealingKey, cookie_name: &str, record: &SessionRecord) 
         a: record.absolute_expires_at.as_unix_millis(),
         d: &record.data,
     };
-    let plaintext = serde_json::to_vec(&envelope).ok()?;
+    // nonce ‖ plaintext, encrypted in place, then ‖ tag: one buffer, no copies of the session.
     let mut nonce = [0u8; NONCE_LEN];
     rand::rng().fill_bytes(&mut nonce);
-    let aad = aad(cookie_name, &key.id);
-    let ciphertext = key
+    let mut sealed = Vec::with_capacity(512);
+    sealed.extend_from_slice(&nonce);
+    serde_json::to_writer(&mut sealed, &envelope).ok()?;
+    let tag = key
         .cipher
-        .encrypt(
+        .encrypt_in_place_detached(
             Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plaintext,
-                aad: &aad,
-            },
+            &aad(cookie_name, &key.id),
+            &mut sealed[NONCE_LEN..],
         )
         .ok()?;
-    let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
-    sealed.extend_from_slice(&nonce);
-    sealed.extend_from_slice(&ciphertext);
-    Some(format!(
-        "{VERSION}.{}.{}",
-        key.id,
-        URL_SAFE_NO_PAD.encode(sealed)
-    ))
+    sealed.extend_from_slice(&tag);
+    let mut text = String::with_capacity(
+        VERSION.len() + key.id.len() + 2 + base64::encoded_len(sealed.len(), false)?,
+    );
+    text.push_str(VERSION);
+    text.push('.');
+    text.push_str(&key.id);
+    text.push('.');
+    URL_SAFE_NO_PAD.encode_string(&sealed, &mut text);
+    Some(text)
 }
 
 /// The key id a sealed value names, without decrypting anything.
@@ -113,23 +115,22 @@ pub(crate) fn open<'k>(
     let id = key_id(sealed)?;
     let key = keys.into_iter().find(|key| key.id == id)?;
     let payload = &sealed[VERSION.len() + 1 + id.len() + 1..];
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let mut bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
     if bytes.len() < NONCE_LEN + TAG_LEN {
         return None;
     }
-    let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-    let aad = aad(cookie_name, id);
-    let plaintext = key
-        .cipher
-        .decrypt(
+    // Decrypted in place: the plaintext is not copied out of the decoded buffer.
+    let (nonce, rest) = bytes.split_at_mut(NONCE_LEN);
+    let (text, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+    key.cipher
+        .decrypt_in_place_detached(
             Nonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: &aad,
-            },
+            &aad(cookie_name, id),
+            text,
+            Tag::from_slice(tag),
         )
         .ok()?;
-    let envelope: Envelope = serde_json::from_slice(&plaintext).ok()?;
+    let envelope: Envelope = serde_json::from_slice(text).ok()?;
     Some(SessionRecord::new(
         envelope.d,
         Timestamp::from_unix_millis(envelope.c),

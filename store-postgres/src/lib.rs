@@ -43,7 +43,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 
 use session_core::{
-    SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+    ActiveSession, SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord,
+    SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
 };
 
 pub use cleanup::CleanupTask;
@@ -358,5 +359,84 @@ impl SessionStore for PostgresStore {
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// Lists and revokes a user's sessions through the indexed `user_id` column (derived from the
+/// session data), each in one statement; revocations delete rows, so every app instance sharing
+/// the database sees them on its next request.
+#[async_trait]
+impl UserSessionStore for PostgresStore {
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
+        let rows: Vec<(Vec<u8>, i64, i64, i64, Option<Json<Value>>)> = self
+            .idempotent(|pool| async move {
+                sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.sessions_of)))
+                    .bind(user_id)
+                    .bind(millis(Timestamp::now()))
+                    .fetch_all(&pool)
+                    .await
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(hash, created, seen, expires, client)| {
+                let key: [u8; 32] = hash
+                    .try_into()
+                    .map_err(|_| StoreError::corrupt("session key is not 32 bytes"))?;
+                Ok(ActiveSession::new(
+                    SessionHandle::from_storage_key(StorageKey::from_bytes(key)),
+                    timestamp(created)?,
+                    timestamp(seen)?,
+                    timestamp(expires)?,
+                    client.map(|Json(value)| value),
+                ))
+            })
+            .collect()
+    }
+
+    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
+        let deleted = self
+            .idempotent(|pool| async move {
+                sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke)))
+                    .bind(handle.storage_key().as_bytes().as_slice())
+                    .bind(millis(Timestamp::now()))
+                    .execute(&pool)
+                    .await
+            })
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        let deleted = self
+            .idempotent(|pool| async move {
+                sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all)))
+                    .bind(user_id)
+                    .bind(millis(Timestamp::now()))
+                    .execute(&pool)
+                    .await
+            })
+            .await?
+            .rows_affected();
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
+    }
+
+    async fn revoke_all_except(
+        &self,
+        user_id: &str,
+        keep: &SessionHandle,
+    ) -> Result<usize, StoreError> {
+        let deleted = self
+            .idempotent(|pool| async move {
+                sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all_except)))
+                    .bind(user_id)
+                    .bind(millis(Timestamp::now()))
+                    .bind(keep.storage_key().as_bytes().as_slice())
+                    .execute(&pool)
+                    .await
+            })
+            .await?
+            .rows_affected();
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 }

@@ -22,6 +22,12 @@ const MIGRATIONS: &[&str] = &[
         CHECK (expires_at <= absolute_expires_at)
     );
     CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at);",
+    // 2: sessions bound to a user (derived from the data, so no statement can forget it) and
+    // when each was last written or refreshed, for listing and revoking a user's sessions.
+    r"ALTER TABLE {t}
+        ADD COLUMN IF NOT EXISTS user_id text GENERATED ALWAYS AS (data ->> '__session:user') STORED,
+        ADD COLUMN IF NOT EXISTS last_seen timestamptz NOT NULL DEFAULT now();
+    CREATE INDEX IF NOT EXISTS {user_index} ON {t} (user_id) WHERE user_id IS NOT NULL;",
 ];
 
 /// The newest schema version this crate knows.
@@ -36,6 +42,7 @@ pub(crate) async fn run(
     let qualified = format!("\"{schema}\".\"{table}\"");
     let history = format!("\"{schema}\".\"{table}_migrations\"");
     let index = format!("\"{table}_expires_at_idx\"");
+    let user_index = format!("\"{table}_user_id_idx\"");
 
     let mut tx = pool.begin().await.map_err(store_error)?;
     // One lock for every store-postgres migration in this database: instances migrating
@@ -87,7 +94,8 @@ pub(crate) async fn run(
     {
         let statements = migration
             .replace("{t}", &qualified)
-            .replace("{index}", &index);
+            .replace("{index}", &index)
+            .replace("{user_index}", &user_index);
         sqlx::raw_sql(AssertSqlSafe(statements))
             .execute(&mut *tx)
             .await

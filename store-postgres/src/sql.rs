@@ -70,6 +70,10 @@ pub(crate) struct Statements {
     pub(crate) delete: Arc<str>,
     pub(crate) take: Arc<str>,
     pub(crate) cleanup: Arc<str>,
+    pub(crate) sessions_of: Arc<str>,
+    pub(crate) revoke: Arc<str>,
+    pub(crate) revoke_all: Arc<str>,
+    pub(crate) revoke_all_except: Arc<str>,
 }
 
 /// The columns a record is read from, in the order `decode_row` expects.
@@ -94,29 +98,32 @@ impl Statements {
             // A live row is never overwritten; an expired one the cleanup has not reached yet
             // is gone as far as every other statement is concerned, so it may be replaced.
             create: sql(format!(
-                "INSERT INTO {t} AS s (id_hash, data, format_version, created_at, expires_at, absolute_expires_at) \
-                 VALUES ($1, $2, $3, {}, {}, {}) ON CONFLICT (id_hash) DO UPDATE SET \
+                "INSERT INTO {t} AS s (id_hash, data, format_version, created_at, expires_at, absolute_expires_at, last_seen) \
+                 VALUES ($1, $2, $3, {}, {}, {}, {}) ON CONFLICT (id_hash) DO UPDATE SET \
                  data = excluded.data, format_version = excluded.format_version, \
                  created_at = excluded.created_at, expires_at = excluded.expires_at, \
-                 absolute_expires_at = excluded.absolute_expires_at \
+                 absolute_expires_at = excluded.absolute_expires_at, last_seen = excluded.last_seen \
                  WHERE s.expires_at <= {}",
                 ts!(4),
                 ts!(5),
                 ts!(6),
+                ts!(7),
                 ts!(7)
             )),
             update: sql(format!(
                 "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
-                 expires_at = LEAST({}, absolute_expires_at) \
+                 expires_at = LEAST({}, absolute_expires_at), last_seen = {} \
                  WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
                 ts!(5),
+                ts!(6),
                 ts!(6),
                 ms!("expires_at")
             )),
             touch: sql(format!(
-                "UPDATE {t} SET expires_at = LEAST({}, absolute_expires_at) \
+                "UPDATE {t} SET expires_at = LEAST({}, absolute_expires_at), last_seen = {} \
                  WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
                 ts!(2),
+                ts!(3),
                 ts!(3),
                 ms!("expires_at")
             )),
@@ -129,6 +136,26 @@ impl Statements {
                 "DELETE FROM {t} WHERE id_hash IN (SELECT id_hash FROM {t} WHERE expires_at <= {} \
                  ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 ts!(1)
+            )),
+            sessions_of: sql(format!(
+                "SELECT id_hash, {}, {}, {}, data -> '__session:client' FROM {t} \
+                 WHERE user_id = $1 AND expires_at > {} ORDER BY created_at",
+                ms!("created_at"),
+                ms!("last_seen"),
+                ms!("expires_at"),
+                ts!(2)
+            )),
+            revoke: sql(format!(
+                "DELETE FROM {t} WHERE id_hash = $1 AND expires_at > {}",
+                ts!(2)
+            )),
+            revoke_all: sql(format!(
+                "DELETE FROM {t} WHERE user_id = $1 AND expires_at > {}",
+                ts!(2)
+            )),
+            revoke_all_except: sql(format!(
+                "DELETE FROM {t} WHERE user_id = $1 AND expires_at > {} AND id_hash <> $3",
+                ts!(2)
             )),
             qualified: t,
         }

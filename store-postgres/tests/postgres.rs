@@ -53,7 +53,7 @@ async fn migrate_is_idempotent_and_safe_to_run_concurrently() {
     .fetch_all(store.pool())
     .await
     .unwrap();
-    assert_eq!(versions, vec![1], "each migration is recorded once");
+    assert_eq!(versions, vec![1, 2], "each migration is recorded once");
     let id = SessionId::generate();
     assert!(
         store

@@ -1,0 +1,156 @@
+//! Sessions bound to a user: list them, revoke one or all ("sign out everywhere").
+//!
+//! A session is bound to a user by [`SessionState::set_user`](crate::SessionState::set_user),
+//! which stores the user's ID under a reserved key (and renews the session ID, since the
+//! privilege changed). Stores that can find a user's sessions implement [`UserSessionStore`];
+//! stores that cannot (a stateless cookie store) simply do not, so calling these methods on
+//! them is a compile error.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::{SessionId, SessionStore, StorageKey, StoreError, Timestamp};
+
+/// The prefix of keys the library keeps in every session for itself.
+pub const RESERVED_PREFIX: &str = "__session:";
+/// The reserved key holding the ID of the user the session is bound to.
+pub const USER_KEY: &str = "__session:user";
+/// The reserved key holding what the app chose to record about the client (user agent, IP).
+pub const CLIENT_KEY: &str = "__session:client";
+
+/// An opaque, stable reference to one stored session, for listing and revoking it.
+///
+/// It is the hash under which the store keeps the session, so it cannot be turned back into a
+/// session ID and is useless as a cookie. Its text form is 64 hex digits.
+///
+/// ```
+/// use session_core::{SessionHandle, SessionId};
+/// let handle = SessionHandle::of(&SessionId::generate());
+/// let text = handle.to_string();
+/// assert_eq!(text.parse::<SessionHandle>().unwrap(), handle);
+/// assert!("not-a-handle".parse::<SessionHandle>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionHandle(StorageKey);
+
+/// The error for text that is not a session handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a session handle is 64 hexadecimal digits")]
+pub struct InvalidSessionHandle;
+
+impl SessionHandle {
+    /// The handle of the session with ID `id`.
+    #[must_use]
+    pub fn of(id: &SessionId) -> Self {
+        Self(id.storage_key())
+    }
+
+    /// The handle of the session stored under `key`.
+    #[must_use]
+    pub fn from_storage_key(key: StorageKey) -> Self {
+        Self(key)
+    }
+
+    /// The storage key this handle stands for.
+    #[must_use]
+    pub fn storage_key(&self) -> &StorageKey {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_hex())
+    }
+}
+
+impl fmt::Debug for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionHandle({})", &self.0.to_hex()[..12])
+    }
+}
+
+impl FromStr for SessionHandle {
+    type Err = InvalidSessionHandle;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        StorageKey::from_hex(text)
+            .map(Self)
+            .ok_or(InvalidSessionHandle)
+    }
+}
+
+/// One live session of a user, as [`UserSessionStore::sessions_of`] lists it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ActiveSession {
+    /// The handle to revoke it with.
+    pub handle: SessionHandle,
+    /// When the session was created.
+    pub created_at: Timestamp,
+    /// When the session was last written or refreshed.
+    pub last_seen: Timestamp,
+    /// When the session expires unless used again.
+    pub expires_at: Timestamp,
+    /// What the app recorded about the client, if anything.
+    pub client: Option<Value>,
+}
+
+impl ActiveSession {
+    /// An entry with these fields.
+    #[must_use]
+    pub fn new(
+        handle: SessionHandle,
+        created_at: Timestamp,
+        last_seen: Timestamp,
+        expires_at: Timestamp,
+        client: Option<Value>,
+    ) -> Self {
+        Self {
+            handle,
+            created_at,
+            last_seen,
+            expires_at,
+            client,
+        }
+    }
+}
+
+/// A store that can list and revoke the sessions bound to a user, from outside any request
+/// (an admin job, a password-change handler).
+#[async_trait]
+pub trait UserSessionStore: SessionStore {
+    /// The user's live sessions, oldest first.
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError>;
+
+    /// Ends one session. Returns whether it existed.
+    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError>;
+
+    /// Ends every session of the user and returns how many there were.
+    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        let mut revoked = 0;
+        for session in self.sessions_of(user_id).await? {
+            revoked += usize::from(self.revoke(&session.handle).await?);
+        }
+        Ok(revoked)
+    }
+
+    /// Ends every session of the user but `keep` (usually the current one), and returns how
+    /// many it ended.
+    async fn revoke_all_except(
+        &self,
+        user_id: &str,
+        keep: &SessionHandle,
+    ) -> Result<usize, StoreError> {
+        let mut revoked = 0;
+        for session in self.sessions_of(user_id).await? {
+            if &session.handle != keep {
+                revoked += usize::from(self.revoke(&session.handle).await?);
+            }
+        }
+        Ok(revoked)
+    }
+}
