@@ -180,7 +180,7 @@ impl SessionState {
         }
         data.extend(self.delta.set_entries().iter().map(|(k, v)| (k.as_str(), v)));
         data.insert(stored_key, value);
-        Lookup::Ready(crate::stateless::json_len(&data))
+        Lookup::Ready(crate::stateless::object_json_len(data.into_iter()))
     }
 
     /// The stored session's deadlines, as loaded (`None` without a live stored session).

@@ -53,12 +53,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::future::join_all;
+use redis::RedisResult;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::{Client, RedisError};
+use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
-    SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+    ActiveSession, SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord,
+    SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
 };
+use sha2::{Digest as _, Sha256};
 
 pub use connection::RedisConnection;
 
@@ -168,6 +173,40 @@ impl RedisStore {
 
     fn connection(&self) -> RedisConnection {
         self.connection.clone()
+    }
+
+    /// The sorted set listing a user's sessions: members are session hashes, scores their
+    /// absolute expiry (which nothing extends, so trimming by score never drops a live session).
+    fn user_index_key(&self, user_id: &str) -> String {
+        let hash = Sha256::digest(user_id.as_bytes());
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}user:{hex}", self.prefix)
+    }
+
+    /// Adds the session to its user's index and trims entries whose sessions can no longer be
+    /// alive, so the index never grows without bound.
+    async fn index_session(
+        &self,
+        user_id: &str,
+        id: &SessionId,
+        absolute: Timestamp,
+    ) -> Result<(), StoreError> {
+        let index = self.user_index_key(user_id);
+        let now = Timestamp::now().as_unix_millis();
+        let () = redis::pipe()
+            .zadd(&index, id.storage_key().to_hex(), absolute.as_unix_millis())
+            .ignore()
+            .zrembyscore(&index, "-inf", now)
+            .ignore()
+            .pexpire_at(
+                &index,
+                i64::try_from(absolute.as_unix_millis()).unwrap_or(i64::MAX),
+            )
+            .ignore()
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(())
     }
 }
 
@@ -280,6 +319,12 @@ impl SessionStore for RedisStore {
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        if let Some(user) = record.data.get(USER_KEY).and_then(|v| v.as_str()) {
+            // Index first: a create that then fails leaves a stale entry (skipped when listed),
+            // never a session that revoke_all cannot find.
+            self.index_session(user, id, record.absolute_expires_at)
+                .await?;
+        }
         let mut invocation = scripts::CREATE.key(self.key_of(id));
         invocation
             .arg(encode_meta(record))
@@ -357,6 +402,82 @@ impl SessionStore for RedisStore {
             fields.insert(field, value);
         }
         decode_record(fields, ttl, now)
+    }
+}
+
+/// Lists and revokes a user's sessions through a per-user sorted set.
+///
+/// In a Redis Cluster the index and the session keys live in different slots, so no single
+/// command or script covers both. The index is written before the session it lists (a failure
+/// in between leaves a stale entry, never an unlisted session); listing checks every entry
+/// against its session (the user stored in it, its TTL) and drops stale ones; revocation
+/// deletes session keys one by one, each atomically. A session created for the user while
+/// `revoke_all` runs may survive it: revoke again after the password change has committed.
+#[async_trait]
+impl UserSessionStore for RedisStore {
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
+        let index = self.user_index_key(user_id);
+        let now = Timestamp::now();
+        let members: Vec<String> = redis::cmd("ZRANGE")
+            .arg(&index)
+            .arg(now.as_unix_millis())
+            .arg("+inf")
+            .arg("BYSCORE")
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        let lookups = members.iter().map(|member| {
+            let key = format!("{}{member}", self.prefix);
+            let mut connection = self.connection();
+            async move {
+                let reply: RedisResult<(HashMap<String, String>, i64)> = redis::pipe()
+                    .hgetall(&key)
+                    .pttl(&key)
+                    .query_async(&mut connection)
+                    .await;
+                reply
+            }
+        });
+        let mut sessions = Vec::new();
+        let mut stale = Vec::new();
+        for (member, reply) in members.iter().zip(join_all(lookups).await) {
+            let (mut fields, ttl) = reply.map_err(store_error)?;
+            let seen = fields.remove("@seen").and_then(|s| s.parse::<u64>().ok());
+            let handle = StorageKey::from_hex(member).map(SessionHandle::from_storage_key);
+            let record = decode_record(fields, ttl, now)?;
+            let live = record.filter(|r| {
+                r.data.get(USER_KEY).and_then(|v| v.as_str()) == Some(user_id) && !r.is_expired(now)
+            });
+            match (live, handle) {
+                (Some(record), Some(handle)) => sessions.push(ActiveSession::new(
+                    handle,
+                    record.created_at,
+                    seen.map_or(record.created_at, Timestamp::from_unix_millis),
+                    record.expires_at,
+                    record.data.get(CLIENT_KEY).cloned(),
+                )),
+                _ => stale.push(member.clone()),
+            }
+        }
+        if !stale.is_empty() {
+            let _: i64 = redis::cmd("ZREM")
+                .arg(&index)
+                .arg(&stale)
+                .query_async(&mut self.connection())
+                .await
+                .map_err(store_error)?;
+        }
+        sessions.sort_by_key(|s| s.created_at);
+        Ok(sessions)
+    }
+
+    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
+        let deleted: i64 = redis::cmd("DEL")
+            .arg(format!("{}{handle}", self.prefix))
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(deleted > 0)
     }
 }
 

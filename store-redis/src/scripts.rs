@@ -1,7 +1,8 @@
 //! The server-side scripts that make create, update and touch one atomic round trip each.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
-//! and each session key `k` is the field `.k` holding its JSON value. The key's TTL is the
+//! field `@seen` when it was last written or refreshed (server clock, ms), and each session key
+//! `k` is the field `.k` holding its JSON value. The key's TTL is the
 //! effective expiry, set with `PEXPIREAT`.
 
 use std::sync::LazyLock;
@@ -12,6 +13,7 @@ use redis::Script;
 /// by it; returns `-1` when the session does not exist (or has expired, which Redis makes the
 /// same thing).
 const CAPPED_DEADLINE: &str = r"
+local function NOW_MS() local t = redis.call('TIME'); return t[1] * 1000 + math.floor(t[2] / 1000) end
 local meta = redis.call('HGET', KEYS[1], '@')
 if not meta then return -1 end
 local absolute = string.match(meta, '^%d+:%d+:(%d+)$')
@@ -25,10 +27,12 @@ if tonumber(absolute) < tonumber(deadline) then deadline = absolute end
 pub(crate) static CREATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+local function NOW_MS() local t = redis.call('TIME'); return t[1] * 1000 + math.floor(t[2] / 1000) end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], '@', ARGV[1])
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], '@seen', NOW_MS())
 return 1
 ",
     )
@@ -52,6 +56,7 @@ for _ = 1, tonumber(ARGV[3]) do
 end
 for j = i, #ARGV do redis.call('HDEL', KEYS[1], ARGV[j]) end
 redis.call('PEXPIREAT', KEYS[1], deadline)
+redis.call('HSET', KEYS[1], '@seen', NOW_MS())
 return tonumber(deadline)
 "
     ))
@@ -64,6 +69,7 @@ pub(crate) static TOUCH: LazyLock<Script> = LazyLock::new(|| {
         "{CAPPED_DEADLINE}{}",
         r"
 redis.call('PEXPIREAT', KEYS[1], deadline)
+redis.call('HSET', KEYS[1], '@seen', NOW_MS())
 return tonumber(deadline)
 "
     ))

@@ -46,7 +46,11 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
     assert!(!keys[0].contains(id.expose_secret()));
 
     let fields: HashMap<String, String> = conn.hgetall(&keys[0]).await.unwrap();
-    assert_eq!(fields.len(), 3, "{fields:?}");
+    assert_eq!(fields.len(), 4, "{fields:?}");
+    assert!(
+        fields["@seen"].parse::<u64>().is_ok(),
+        "last-seen time: {fields:?}"
+    );
     assert_eq!(fields[".user"], "\"ada\"");
     assert_eq!(fields[".cart"], "[1,2]");
     assert!(
@@ -91,4 +95,42 @@ async fn debug_shows_no_address() {
     let debug = format!("{store:?}");
     assert!(debug.contains("single node"), "{debug}");
     assert!(!debug.contains("6379"), "{debug}");
+}
+
+#[tokio::test]
+async fn the_user_index_is_trimmed_and_keyed_by_absolute_expiry() {
+    use session_core::{CookieAction, ExpiryPolicy, SessionState, UserSessionStore as _};
+    let prefix = common::random_prefix();
+    let store = common::single().await.with_key_prefix(prefix.clone());
+    let policy = ExpiryPolicy::new(Duration::from_secs(60), Duration::from_secs(120));
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let mut state = SessionState::new(None);
+        state.set_user("ada");
+        let CookieAction::Set { id, .. } = state.commit(&store, &policy).await.unwrap() else {
+            panic!("sign-in sets a cookie");
+        };
+        ids.push(id);
+    }
+    let mut conn = raw().await;
+    let index: Vec<String> = conn.keys(format!("{prefix}user:*")).await.unwrap();
+    assert_eq!(index.len(), 1, "one index per user: {index:?}");
+    let scores: Vec<(String, f64)> = conn.zrange_withscores(&index[0], 0, -1).await.unwrap();
+    assert_eq!(scores.len(), 3);
+    let absolute = store
+        .load(&ids[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .absolute_expires_at;
+    assert!(
+        scores
+            .iter()
+            .any(|(_, s)| (*s as u64) == absolute.as_unix_millis())
+    );
+    // A session deleted behind the index's back leaves it at the next listing.
+    let _: () = conn.del(store.key_of(&ids[0])).await.unwrap();
+    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 2);
+    let left: i64 = conn.zcard(&index[0]).await.unwrap();
+    assert_eq!(left, 2, "the stale entry was not trimmed");
 }
