@@ -85,6 +85,42 @@ test(`[${BACKEND}] sign in, flash once, protected page, sign out, old cookie ref
   await context.close();
 });
 
+/** Signs `page` in as ada through the form. */
+async function signIn(page) {
+  await page.goto(`${BASE}/login`);
+  await page.fill('input[name=username]', 'ada');
+  await page.fill('input[name=password]', 'lovelace');
+  await submit(page, 'button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/');
+}
+
+test(`[${BACKEND}] your sessions: sign out everywhere else`, async () => {
+  const laptop = await browser.newContext({ userAgent: 'Laptop browser' });
+  const phone = await browser.newContext({ userAgent: 'Phone browser' });
+  const here = await laptop.newPage();
+  const there = await phone.newPage();
+  await signIn(here);
+  await signIn(there);
+
+  await here.goto(`${BASE}/sessions`);
+  const listing = await here.textContent('ul');
+  assert.ok(listing.includes('Laptop browser') && listing.includes('Phone browser'), listing);
+  assert.equal(await here.locator('li.session.current').count(), 1);
+  assert.ok((await here.textContent('li.session.current')).includes('Laptop browser'));
+
+  await submit(here, '#revoke-others');
+  assert.match(await here.textContent('.notice'), /Signed out \d+ other sessions?\./);
+  assert.equal(await here.locator('li.session').count(), 1);
+
+  // The other device is signed out; this one is not.
+  await there.goto(`${BASE}/private`);
+  assert.equal(new URL(there.url()).pathname, '/login');
+  await here.goto(`${BASE}/private`);
+  assert.equal(new URL(here.url()).pathname, '/private');
+  await laptop.close();
+  await phone.close();
+});
+
 test(`[${BACKEND}] two tabs adding to the cart at once both land`, async () => {
   const context = await browser.newContext();
   const first = await context.newPage();

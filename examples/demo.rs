@@ -14,7 +14,7 @@
 use std::env::{self, VarError};
 use std::io;
 
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use session_actix::SessionMiddleware;
 use session_actix::store::{CookieStore, Key, MemoryStore, PostgresStore, RedisStore};
 use session_examples::demo;
@@ -26,11 +26,15 @@ async fn main() -> io::Result<()> {
     let port = port()?;
     let backend = var("SESSION_BACKEND")?.unwrap_or_else(|| "memory".to_owned());
     // Built once, before any worker starts: every worker shares the one store.
-    let middleware = middleware_for(&backend).await?;
+    let (middleware, user_sessions) = middleware_for(&backend).await?;
     let server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .wrap(middleware.clone())
-            .configure(demo::configure)
+            .configure(demo::configure);
+        match &user_sessions {
+            Some(sessions) => app.app_data(sessions.clone()),
+            None => app,
+        }
     })
     .bind(("127.0.0.1", port))?;
     println!(
@@ -39,18 +43,31 @@ async fn main() -> io::Result<()> {
     server.run().await
 }
 
-async fn middleware_for(backend: &str) -> io::Result<SessionMiddleware> {
+/// The middleware for `backend`, and its user-session API where the store has one.
+async fn middleware_for(
+    backend: &str,
+) -> io::Result<(SessionMiddleware, Option<web::Data<demo::UserSessions>>)> {
     let unavailable = |what: &str, err: &dyn std::fmt::Display| {
         io::Error::new(io::ErrorKind::ConnectionRefused, format!("{what}: {err}"))
     };
     Ok(match backend {
-        "memory" => demo::middleware(MemoryStore::default()),
+        "memory" => {
+            let store = MemoryStore::default();
+            (
+                demo::middleware(store.clone()),
+                Some(demo::user_sessions(store)),
+            )
+        }
         "redis" => {
             let url = var("REDIS_URL")?.unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
             let store = RedisStore::connect(&url)
                 .await
                 .map_err(|e| unavailable("Redis", &e))?;
-            demo::middleware(store.with_key_prefix("demo:session:"))
+            let store = store.with_key_prefix("demo:session:");
+            (
+                demo::middleware(store.clone()),
+                Some(demo::user_sessions(store)),
+            )
         }
         "postgres" => {
             let url = var("DATABASE_URL")?
@@ -62,20 +79,23 @@ async fn middleware_for(backend: &str) -> io::Result<SessionMiddleware> {
                 .migrate()
                 .await
                 .map_err(|e| unavailable("PostgreSQL migration", &e))?;
-            demo::middleware(store)
+            (
+                demo::middleware(store.clone()),
+                Some(demo::user_sessions(store)),
+            )
         }
         "cookie" => match var("SESSION_SECRET")? {
             Some(secret) => {
                 let store = CookieStore::from_secret(secret.as_bytes()).map_err(|e| {
                     io::Error::new(io::ErrorKind::InvalidInput, format!("SESSION_SECRET: {e}"))
                 })?;
-                demo::middleware(store)
+                (demo::middleware(store), None)
             }
             None => {
                 eprintln!(
                     "SESSION_SECRET is not set: using a random key, so a restart signs everyone out"
                 );
-                demo::middleware(CookieStore::new(Key::generate()))
+                (demo::middleware(CookieStore::new(Key::generate())), None)
             }
         },
         other => {

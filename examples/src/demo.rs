@@ -10,6 +10,7 @@
 //! | `GET /private` | greets the signed-in user; others are redirected to `/login` with a notice ([`RequireUser`]) |
 //! | `GET /cart`, `POST /cart/add` | a cart: one session key per item, so tabs adding different items at once all land |
 //! | `GET /api/session` | JSON: the user and the session's idle and absolute expiry; `401` without a signed-in session |
+//! | `GET /sessions`, `POST /sessions/revoke-others` | the signed-in user's sessions (device, last seen) and "sign out everywhere else", with a store that supports it ([`user_sessions`]) |
 //! | `POST /logout` | purges the session, flashes "Signed out" in a fresh one, redirects (`303`) to `/` |
 //!
 //! Every POST carries the session's CSRF token; without it the answer is `403`.
@@ -34,14 +35,16 @@ mod users;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use session_actix::{Session, SessionMiddleware, SessionStore};
+use std::sync::Arc;
+
+use session_actix::{
+    Session, SessionError, SessionMiddleware, SessionStore, Timestamp, UserSessionStore,
+};
 
 pub use guard::RequireUser;
 
-/// The signed-in user's name.
-const USER_KEY: &str = "user";
 /// How many times this session has loaded the home page.
 const VISITS_KEY: &str = "visits";
 /// A one-time message for the next page, stored with [`Session::flash`].
@@ -68,6 +71,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cart", web::get().to(cart))
         .route("/cart/add", web::post().to(cart_add))
         .route("/api/session", web::get().to(api_session))
+        .route("/sessions", web::get().to(sessions))
+        .route("/sessions/revoke-others", web::post().to(revoke_others))
         .route("/logout", web::post().to(logout));
 }
 
@@ -81,6 +86,17 @@ pub fn middleware(store: impl SessionStore) -> SessionMiddleware {
         .secure(false)
         .build()
 }
+
+/// The store's user-session API, for the "Your sessions" page: register it with
+/// `App::app_data(demo::user_sessions(store.clone()))`. Without it (e.g. on the stateless cookie
+/// store, which cannot list sessions) the page says so.
+#[must_use]
+pub fn user_sessions(store: impl UserSessionStore) -> web::Data<UserSessions> {
+    web::Data::new(UserSessions(Arc::new(store)))
+}
+
+/// A store that can list and revoke a user's sessions; see [`user_sessions`].
+pub struct UserSessions(Arc<dyn UserSessionStore>);
 
 /// The sign-in form's fields. No `Debug`: it holds a password.
 #[derive(Deserialize)]
@@ -112,7 +128,7 @@ async fn home(session: Session) -> actix_web::Result<HttpResponse> {
     session.insert(VISITS_KEY, visits).await?;
     // Reading a flash value consumes it: the notice shows on this page only.
     let notice: Option<String> = session.get(NOTICE_KEY).await?;
-    let user: Option<String> = session.get(USER_KEY).await?;
+    let user = session.user().await?;
     let token = csrf::token(&session).await?;
     Ok(html_page(
         StatusCode::OK,
@@ -129,7 +145,11 @@ async fn login_form(session: Session) -> actix_web::Result<HttpResponse> {
     ))
 }
 
-async fn login(session: Session, form: web::Form<Credentials>) -> actix_web::Result<HttpResponse> {
+async fn login(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<Credentials>,
+) -> actix_web::Result<HttpResponse> {
     let Credentials {
         username,
         password,
@@ -152,8 +172,9 @@ async fn login(session: Session, form: web::Form<Credentials>) -> actix_web::Res
     }
     // A new ID at sign-in defeats session fixation: an ID planted or observed before sign-in
     // never becomes a signed-in session.
-    session.renew().await?;
-    session.insert(USER_KEY, &username).await?;
+    // Binding the user also renews the session ID.
+    session.set_user(&username).await?;
+    session.set_client_info(client_info(&req)).await?;
     csrf::rotate(&session).await?;
     session
         .flash(NOTICE_KEY, format!("Signed in as {username}"))
@@ -212,6 +233,89 @@ async fn logout(session: Session, form: web::Form<TokenForm>) -> actix_web::Resu
     // Written after the purge, this starts a fresh session (new ID) holding only the notice.
     session.flash(NOTICE_KEY, "Signed out").await?;
     Ok(see_other("/"))
+}
+
+async fn sessions(
+    user: RequireUser,
+    store: Option<web::Data<UserSessions>>,
+) -> actix_web::Result<HttpResponse> {
+    let token = csrf::token(&user.session).await?;
+    let notice: Option<String> = user.session.get(NOTICE_KEY).await?;
+    let Some(store) = store else {
+        return Ok(html_page(StatusCode::OK, html::sessions_unsupported()));
+    };
+    let current = user.session.handle();
+    let listed = store
+        .0
+        .sessions_of(&user.name)
+        .await
+        .map_err(SessionError::from)?;
+    let rows: Vec<html::SessionRow> = listed
+        .iter()
+        .map(|s| html::SessionRow {
+            current: Some(s.handle) == current,
+            device: s
+                .client
+                .as_ref()
+                .and_then(|c| c.get("user_agent"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("unknown device")
+                .to_owned(),
+            ip: s
+                .client
+                .as_ref()
+                .and_then(|c| c.get("ip"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned(),
+            created_secs_ago: s.created_at.duration_until(Timestamp::now()).as_secs(),
+            seen_secs_ago: s.last_seen.duration_until(Timestamp::now()).as_secs(),
+        })
+        .collect();
+    Ok(html_page(
+        StatusCode::OK,
+        html::sessions(&rows, notice.as_deref(), &token),
+    ))
+}
+
+async fn revoke_others(
+    user: RequireUser,
+    store: Option<web::Data<UserSessions>>,
+    form: web::Form<TokenForm>,
+) -> actix_web::Result<HttpResponse> {
+    if !csrf::verify(&user.session, &form.csrf).await? {
+        return Ok(forbidden());
+    }
+    let (Some(store), Some(current)) = (store, user.session.handle()) else {
+        return Ok(see_other("/sessions"));
+    };
+    let ended = store
+        .0
+        .revoke_all_except(&user.name, &current)
+        .await
+        .map_err(SessionError::from)?;
+    let plural = if ended == 1 { "" } else { "s" };
+    user.session
+        .flash(
+            NOTICE_KEY,
+            format!("Signed out {ended} other session{plural}."),
+        )
+        .await?;
+    Ok(see_other("/sessions"))
+}
+
+/// What the session listing shows about this client: its user agent and address.
+fn client_info(req: &HttpRequest) -> serde_json::Value {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(200).collect::<String>());
+    let ip = req
+        .connection_info()
+        .realip_remote_addr()
+        .map(str::to_owned);
+    serde_json::json!({ "user_agent": user_agent, "ip": ip })
 }
 
 fn cart_key(item: &str) -> String {

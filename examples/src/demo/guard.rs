@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use session_actix::Session;
 
-use super::{NOTICE_KEY, USER_KEY};
+use super::NOTICE_KEY;
 
 /// The signed-in user, for handlers that need one.
 ///
@@ -41,7 +41,7 @@ impl FromRequest for RequireUser {
         let is_api = req.path().starts_with("/api/");
         Box::pin(async move {
             let session = session.await?;
-            if let Some(name) = session.get::<String>(USER_KEY).await? {
+            if let Some(name) = session.user().await? {
                 return Ok(Self { name, session });
             }
             let response = if is_api {

@@ -109,6 +109,54 @@ pub(super) fn cart(lines: &[(&str, u32)], token: &str) -> String {
     layout("Cart", &content)
 }
 
+/// One row of the "Your sessions" page.
+pub(super) struct SessionRow {
+    pub(super) current: bool,
+    pub(super) device: String,
+    pub(super) ip: String,
+    pub(super) created_secs_ago: u64,
+    pub(super) seen_secs_ago: u64,
+}
+
+/// The signed-in user's sessions, with "sign out everywhere else".
+pub(super) fn sessions(rows: &[SessionRow], notice: Option<&str>, token: &str) -> String {
+    let mut content = notice_html(notice);
+    let _ = write!(
+        content,
+        r#"<p id="session-count">{} active session(s)</p><ul>"#,
+        rows.len()
+    );
+    for row in rows {
+        let _ = write!(
+            content,
+            r#"<li class="session{}">{}{} — signed in {}s ago, last seen {}s ago</li>"#,
+            if row.current { " current" } else { "" },
+            escape(&row.device),
+            if row.ip.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", escape(&row.ip))
+            },
+            row.created_secs_ago,
+            row.seen_secs_ago
+        );
+    }
+    let _ = write!(
+        content,
+        r#"</ul><form method="post" action="/sessions/revoke-others"><input type="hidden" name="csrf" value="{}"><button type="submit" id="revoke-others">Sign out everywhere else</button></form>"#,
+        escape(token)
+    );
+    layout("Your sessions", &content)
+}
+
+/// The sessions page on a store that cannot list sessions.
+pub(super) fn sessions_unsupported() -> String {
+    message(
+        "Your sessions",
+        "This session store keeps sessions in the browser's cookie, so it cannot list or revoke them.",
+    )
+}
+
 /// A page with a heading and one sentence.
 pub(super) fn message(title: &str, text: &str) -> String {
     layout(title, &format!("<p>{}</p>", escape(text)))
@@ -147,7 +195,7 @@ nav a {{ margin-right: 1rem; }}
 </style>
 </head>
 <body>
-<nav><a href="/">Home</a><a href="/login">Sign in</a><a href="/private">Private page</a><a href="/cart">Cart</a><a href="/api/session">Session (JSON)</a></nav>
+<nav><a href="/">Home</a><a href="/login">Sign in</a><a href="/private">Private page</a><a href="/cart">Cart</a><a href="/sessions">Your sessions</a><a href="/api/session">Session (JSON)</a></nav>
 <h1>{title}</h1>
 {content}
 </body>
