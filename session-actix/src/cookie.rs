@@ -94,7 +94,11 @@ fn header_value(cookie: &Cookie<'_>) -> Option<HeaderValue> {
     // The test has no early exit, so it compiles to vector instructions.
     let unreserved = |text: &str| {
         text.bytes().fold(true, |all, b| {
-            all & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.') | (b == b'~'))
+            all & (b.is_ascii_alphanumeric()
+                | (b == b'-')
+                | (b == b'_')
+                | (b == b'.')
+                | (b == b'~'))
         })
     };
     let text = if unreserved(cookie.name()) && unreserved(cookie.value()) {

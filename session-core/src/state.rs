@@ -178,7 +178,12 @@ impl SessionState {
         for key in self.delta.removed_keys() {
             data.remove(key.as_str());
         }
-        data.extend(self.delta.set_entries().iter().map(|(k, v)| (k.as_str(), v)));
+        data.extend(
+            self.delta
+                .set_entries()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v)),
+        );
         data.insert(stored_key, value);
         Lookup::Ready(crate::stateless::object_json_len(data.into_iter()))
     }

@@ -455,10 +455,17 @@ mod tests {
         .into_iter()
         .enumerate()
         {
-            assert_eq!(json_len(&value), serde_json::to_vec(&value).unwrap().len(), "{value}");
+            assert_eq!(
+                json_len(&value),
+                serde_json::to_vec(&value).unwrap().len(),
+                "{value}"
+            );
             data.insert(format!("key {i} \n\u{1}"), value);
         }
-        assert_eq!(data_json_len(&data), serde_json::to_vec(&data).unwrap().len());
+        assert_eq!(
+            data_json_len(&data),
+            serde_json::to_vec(&data).unwrap().len()
+        );
         assert_eq!(data_json_len(&SessionData::new()), 2);
     }
 }
