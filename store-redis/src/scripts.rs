@@ -31,8 +31,9 @@ local function NOW_MS() local t = redis.call('TIME'); return t[1] * 1000 + math.
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], '@', ARGV[1])
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+-- Before the expiry: a deadline already past deletes the key, and nothing may recreate it.
 redis.call('HSET', KEYS[1], '@seen', NOW_MS())
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 ",
     )
@@ -55,8 +56,9 @@ for _ = 1, tonumber(ARGV[3]) do
   i = i + 2
 end
 for j = i, #ARGV do redis.call('HDEL', KEYS[1], ARGV[j]) end
-redis.call('PEXPIREAT', KEYS[1], deadline)
+-- Before the expiry: a deadline already past deletes the key, and nothing may recreate it.
 redis.call('HSET', KEYS[1], '@seen', NOW_MS())
+redis.call('PEXPIREAT', KEYS[1], deadline)
 return tonumber(deadline)
 "
     ))
@@ -68,8 +70,9 @@ pub(crate) static TOUCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{CAPPED_DEADLINE}{}",
         r"
-redis.call('PEXPIREAT', KEYS[1], deadline)
+-- Before the expiry: a deadline already past deletes the key, and nothing may recreate it.
 redis.call('HSET', KEYS[1], '@seen', NOW_MS())
+redis.call('PEXPIREAT', KEYS[1], deadline)
 return tonumber(deadline)
 "
     ))

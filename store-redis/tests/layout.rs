@@ -134,3 +134,47 @@ async fn the_user_index_is_trimmed_and_keyed_by_absolute_expiry() {
     let left: i64 = conn.zcard(&index[0]).await.unwrap();
     assert_eq!(left, 2, "the stale entry was not trimmed");
 }
+
+#[tokio::test]
+async fn a_deadline_already_past_leaves_no_key_behind() {
+    let prefix = common::random_prefix();
+    let store = common::single().await.with_key_prefix(prefix.clone());
+    let id = SessionId::generate();
+    let past = Timestamp::from_unix_millis(Timestamp::now().as_unix_millis() - 1000);
+    let record = SessionRecord::new(SessionData::new(), past, past, past);
+    assert!(store.create(&id, &record).await.unwrap());
+    let live = SessionId::generate();
+    assert!(
+        store
+            .create(
+                &live,
+                &SessionRecord::new(
+                    SessionData::new(),
+                    Timestamp::now(),
+                    Timestamp::now() + Duration::from_secs(60),
+                    Timestamp::now() + Duration::from_secs(60)
+                )
+            )
+            .await
+            .unwrap()
+    );
+    // An update whose capped deadline is already past (the absolute one) must not leave a key
+    // without a TTL behind.
+    let mut conn = raw().await;
+    let _: () = conn
+        .hset(
+            store.key_of(&live),
+            "@",
+            format!("1:0:{}", past.as_unix_millis()),
+        )
+        .await
+        .unwrap();
+    let mut delta = session_core::SessionDelta::default();
+    delta.insert("a", json!(1));
+    let _ = store
+        .update(&live, &delta, Timestamp::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let keys: Vec<String> = conn.keys(format!("{prefix}*")).await.unwrap();
+    assert!(keys.is_empty(), "keys left behind: {keys:?}");
+}

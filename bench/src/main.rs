@@ -1,0 +1,37 @@
+//! The benchmark server: one actix-web worker serving the same routes under a chosen session
+//! setup, so `bench/run.sh` can load each setup in turn and compare them side by side.
+//!
+//! ```text
+//! session-bench <setup> <port>
+//! ```
+//!
+//! `<setup>` is one of `none` (no session middleware), `actix-cookie` and `actix-redis`
+//! (actix-session 0.11), `ours-memory`, `ours-cookie`, `ours-redis` and `ours-postgres` (this
+//! workspace's `session-actix`). `REDIS_URL` and `DATABASE_URL` point the Redis and PostgreSQL
+//! setups elsewhere than the local services `scripts/services.sh` starts.
+
+mod routes;
+mod setup;
+
+use std::io;
+
+use setup::Setup;
+
+#[actix_web::main]
+async fn main() -> io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(name), Some(port), None) = (args.next(), args.next(), args.next()) else {
+        return Err(usage());
+    };
+    let setup = Setup::parse(&name).ok_or_else(usage)?;
+    let port: u16 = port.parse().map_err(|_| usage())?;
+    setup::serve(setup, ("127.0.0.1", port)).await
+}
+
+fn usage() -> io::Error {
+    let names: Vec<&str> = Setup::ALL.iter().map(|setup| setup.name()).collect();
+    io::Error::other(format!(
+        "usage: session-bench <setup> <port>, where setup is one of: {}",
+        names.join(", ")
+    ))
+}
