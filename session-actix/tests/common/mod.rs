@@ -204,3 +204,26 @@ where
     assert_eq!(record.data.get("right"), Some(&json!(true)));
     assert_eq!(record.data.get("base"), Some(&json!(0)));
 }
+
+/// While the store is unreachable, a read, a write and a new visitor's write all answer `503`
+/// with an opaque body, quickly (an outage must not hang requests).
+pub(crate) async fn assert_outage_answers_503<S, B>(app: &S, id: &str)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    for req in [
+        get("/get/a", Some(id)),
+        post("/set/b", Some(id), json!(2)),
+        post("/set/a", None, json!(1)),
+    ] {
+        let started = std::time::Instant::now();
+        let res = test::call_service(app, req).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "an outage must not hang requests"
+        );
+        assert_eq!(test::read_body(res).await, "Service Unavailable");
+    }
+}
