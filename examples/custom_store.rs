@@ -72,10 +72,7 @@ impl SessionStore for HashMapStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let mut sessions = self.sessions();
-        Ok(Self::live(&mut sessions, id).map(|record| {
-            delta.apply_to(&mut record.data);
-            record.extend_to(idle_deadline)
-        }))
+        Ok(Self::live(&mut sessions, id).map(|record| record.apply_update(delta, idle_deadline)))
     }
 
     async fn touch(

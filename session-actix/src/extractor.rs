@@ -160,25 +160,24 @@ impl Session {
         value: impl Serialize,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        if self.0.store.max_data_bytes().is_none() {
+        let Some(limit) = self.0.store.max_data_bytes() else {
             return self.state().insert(key, value);
-        }
+        };
         let value = to_json(&key, value)?;
-        self.check_size(&key, &key, &value).await?;
+        self.check_size(limit, &key, &key, &value).await?;
         self.state().insert(key, value)
     }
 
     /// Refuses a write that would take the session past the store's size limit (a cookie
-    /// store's), so the handler gets a typed error instead of a cookie the browser drops.
+    /// store's, `limit` bytes of JSON), so the handler gets a typed error instead of a cookie
+    /// the browser drops.
     async fn check_size(
         &self,
+        limit: usize,
         key: &str,
         stored_key: &str,
         value: &Value,
     ) -> Result<(), SessionError> {
-        let Some(limit) = self.0.store.max_data_bytes() else {
-            return Ok(());
-        };
         loop {
             // Bind first: a guard in a `match` scrutinee would be held across the load below.
             let lookup = self.state().data_len_with(stored_key, value);
@@ -249,12 +248,12 @@ impl Session {
         value: impl Serialize,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        if self.0.store.max_data_bytes().is_none() {
+        let Some(limit) = self.0.store.max_data_bytes() else {
             return self.state().flash(key, value);
-        }
+        };
         let value = to_json(&key, value)?;
-        self.check_size(&key, &session_core::flash::flash_key(&key), &value)
-            .await?;
+        let stored_key = session_core::flash::flash_key(&key);
+        self.check_size(limit, &key, &stored_key, &value).await?;
         self.state().flash(key, value)
     }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::Timestamp;
+use crate::{SessionDelta, Timestamp};
 
 /// The data of one session: each key maps to a JSON value.
 pub type SessionData = serde_json::Map<String, Value>;
@@ -71,6 +71,29 @@ impl SessionRecord {
     pub fn extend_to(&mut self, idle_deadline: Timestamp) -> Timestamp {
         self.expires_at = idle_deadline.min(self.absolute_expires_at);
         self.expires_at
+    }
+
+    /// What [`SessionStore::update`](crate::SessionStore::update) does to a live record: applies
+    /// `delta` to the data and moves the idle deadline to `idle_deadline`, capped by the absolute
+    /// deadline. Returns the new effective expiry.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use serde_json::json;
+    /// use session_core::{SessionData, SessionDelta, SessionRecord, Timestamp};
+    ///
+    /// let now = Timestamp::now();
+    /// let mut record =
+    ///     SessionRecord::new(SessionData::new(), now, now, now + Duration::from_secs(60));
+    /// let mut delta = SessionDelta::default();
+    /// delta.insert("a", json!(1));
+    /// let expires = record.apply_update(&delta, now + Duration::from_secs(3600));
+    /// assert_eq!(expires, record.absolute_expires_at);
+    /// assert_eq!(record.data["a"], json!(1));
+    /// ```
+    pub fn apply_update(&mut self, delta: &SessionDelta, idle_deadline: Timestamp) -> Timestamp {
+        delta.apply_to(&mut self.data);
+        self.extend_to(idle_deadline)
     }
 }
 

@@ -298,8 +298,7 @@ impl SessionStore for StatelessSession {
         let Some(mut record) = self.current(&mut scratch, id) else {
             return Ok(None);
         };
-        delta.apply_to(&mut record.data);
-        let expires_at = record.extend_to(idle_deadline);
+        let expires_at = record.apply_update(delta, idle_deadline);
         self.write(&mut scratch, id, record);
         Ok(Some(expires_at))
     }
@@ -309,13 +308,8 @@ impl SessionStore for StatelessSession {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let mut scratch = self.scratch();
-        let Some(mut record) = self.current(&mut scratch, id) else {
-            return Ok(None);
-        };
-        let expires_at = record.extend_to(idle_deadline);
-        self.write(&mut scratch, id, record);
-        Ok(Some(expires_at))
+        self.update(id, &SessionDelta::default(), idle_deadline)
+            .await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {

@@ -135,8 +135,7 @@ pub trait SessionStore: Send + Sync + 'static {
         let Some(mut record) = self.take(old_id).await? else {
             return Ok(None);
         };
-        delta.apply_to(&mut record.data);
-        let expires_at = record.extend_to(idle_deadline);
+        let expires_at = record.apply_update(delta, idle_deadline);
         if record.is_expired(now) {
             return Ok(None);
         }

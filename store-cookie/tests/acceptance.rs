@@ -87,8 +87,7 @@ impl SessionStore for BrowserJar {
         let Some(mut record) = self.open(id) else {
             return Ok(None);
         };
-        delta.apply_to(&mut record.data);
-        let expires_at = record.extend_to(idle_deadline);
+        let expires_at = record.apply_update(delta, idle_deadline);
         self.keep(id, &record)?;
         Ok(Some(expires_at))
     }

@@ -270,8 +270,7 @@ impl SessionStore for MemoryStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         Ok(self.modify(id, |record| {
-            delta.apply_to(&mut record.data);
-            record.extend_to(idle_deadline);
+            record.apply_update(delta, idle_deadline);
         }))
     }
 
