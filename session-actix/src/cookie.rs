@@ -1,6 +1,6 @@
 //! Reading the session ID from the request and writing the session cookie on the response.
 
-use actix_web::cookie::{Cookie, time};
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use session_core::stateless::CookieChunks;
 use session_core::{SessionId, Timestamp};
@@ -68,11 +68,38 @@ pub(crate) fn named_cookie(
     let remaining = Timestamp::now().duration_until(expires_at);
     // Round up so a session with a few hundred milliseconds left is not deleted by `Max-Age=0`.
     let seconds = remaining.as_millis().div_ceil(1000).max(1);
-    let mut cookie = base_cookie(config, name, value);
-    cookie.set_max_age(time::Duration::seconds(
-        i64::try_from(seconds).unwrap_or(i64::MAX),
-    ));
-    header_value(&cookie)
+    let max_age = i64::try_from(seconds).unwrap_or(i64::MAX);
+    if !(unreserved(&name) && unreserved(&value)) {
+        let mut cookie = base_cookie(config, name, value);
+        cookie.set_max_age(time::Duration::seconds(max_age));
+        return header_value(&cookie);
+    }
+    // Written directly, in the order `Cookie`'s `Display` uses: this runs on every response that
+    // sets the session cookie, and formatting through `Cookie` cost several times more.
+    let mut text = String::with_capacity(name.len() + value.len() + 96);
+    text.push_str(&name);
+    text.push('=');
+    text.push_str(&value);
+    if config.http_only {
+        text.push_str("; HttpOnly");
+    }
+    text.push_str(match config.same_site {
+        SameSite::Strict => "; SameSite=Strict",
+        SameSite::Lax => "; SameSite=Lax",
+        SameSite::None => "; SameSite=None",
+    });
+    if config.secure {
+        text.push_str("; Secure");
+    }
+    text.push_str("; Path=");
+    text.push_str(&config.path);
+    if let Some(domain) = &config.domain {
+        text.push_str("; Domain=");
+        text.push_str(domain);
+    }
+    text.push_str("; Max-Age=");
+    text.push_str(&max_age.to_string());
+    HeaderValue::try_from(text).ok()
 }
 
 /// The `Set-Cookie` value that makes the browser drop the session cookie.
@@ -87,20 +114,18 @@ pub(crate) fn named_removal(config: &CookieConfig, name: String) -> Option<Heade
     header_value(&cookie)
 }
 
+/// Whether percent-encoding leaves `text` as it is. Session IDs and sealed sessions are
+/// base64url (and `.`), so this holds for every value the middleware writes, and the encoder's
+/// byte-by-byte pass over a value that may be kilobytes long can be skipped. The test has no early
+/// exit, so it compiles to vector instructions.
+fn unreserved(text: &str) -> bool {
+    text.bytes().fold(true, |all, b| {
+        all & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.') | (b == b'~'))
+    })
+}
+
 /// The `Set-Cookie` value of `cookie`, its name and value percent-encoded.
 fn header_value(cookie: &Cookie<'_>) -> Option<HeaderValue> {
-    // Session IDs and sealed sessions are base64url (and `.`), which percent-encoding leaves as
-    // they are: skip the encoder's byte-by-byte pass over a value that may be kilobytes long.
-    // The test has no early exit, so it compiles to vector instructions.
-    let unreserved = |text: &str| {
-        text.bytes().fold(true, |all, b| {
-            all & (b.is_ascii_alphanumeric()
-                | (b == b'-')
-                | (b == b'_')
-                | (b == b'.')
-                | (b == b'~'))
-        })
-    };
     let text = if unreserved(cookie.name()) && unreserved(cookie.value()) {
         cookie.to_string()
     } else {
@@ -148,6 +173,35 @@ mod tests {
         );
         let split = headers(&["a=b", &format!("__sid={}", id.expose_secret())]);
         assert_eq!(read_session_id(&split, "__sid"), Some(id));
+    }
+
+    #[test]
+    fn set_cookie_matches_what_the_cookie_crate_writes() {
+        let expires_at = Timestamp::now() + std::time::Duration::from_millis(3_600_500);
+        let mut configs = Vec::new();
+        for same_site in [SameSite::Strict, SameSite::Lax, SameSite::None] {
+            for (secure, http_only) in [(true, true), (false, false), (true, false)] {
+                for domain in [None, Some("example.com"), Some(".example.com")] {
+                    configs.push(CookieConfig {
+                        name: "__sid".to_owned(),
+                        path: "/app".to_owned(),
+                        domain: domain.map(str::to_owned),
+                        secure,
+                        http_only,
+                        same_site,
+                    });
+                }
+            }
+        }
+        for config in configs {
+            for (name, value) in [("__sid", "abc-_.~XYZ09"), ("__sid", "needs encoding;=")] {
+                let fast = named_cookie(&config, name.to_owned(), value.to_owned(), expires_at);
+                let mut cookie = base_cookie(&config, name.to_owned(), value.to_owned());
+                cookie.set_max_age(time::Duration::seconds(3601));
+                let expected = HeaderValue::try_from(cookie.encoded().to_string()).unwrap();
+                assert_eq!(fast, Some(expected), "{config:?} {value}");
+            }
+        }
     }
 
     #[test]

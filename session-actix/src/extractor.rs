@@ -15,6 +15,8 @@ use session_core::{
     SessionStore, StoreError,
 };
 
+use crate::middleware::SessionSlot;
+
 /// The current request's session.
 ///
 /// Take it as a handler argument. Nothing is loaded until the first [`get`](Self::get); writes
@@ -383,7 +385,10 @@ impl FromRequest for Session {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.extensions().get::<Self>().cloned();
+        let session = req
+            .extensions_mut()
+            .get_mut::<SessionSlot>()
+            .map(|slot| slot.session(req.headers()));
         ready(session.ok_or_else(|| {
             log::error!("{MissingSessionMiddleware}");
             MissingSessionMiddleware

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_service::{Service, Transform, forward_ready};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{Error, HttpMessage as _};
 use futures_util::future::LocalBoxFuture;
 use session_core::stateless::{CookieWrite, StatelessSession};
@@ -101,31 +101,28 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let config = Arc::clone(&self.config);
-        let (session, stateless) = match &config.codec {
-            // A stateless store: the session is in the cookie; a request-scoped adapter opens it
-            // on the first read and records what the response must carry.
-            Some(codec) => {
-                let incoming = read_chunks(req.headers(), &config.cookie.name);
-                let adapter = Arc::new(StatelessSession::new(
-                    Arc::clone(codec),
-                    config.cookie.name.clone(),
-                    incoming.values,
-                ));
-                let origin = adapter.origin();
-                let store: Arc<dyn SessionStore> = adapter.clone();
-                (Session::new(store, origin), Some((adapter, incoming.names)))
-            }
-            None => {
-                let origin = read_session_id(req.headers(), &config.cookie.name);
-                (Session::new(Arc::clone(&config.store), origin), None)
-            }
+        // Nothing is parsed here: a handler that never takes its `Session` costs this one
+        // extension and no cookie work. The extractor opens the session on first use.
+        let mut slot = SessionSlot {
+            config: Arc::clone(&self.config),
+            live: None,
         };
-        req.extensions_mut().insert(session.clone());
+        // Except while keys rotate: a cookie sealed with a previous key is re-sealed on the
+        // response even when the handler never takes the session.
+        if (self.config.codec.as_ref()).is_some_and(|codec| codec.accepts_previous_keys()) {
+            slot.session(req.headers());
+        }
+        req.extensions_mut().insert(slot);
+        let config = Arc::clone(&self.config);
         let service = Rc::clone(&self.service);
 
         Box::pin(async move {
             let res = service.call(req).await?;
+            let live = res
+                .request()
+                .extensions_mut()
+                .remove::<SessionSlot>()
+                .and_then(|slot| slot.live);
             // A session error the handler returned with `?` gets the configured response.
             let handler_error_response = res
                 .response()
@@ -133,14 +130,20 @@ where
                 .and_then(|err| err.as_error::<SessionError>())
                 .map(|err| (config.error_handler)(err));
 
-            let cookies = match session.commit(&config.policy).await {
-                Ok(action) => match &stateless {
-                    Some((adapter, incoming_names)) => adapter
-                        .finish(action)
-                        .map(|write| chunk_cookies(&config, write, incoming_names)),
-                    None => Ok(session_cookies(&config, action)),
-                },
-                Err(err) => Err(err),
+            let cookies = match live {
+                // The handler never took its session: nothing to persist, no cookie to send.
+                None => Ok(Vec::new()),
+                Some(LiveSession { session, stateless }) => {
+                    match session.commit(&config.policy).await {
+                        Ok(action) => match &stateless {
+                            Some((adapter, incoming_names)) => adapter
+                                .finish(action)
+                                .map(|write| chunk_cookies(&config, write, incoming_names)),
+                            None => Ok(session_cookies(&config, action)),
+                        },
+                        Err(err) => Err(err),
+                    }
+                }
             };
             match cookies {
                 Ok(cookies) => {
@@ -162,6 +165,56 @@ where
                 }
             }
         })
+    }
+}
+
+/// What the middleware leaves in the request for the [`Session`] extractor: the configuration
+/// to open the session with, and the session once a handler has taken it.
+pub(crate) struct SessionSlot {
+    config: Arc<SessionConfig>,
+    live: Option<LiveSession>,
+}
+
+/// A session a handler took, and for a stateless store, what the response must finish.
+struct LiveSession {
+    session: Session,
+    /// The request-scoped adapter of a stateless store, and the names of the session cookies
+    /// the request carried (the response removes those it does not overwrite).
+    stateless: Option<(Arc<StatelessSession>, Vec<String>)>,
+}
+
+impl SessionSlot {
+    /// The request's session, opened from its cookie on the first call.
+    pub(crate) fn session(&mut self, headers: &HeaderMap) -> Session {
+        let config = &self.config;
+        self.live
+            .get_or_insert_with(|| match &config.codec {
+                // A stateless store: the session is in the cookie; a request-scoped adapter
+                // opens it on the first read and records what the response must carry.
+                Some(codec) => {
+                    let incoming = read_chunks(headers, &config.cookie.name);
+                    let adapter = Arc::new(StatelessSession::new(
+                        Arc::clone(codec),
+                        config.cookie.name.clone(),
+                        incoming.values,
+                    ));
+                    let origin = adapter.origin();
+                    let store: Arc<dyn SessionStore> = adapter.clone();
+                    LiveSession {
+                        session: Session::new(store, origin),
+                        stateless: Some((adapter, incoming.names)),
+                    }
+                }
+                None => LiveSession {
+                    session: Session::new(
+                        Arc::clone(&config.store),
+                        read_session_id(headers, &config.cookie.name),
+                    ),
+                    stateless: None,
+                },
+            })
+            .session
+            .clone()
     }
 }
 

@@ -35,6 +35,13 @@ pub trait CookieCodec: Send + Sync + 'static {
     /// the key label, no decryption), so the response should re-seal them.
     fn needs_reseal(&self, chunks: &[&str]) -> bool;
 
+    /// Whether [`needs_reseal`](Self::needs_reseal) can ever be true, i.e. previous keys are
+    /// configured. When it is `false`, a request whose handler never takes its session skips
+    /// reading the cookie altogether. The default, `true`, is always correct.
+    fn accepts_previous_keys(&self) -> bool {
+        true
+    }
+
     /// The most bytes the session's data may take as JSON; a larger session cannot be sealed.
     fn max_data_bytes(&self) -> usize;
 }

@@ -316,6 +316,10 @@ impl CookieCodec for Codec {
             .is_some_and(|id| id != self.current.id)
     }
 
+    fn accepts_previous_keys(&self) -> bool {
+        !self.previous.is_empty()
+    }
+
     fn max_data_bytes(&self) -> usize {
         self.max_data_bytes
     }

@@ -1,10 +1,24 @@
 //! `MemoryStore`: an in-process, bounded, expiring session store.
 //!
-//! Sessions live in a [`moka`] concurrent cache keyed by the hash of the session ID. The cache
-//! is bounded (least recently used sessions are evicted first once it is full), drops each
-//! session when it expires, and locks per key, never across an `await`. Data is lost when the
-//! process exits and is not shared between processes: use it for development, tests and
-//! single-instance apps.
+//! Sessions live in a sharded LRU map keyed by the hash of the session ID. Each shard is a
+//! mutex around an [`lru::LruCache`]; a session's shard is picked by the first byte of its
+//! storage key, a SHA-256 digest, so sessions spread evenly. A store bounded below 4096 sessions
+//! has a single shard, so its LRU order is exact; a larger one has 16, so threads rarely wait
+//! for each other. Every operation locks one shard for a few map steps, never across an
+//! `await`, and `update` and `touch` change the stored record in place, without copying it.
+//!
+//! The store never holds more than `max_sessions` sessions: each shard holds its share, and
+//! when full evicts its least recently used session (loaded, created, updated or touched least
+//! recently) to make room. With several shards that is the least recently used session of its
+//! shard, not necessarily of the whole store.
+//!
+//! An expired session is never returned, and is removed lazily: when an access finds it, from
+//! the least recently used end of its shard (a few per `create`), and by
+//! [`MemoryStore::session_count`], which sweeps every shard. Until then it takes room, but the
+//! bound above holds regardless, and being unused it is among the first evicted.
+//!
+//! Data is lost when the process exits and is not shared between processes: use it for
+//! development, tests and single-instance apps.
 //!
 //! ```
 //! use session_core::{SessionData, SessionId, SessionRecord, SessionStore, Timestamp};
@@ -29,47 +43,65 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use moka::notification::RemovalCause;
-use moka::ops::compute::{CompResult, Op};
-use moka::policy::EvictionPolicy;
-use moka::sync::Cache;
+use lru::LruCache;
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
-    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
-    StoreError, Timestamp, UserSessionStore,
+    ActiveSession, DeltaLookup, SessionDelta, SessionHandle, SessionId, SessionRecord,
+    SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
 };
 
 /// Default bound on the number of sessions held.
 pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
 
+/// A store bounded below this many sessions has one shard, so its LRU order is exact.
+const SINGLE_SHARD_BELOW: u64 = 4096;
+
+/// The number of shards of a larger store. It divides 256, so picking a shard by one byte of a
+/// uniformly distributed key spreads sessions evenly.
+const SHARDS: usize = 16;
+
+/// The most expired sessions one `create` removes from the least recently used end of its
+/// shard: enough to clear expired sessions as fast as they are created, few enough to keep a
+/// create cheap.
+const EXPIRED_REMOVED_PER_CREATE: usize = 4;
+
 /// One stored session and when it was last written or refreshed.
-#[derive(Debug, Clone)]
 struct Stored {
     record: SessionRecord,
     last_seen: Timestamp,
 }
 
 impl Stored {
-    fn new(record: SessionRecord) -> Arc<Self> {
-        Arc::new(Self {
-            record,
-            last_seen: Timestamp::now(),
-        })
-    }
-
     fn user(&self) -> Option<&str> {
         self.record.data.get(USER_KEY).and_then(|v| v.as_str())
     }
 }
 
-/// Which sessions each user has: user ID to the storage keys of their sessions. Entries leave
-/// when their session is evicted, expires or is deleted (the cache's eviction listener), so it
-/// never outgrows the cache.
-type UserIndex = Arc<Mutex<HashMap<String, HashSet<StorageKey>>>>;
+/// The sessions of one shard, least recently used last.
+type Sessions = LruCache<StorageKey, Stored>;
+
+/// One shard, on cache lines of its own, so that threads locking neighbouring shards do not
+/// slow each other down by writing to the same line.
+#[repr(align(128))]
+struct Shard(Mutex<Sessions>);
+
+/// Which sessions each user has: user ID to the storage keys of their sessions.
+///
+/// It holds exactly the keys of stored sessions bound to a user: every path that adds,
+/// replaces or removes a session, or rebinds it to another user, updates it with that
+/// session's shard locked. Lock order: a shard, then the index, never the other way round.
+type UserIndex = HashMap<String, HashSet<StorageKey>>;
+
+/// What the clones of one store share.
+struct Shared {
+    shards: Box<[Shard]>,
+    users: Mutex<UserIndex>,
+    max_sessions: u64,
+}
 
 /// An in-process session store. Cloning is cheap; clones share the same sessions.
 ///
@@ -84,8 +116,7 @@ type UserIndex = Arc<Mutex<HashMap<String, HashSet<StorageKey>>>>;
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<StorageKey, Arc<Stored>>,
-    users: UserIndex,
+    shared: Arc<Shared>,
 }
 
 impl Default for MemoryStore {
@@ -98,13 +129,10 @@ impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
             .field("sessions", &self.session_count())
-            .field("max_sessions", &self.cache.policy().max_capacity())
+            .field("max_sessions", &self.shared.max_sessions)
+            .field("shards", &self.shared.shards.len())
             .finish()
     }
-}
-
-fn lock(users: &UserIndex) -> MutexGuard<'_, HashMap<String, HashSet<StorageKey>>> {
-    users.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl MemoryStore {
@@ -120,44 +148,29 @@ impl MemoryStore {
         }
     }
 
-    /// An approximate count of live sessions (the cache applies pending work lazily).
+    /// The exact number of live sessions held.
+    ///
+    /// It first removes every expired session, so it takes time proportional to the number of
+    /// sessions held (and locks each shard in turn while it does): a diagnostic, not something
+    /// to call per request.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_core::{SessionData, SessionId, SessionRecord, SessionStore, Timestamp};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let store = store_memory::MemoryStore::default();
+    /// let now = Timestamp::now();
+    /// let live = now + Duration::from_secs(60);
+    /// let record = SessionRecord::new(SessionData::new(), now, live, live);
+    /// store.create(&SessionId::generate(), &record).await?;
+    /// assert_eq!(store.session_count(), 1);
+    /// # Ok::<(), session_core::StoreError>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn session_count(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
-    }
-
-    /// Notes in the user index the user `stored` is bound to, if any.
-    fn index(&self, key: StorageKey, stored: &Stored) {
-        if let Some(user) = stored.user() {
-            lock(&self.users)
-                .entry(user.to_owned())
-                .or_default()
-                .insert(key);
-        }
-    }
-
-    /// Applies `change` to the live record under `id` atomically (per key) and returns the new
-    /// effective expiry, or `None` when there is no live record.
-    fn modify(&self, id: &SessionId, change: impl FnOnce(&mut SessionRecord)) -> Option<Timestamp> {
-        let now = Timestamp::now();
-        let key = id.storage_key();
-        let result = self.cache.entry(key).and_compute_with(|entry| match entry {
-            Some(entry) if !entry.value().record.is_expired(now) => {
-                let mut record = entry.value().record.clone();
-                change(&mut record);
-                Op::Put(Stored::new(record))
-            }
-            Some(_) => Op::Remove,
-            None => Op::Nop,
-        });
-        match result {
-            CompResult::ReplacedWith(entry) => {
-                self.index(key, entry.value());
-                Some(entry.value().record.expires_at)
-            }
-            _ => None,
-        }
+        self.shared.session_count()
     }
 }
 
@@ -169,98 +182,283 @@ pub struct MemoryStoreBuilder {
 }
 
 impl MemoryStoreBuilder {
-    /// The most sessions held at once (default [`DEFAULT_MAX_SESSIONS`]). When full, the least
-    /// recently used sessions are evicted to make room.
+    /// The most sessions held at once (default [`DEFAULT_MAX_SESSIONS`], at least 1). When
+    /// full, the least recently used sessions are evicted to make room.
+    ///
+    /// ```
+    /// let builder = store_memory::MemoryStore::builder().max_sessions(1_000);
+    /// # let _ = builder;
+    /// ```
     pub fn max_sessions(mut self, max_sessions: u64) -> Self {
         self.max_sessions = max_sessions;
         self
     }
 
     /// Builds the store.
+    ///
+    /// ```
+    /// let store = store_memory::MemoryStore::builder().build();
+    /// assert_eq!(store.session_count(), 0);
+    /// ```
     #[must_use]
     pub fn build(self) -> MemoryStore {
-        let users = UserIndex::default();
-        let index = Arc::clone(&users);
-        let cache = Cache::builder()
-            .max_capacity(self.max_sessions)
-            // LRU rather than TinyLFU: a session just created must not be refused admission.
-            .eviction_policy(EvictionPolicy::lru())
-            .expire_after(RecordExpiry)
-            .eviction_listener(move |key: Arc<StorageKey>, stored: Arc<Stored>, cause| {
-                // A replaced value keeps its key; anything else took the session away.
-                if cause == RemovalCause::Replaced {
-                    return;
-                }
-                if let Some(user) = stored.user() {
-                    let mut users = lock(&index);
-                    if let Some(keys) = users.get_mut(user) {
-                        keys.remove(&*key);
-                        if keys.is_empty() {
-                            users.remove(user);
-                        }
+        let max_sessions = self.max_sessions.max(1);
+        let shard_count = if max_sessions < SINGLE_SHARD_BELOW {
+            1
+        } else {
+            SHARDS
+        };
+        // Split the bound exactly, so the shards together never hold more than it.
+        let total = usize::try_from(max_sessions).unwrap_or(usize::MAX);
+        let (share, remainder) = (total / shard_count, total % shard_count);
+        let shards = (0..shard_count)
+            .map(|i| {
+                let capacity = share + usize::from(i < remainder);
+                let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+                // `sparse`: memory grows with the sessions held, not with the bound.
+                Shard(Mutex::new(LruCache::sparse(capacity)))
+            })
+            .collect();
+        MemoryStore {
+            shared: Arc::new(Shared {
+                shards,
+                users: Mutex::default(),
+                max_sessions,
+            }),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Notes in the index that `user` has the session under `key`.
+fn index_key(users: &mut UserIndex, user: &str, key: StorageKey) {
+    match users.get_mut(user) {
+        Some(keys) => {
+            keys.insert(key);
+        }
+        None => {
+            users.insert(user.to_owned(), HashSet::from([key]));
+        }
+    }
+}
+
+/// Drops the session under `key` from `user`'s entry in the index, and the entry once empty.
+fn unindex_key(users: &mut UserIndex, user: &str, key: &StorageKey) {
+    if let Some(keys) = users.get_mut(user) {
+        keys.remove(key);
+        if keys.is_empty() {
+            users.remove(user);
+        }
+    }
+}
+
+impl Shared {
+    /// Locks the shard that holds `key`.
+    fn shard(&self, key: &StorageKey) -> MutexGuard<'_, Sessions> {
+        let index = usize::from(key.as_bytes()[0]) % self.shards.len();
+        lock(&self.shards[index].0)
+    }
+
+    fn users(&self) -> MutexGuard<'_, UserIndex> {
+        lock(&self.users)
+    }
+
+    /// Notes `stored` under `key` in the user index. Call with the key's shard locked.
+    fn index(&self, key: StorageKey, stored: &Stored) {
+        if let Some(user) = stored.user() {
+            index_key(&mut self.users(), user, key);
+        }
+    }
+
+    /// Drops `stored`, just removed from under `key`, from the user index. Call with the key's
+    /// shard locked.
+    fn unindex(&self, key: &StorageKey, stored: &Stored) {
+        if let Some(user) = stored.user() {
+            unindex_key(&mut self.users(), user, key);
+        }
+    }
+
+    /// Removes the session under `key` from its locked shard, live or expired.
+    fn remove(&self, sessions: &mut Sessions, key: &StorageKey) -> Option<Stored> {
+        let stored = sessions.pop(key)?;
+        self.unindex(key, &stored);
+        Some(stored)
+    }
+
+    /// Runs `change` on the live session under `key` with its shard locked, and marks the
+    /// session most recently used. Removes the session instead if it has expired.
+    fn with_live<R>(
+        &self,
+        key: &StorageKey,
+        now: Timestamp,
+        change: impl FnOnce(&mut Stored) -> R,
+    ) -> Option<R> {
+        let mut sessions = self.shard(key);
+        match sessions.get_mut(key) {
+            Some(stored) if !stored.record.is_expired(now) => Some(change(stored)),
+            Some(_) => {
+                self.remove(&mut sessions, key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn create(&self, key: StorageKey, record: &SessionRecord) -> bool {
+        let now = Timestamp::now();
+        // Copied before locking, so that the shard is held for the map work only.
+        let stored = Stored {
+            record: record.clone(),
+            last_seen: now,
+        };
+        let mut sessions = self.shard(&key);
+        match sessions.peek(&key) {
+            Some(existing) if !existing.record.is_expired(now) => return false,
+            Some(_) => {
+                self.remove(&mut sessions, &key);
+            }
+            None => {}
+        }
+        for _ in 0..EXPIRED_REMOVED_PER_CREATE {
+            let oldest_expired = sessions
+                .peek_lru()
+                .is_some_and(|(_, oldest)| oldest.record.is_expired(now));
+            if !oldest_expired {
+                break;
+            }
+            if let Some((old_key, old)) = sessions.pop_lru() {
+                self.unindex(&old_key, &old);
+            }
+        }
+        // `key` is not in the shard now, so `push` hands back only a session it evicted.
+        self.index(key, &stored);
+        if let Some((evicted_key, evicted)) = sessions.push(key, stored) {
+            self.unindex(&evicted_key, &evicted);
+        }
+        true
+    }
+
+    fn update(
+        &self,
+        key: &StorageKey,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Option<Timestamp> {
+        let now = Timestamp::now();
+        self.with_live(key, now, |stored| {
+            // Only a delta that touches the user key (sign-in, sign-out, clear) can rebind the
+            // session, so only then is the previous user worth copying.
+            let user_before = match delta.lookup(USER_KEY) {
+                DeltaLookup::Untouched => None,
+                _ => Some(stored.user().map(str::to_owned)),
+            };
+            stored.last_seen = now;
+            let expires_at = stored.record.apply_update(delta, idle_deadline);
+            if let Some(before) = user_before {
+                self.rebind(key, before.as_deref(), stored.user());
+            }
+            expires_at
+        })
+    }
+
+    /// Moves the session under `key` from `before`'s entry in the user index to `after`'s.
+    /// Call with the key's shard locked.
+    fn rebind(&self, key: &StorageKey, before: Option<&str>, after: Option<&str>) {
+        if before == after {
+            return;
+        }
+        let mut users = self.users();
+        if let Some(user) = before {
+            unindex_key(&mut users, user, key);
+        }
+        if let Some(user) = after {
+            index_key(&mut users, user, *key);
+        }
+    }
+
+    fn touch(&self, key: &StorageKey, idle_deadline: Timestamp) -> Option<Timestamp> {
+        let now = Timestamp::now();
+        self.with_live(key, now, |stored| {
+            stored.last_seen = now;
+            stored.record.extend_to(idle_deadline)
+        })
+    }
+
+    /// Removes the session under `key` and returns it if it was live.
+    fn take(&self, key: &StorageKey) -> Option<Stored> {
+        let now = Timestamp::now();
+        let mut sessions = self.shard(key);
+        self.remove(&mut sessions, key)
+            .filter(|stored| !stored.record.is_expired(now))
+    }
+
+    fn sessions_of(&self, user_id: &str) -> Vec<ActiveSession> {
+        // Copied out so that the index is unlocked before any shard is locked.
+        let keys: Vec<StorageKey> = match self.users().get(user_id) {
+            Some(keys) => keys.iter().copied().collect(),
+            None => return Vec::new(),
+        };
+        let now = Timestamp::now();
+        let mut listed: Vec<ActiveSession> = keys
+            .into_iter()
+            .filter_map(|key| {
+                let mut sessions = self.shard(&key);
+                // `peek`: listing a session is not using it, so it does not protect it from
+                // eviction.
+                match sessions.peek(&key) {
+                    Some(stored) if stored.record.is_expired(now) => {
+                        self.remove(&mut sessions, &key);
+                        None
                     }
+                    Some(stored) if stored.user() == Some(user_id) => Some(ActiveSession::new(
+                        SessionHandle::from_storage_key(key),
+                        stored.record.created_at,
+                        stored.last_seen,
+                        stored.record.expires_at,
+                        stored.record.data.get(CLIENT_KEY).cloned(),
+                    )),
+                    _ => None,
                 }
             })
-            .build();
-        MemoryStore { cache, users }
-    }
-}
-
-/// Evicts each record at its own effective expiry.
-struct RecordExpiry;
-
-impl RecordExpiry {
-    fn remaining(stored: &Stored) -> Option<Duration> {
-        Some(Timestamp::now().duration_until(stored.record.expires_at))
-    }
-}
-
-impl moka::Expiry<StorageKey, Arc<Stored>> for RecordExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &StorageKey,
-        value: &Arc<Stored>,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Self::remaining(value)
+            .collect();
+        listed.sort_by_key(|s| s.created_at);
+        listed
     }
 
-    fn expire_after_update(
-        &self,
-        _key: &StorageKey,
-        value: &Arc<Stored>,
-        _updated_at: Instant,
-        _duration_until_expiry: Option<Duration>,
-    ) -> Option<Duration> {
-        Self::remaining(value)
+    fn session_count(&self) -> u64 {
+        let now = Timestamp::now();
+        self.shards
+            .iter()
+            .map(|shard| {
+                let mut sessions = lock(&shard.0);
+                sessions.retain(|key, stored| {
+                    let live = !stored.record.is_expired(now);
+                    if !live {
+                        self.unindex(key, stored);
+                    }
+                    live
+                });
+                u64::try_from(sessions.len()).unwrap_or(u64::MAX)
+            })
+            .fold(0, u64::saturating_add)
     }
 }
 
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let now = Timestamp::now();
         Ok(self
-            .cache
-            .get(&id.storage_key())
-            .filter(|stored| !stored.record.is_expired(now))
-            .map(|stored| stored.record.clone()))
+            .shared
+            .with_live(&id.storage_key(), Timestamp::now(), |stored| {
+                stored.record.clone()
+            }))
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        let now = Timestamp::now();
-        let key = id.storage_key();
-        let result = self.cache.entry(key).and_compute_with(|entry| match entry {
-            Some(entry) if !entry.value().record.is_expired(now) => Op::Nop,
-            _ => Op::Put(Stored::new(record.clone())),
-        });
-        match result {
-            CompResult::Inserted(entry) | CompResult::ReplacedWith(entry) => {
-                self.index(key, entry.value());
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        Ok(self.shared.create(id.storage_key(), record))
     }
 
     async fn update(
@@ -269,9 +467,7 @@ impl SessionStore for MemoryStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.modify(id, |record| {
-            record.apply_update(delta, idle_deadline);
-        }))
+        Ok(self.shared.update(&id.storage_key(), delta, idle_deadline))
     }
 
     async fn touch(
@@ -279,55 +475,143 @@ impl SessionStore for MemoryStore {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.modify(id, |record| {
-            record.extend_to(idle_deadline);
-        }))
+        Ok(self.shared.touch(&id.storage_key(), idle_deadline))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.cache.invalidate(&id.storage_key());
+        let key = id.storage_key();
+        self.shared.remove(&mut self.shared.shard(&key), &key);
         Ok(())
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let now = Timestamp::now();
         Ok(self
-            .cache
-            .remove(&id.storage_key())
-            .filter(|stored| !stored.record.is_expired(now))
-            .map(|stored| stored.record.clone()))
+            .shared
+            .take(&id.storage_key())
+            .map(|stored| stored.record))
     }
 }
 
 #[async_trait]
 impl UserSessionStore for MemoryStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
-        let keys: Vec<StorageKey> = lock(&self.users)
-            .get(user_id)
-            .map(|keys| keys.iter().copied().collect())
-            .unwrap_or_default();
-        let now = Timestamp::now();
-        let mut sessions: Vec<ActiveSession> = keys
-            .into_iter()
-            .filter_map(|key| {
-                let stored = self.cache.get(&key)?;
-                let live = !stored.record.is_expired(now) && stored.user() == Some(user_id);
-                live.then(|| {
-                    ActiveSession::new(
-                        SessionHandle::from_storage_key(key),
-                        stored.record.created_at,
-                        stored.last_seen,
-                        stored.record.expires_at,
-                        stored.record.data.get(CLIENT_KEY).cloned(),
-                    )
-                })
-            })
-            .collect();
-        sessions.sort_by_key(|s| s.created_at);
-        Ok(sessions)
+        Ok(self.shared.sessions_of(user_id))
     }
 
     async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
-        Ok(self.cache.remove(handle.storage_key()).is_some())
+        Ok(self.shared.take(handle.storage_key()).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The user index: checked from inside, since a stale entry is invisible through the API
+    //! (listing verifies each session it finds there).
+
+    use std::time::Duration;
+
+    use serde_json::json;
+    use session_core::SessionData;
+
+    use super::*;
+
+    impl MemoryStore {
+        /// How many session keys the user index holds, over all users.
+        fn indexed_keys(&self) -> usize {
+            self.shared.users().values().map(HashSet::len).sum()
+        }
+    }
+
+    fn record_of(user: &str, lifetime: Duration) -> SessionRecord {
+        let now = Timestamp::now();
+        let mut data = SessionData::new();
+        data.insert(USER_KEY.to_owned(), json!(user));
+        SessionRecord::new(data, now, now + lifetime, now + Duration::from_secs(3600))
+    }
+
+    const LONG: Duration = Duration::from_secs(60);
+    const SHORT: Duration = Duration::from_millis(100);
+
+    #[tokio::test]
+    async fn eviction_keeps_the_index_bounded() {
+        let store = MemoryStore::builder().max_sessions(3).build();
+        for i in 0..50 {
+            let user = format!("user-{}", i % 7);
+            let created = store
+                .create(&SessionId::generate(), &record_of(&user, LONG))
+                .await;
+            assert!(created.unwrap());
+        }
+        assert_eq!(store.indexed_keys(), 3);
+        assert!(store.shared.users().len() <= 3);
+    }
+
+    #[tokio::test]
+    async fn creates_remove_expired_sessions_from_the_index() {
+        let store = MemoryStore::builder().max_sessions(100).build();
+        for _ in 0..3 {
+            let created = store
+                .create(&SessionId::generate(), &record_of("ada", SHORT))
+                .await;
+            assert!(created.unwrap());
+        }
+        assert_eq!(store.indexed_keys(), 3);
+        tokio::time::sleep(SHORT * 3).await;
+        let fresh = store
+            .create(&SessionId::generate(), &record_of("grace", LONG))
+            .await;
+        assert!(fresh.unwrap());
+        // No sweep has run: the create itself removed the expired sessions.
+        assert_eq!(store.indexed_keys(), 1);
+        assert!(!store.shared.users().contains_key("ada"));
+    }
+
+    #[tokio::test]
+    async fn accesses_and_counts_remove_expired_sessions_from_the_index() {
+        let store = MemoryStore::default();
+        let found = SessionId::generate();
+        assert!(
+            store
+                .create(&found, &record_of("ada", SHORT))
+                .await
+                .unwrap()
+        );
+        for _ in 0..5 {
+            let created = store
+                .create(&SessionId::generate(), &record_of("grace", SHORT))
+                .await;
+            assert!(created.unwrap());
+        }
+        tokio::time::sleep(SHORT * 3).await;
+        assert!(store.load(&found).await.unwrap().is_none());
+        assert_eq!(store.indexed_keys(), 5);
+        assert_eq!(store.session_count(), 0);
+        assert_eq!(store.indexed_keys(), 0);
+    }
+
+    #[tokio::test]
+    async fn removals_and_rebinding_keep_the_index_in_step() {
+        let store = MemoryStore::default();
+        let ids: Vec<SessionId> = (0..4).map(|_| SessionId::generate()).collect();
+        for id in &ids {
+            assert!(store.create(id, &record_of("ada", LONG)).await.unwrap());
+        }
+        store.delete(&ids[0]).await.unwrap();
+        assert!(store.take(&ids[1]).await.unwrap().is_some());
+        assert!(store.revoke(&SessionHandle::of(&ids[2])).await.unwrap());
+        assert_eq!(store.indexed_keys(), 1);
+
+        let deadline = Timestamp::now() + LONG;
+        let mut rebind = SessionDelta::default();
+        rebind.insert(USER_KEY, json!("grace"));
+        store.update(&ids[3], &rebind, deadline).await.unwrap();
+        assert!(!store.shared.users().contains_key("ada"));
+        assert_eq!(store.indexed_keys(), 1);
+
+        let mut clear = SessionDelta::default();
+        clear.clear();
+        store.update(&ids[3], &clear, deadline).await.unwrap();
+        assert_eq!(store.indexed_keys(), 0);
+        assert!(store.shared.users().is_empty());
     }
 }
