@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,7 +30,12 @@ const ID_BYTES: usize = 32;
 /// assert_eq!(format!("{id:?}"), "SessionId(<redacted>)");
 /// ```
 #[derive(Clone)]
-pub struct SessionId(String);
+pub struct SessionId {
+    encoded: String,
+    /// The storage key, computed on first use: a request asks for it at its load and again at
+    /// its write.
+    key: OnceLock<StorageKey>,
+}
 
 /// The error for a string that is not a well-formed session ID.
 ///
@@ -52,7 +58,7 @@ impl SessionId {
     pub fn generate() -> Self {
         let mut bytes = [0u8; ID_BYTES];
         rand::rng().fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self::from_encoded(URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// Parses an ID received from a client. Anything but the exact canonical encoding of 32 bytes
@@ -70,7 +76,7 @@ impl SessionId {
         }
         let mut bytes = [0u8; ID_BYTES];
         match URL_SAFE_NO_PAD.decode_slice(value.as_bytes(), &mut bytes) {
-            Ok(ID_BYTES) => Ok(Self(value.to_owned())),
+            Ok(ID_BYTES) => Ok(Self::from_encoded(value.to_owned())),
             _ => Err(InvalidSessionId),
         }
     }
@@ -105,7 +111,14 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        &self.encoded
+    }
+
+    fn from_encoded(encoded: String) -> Self {
+        Self {
+            encoded,
+            key: OnceLock::new(),
+        }
     }
 
     /// The SHA-256 of the ID: what server-side stores key their records by, so a leaked table or
@@ -119,13 +132,18 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn storage_key(&self) -> StorageKey {
-        StorageKey(Sha256::digest(self.0.as_bytes()).into())
+        *self
+            .key
+            .get_or_init(|| StorageKey(Sha256::digest(self.encoded.as_bytes()).into()))
     }
 }
 
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+        self.encoded
+            .as_bytes()
+            .ct_eq(other.encoded.as_bytes())
+            .into()
     }
 }
 

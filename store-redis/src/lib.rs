@@ -5,10 +5,14 @@
 //!   (`<format version>:<created ms>:<absolute expiry ms>`), and each session key `k` is the
 //!   field `.k` with its JSON value. The key's TTL is the effective expiry: the idle deadline,
 //!   capped by the absolute one.
-//! - **One round trip each**: load is a pipelined `HGETALL` + `PTTL`; create, update, touch and
-//!   take are server-side scripts (`EVALSHA`) that check and write atomically: create never
-//!   overwrites a live session, update and touch never recreate a missing one (a purged session
-//!   stays purged), and both cap the TTL at the absolute expiry.
+//! - **One round trip each**: load is a pipelined `HGETALL` + `PTTL`; update and touch are a
+//!   pipeline of plain commands (`HGET` of the metadata, `HSET`, `HDEL`, `PEXPIREAT`), which
+//!   costs Redis a fraction of the CPU of a script; create, take and an update that clears are
+//!   server-side scripts (`EVALSHA`). Create never overwrites a live session; update and touch
+//!   never bring back a missing one (a purged session stays purged: fields written to a missing
+//!   key form a hash without metadata, which no load accepts, and are deleted again at once);
+//!   the TTL never passes the absolute expiry (a second `PEXPIREAT` caps it in a session's last
+//!   idle period, the only time it takes two round trips).
 //! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
 //!   requests that change different keys both survive.
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (the middleware answers
@@ -72,6 +76,8 @@ pub const DEFAULT_KEY_PREFIX: &str = "session:";
 
 /// The hash field holding a session's metadata.
 const META_FIELD: &str = "@";
+/// The hash field holding when the session was last written or refreshed (ms).
+const SEEN_FIELD: &str = "@seen";
 /// The prefix of the hash fields holding session values.
 const DATA_FIELD_PREFIX: char = '.';
 
@@ -185,6 +191,72 @@ impl RedisStore {
 
     /// Adds the session to its user's index and trims entries whose sessions can no longer be
     /// alive, so the index never grows without bound.
+    /// Applies `delta` (which does not clear) and moves the idle deadline, in one pipelined
+    /// round trip of plain commands: `HGET` of the metadata, `HSET` of the changed values and
+    /// `@seen`, `HDEL` of the removed ones, `PEXPIREAT`. A script would make it atomic, but costs
+    /// Redis several times the CPU of these commands; instead the metadata read tells whether the
+    /// session was there:
+    ///
+    /// - it was not (deleted, expired): the fields just written, which form a hash without
+    ///   metadata that no load accepts, are deleted again, and the answer is `None`;
+    /// - it was, but is deleted between the `HGET` and the `HSET`: the `HSET` leaves such a
+    ///   metadata-less hash, invisible to every load and expiring at the idle deadline, so the
+    ///   delete still wins;
+    /// - the absolute deadline comes before the idle one: a second `PEXPIREAT` caps the TTL
+    ///   (only in a session's last idle period), and loads cap it regardless.
+    async fn write_fields(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let key = self.key_of(id);
+        let now = Timestamp::now();
+        let mut pipe = redis::pipe();
+        pipe.hget(&key, META_FIELD);
+        let set = pipe.cmd("HSET").arg(&key);
+        for (field, value) in delta.set_entries() {
+            set.arg(data_field(field)).arg(json_string(value));
+        }
+        set.arg(SEEN_FIELD).arg(now.as_unix_millis()).ignore();
+        if !delta.removed_keys().is_empty() {
+            let del = pipe.cmd("HDEL").arg(&key);
+            for field in delta.removed_keys() {
+                del.arg(data_field(field));
+            }
+            del.ignore();
+        }
+        pipe.cmd("PEXPIREAT")
+            .arg(&key)
+            .arg(idle_deadline.as_unix_millis())
+            .ignore();
+        let (meta,): (Option<String>,) = pipe
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        let absolute = match meta.as_deref().map(decode_meta).transpose()? {
+            Some((_, absolute)) if absolute > now => absolute,
+            _ => {
+                let _: i64 = redis::cmd("DEL")
+                    .arg(&key)
+                    .query_async(&mut self.connection())
+                    .await
+                    .map_err(store_error)?;
+                return Ok(None);
+            }
+        };
+        if absolute >= idle_deadline {
+            return Ok(Some(idle_deadline));
+        }
+        let _: i64 = redis::cmd("PEXPIREAT")
+            .arg(&key)
+            .arg(absolute.as_unix_millis())
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(Some(absolute))
+    }
+
     async fn index_session(
         &self,
         user_id: &str,
@@ -278,6 +350,9 @@ fn decode_record(
         Err(_) if ttl_millis == -1 => absolute_expires_at,
         Err(_) => return Ok(None),
     };
+    if expires_at.min(absolute_expires_at) <= now {
+        return Ok(None);
+    }
     let mut data = SessionData::new();
     for (field, json) in fields {
         let Some(key) = field.strip_prefix(DATA_FIELD_PREFIX) else {
@@ -327,8 +402,11 @@ impl SessionStore for RedisStore {
         }
         let mut invocation = scripts::CREATE.key(self.key_of(id));
         invocation
+            .arg(record.expires_at.as_unix_millis())
+            .arg(META_FIELD)
             .arg(encode_meta(record))
-            .arg(record.expires_at.as_unix_millis());
+            .arg(SEEN_FIELD)
+            .arg(Timestamp::now().as_unix_millis());
         for (key, value) in &record.data {
             invocation.arg(data_field(key)).arg(json_string(value));
         }
@@ -345,10 +423,14 @@ impl SessionStore for RedisStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let mut invocation = scripts::UPDATE.key(self.key_of(id));
+        if !delta.is_cleared() {
+            return self.write_fields(id, delta, idle_deadline).await;
+        }
+        // Clearing keeps only the metadata, which the script reads and writes back in place.
+        let mut invocation = scripts::CLEAR.key(self.key_of(id));
         invocation
             .arg(idle_deadline.as_unix_millis())
-            .arg(if delta.is_cleared() { "1" } else { "0" })
+            .arg(Timestamp::now().as_unix_millis())
             .arg(delta.set_entries().len());
         for (key, value) in delta.set_entries() {
             invocation.arg(data_field(key)).arg(json_string(value));
@@ -368,13 +450,8 @@ impl SessionStore for RedisStore {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let reply: i64 = scripts::TOUCH
-            .key(self.key_of(id))
-            .arg(idle_deadline.as_unix_millis())
-            .invoke_async(&mut self.connection())
+        self.write_fields(id, &SessionDelta::default(), idle_deadline)
             .await
-            .map_err(store_error)?;
-        Ok(deadline_reply(reply))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -442,7 +519,9 @@ impl UserSessionStore for RedisStore {
         let mut stale = Vec::new();
         for (member, reply) in members.iter().zip(join_all(lookups).await) {
             let (mut fields, ttl) = reply.map_err(store_error)?;
-            let seen = fields.remove("@seen").and_then(|s| s.parse::<u64>().ok());
+            let seen = fields
+                .remove(SEEN_FIELD)
+                .and_then(|s| s.parse::<u64>().ok());
             let handle = StorageKey::from_hex(member).map(SessionHandle::from_storage_key);
             let record = decode_record(fields, ttl, now)?;
             let live = record.filter(|r| {

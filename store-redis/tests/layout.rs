@@ -78,7 +78,7 @@ async fn corrupt_metadata_is_a_typed_error_not_a_panic() {
         store
             .update(&id, &delta, Timestamp::now() + Duration::from_secs(5))
             .await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Corrupt(_))
     ));
 }
 
@@ -177,4 +177,47 @@ async fn a_deadline_already_past_leaves_no_key_behind() {
         .unwrap();
     let keys: Vec<String> = conn.keys(format!("{prefix}*")).await.unwrap();
     assert!(keys.is_empty(), "keys left behind: {keys:?}");
+}
+
+#[tokio::test]
+async fn updates_cap_the_ttl_and_leave_nothing_behind_for_a_missing_session() {
+    let store = common::single().await;
+    let mut conn = raw().await;
+    let now = Timestamp::now();
+    let record = SessionRecord::new(
+        SessionData::new(),
+        now,
+        now + Duration::from_secs(10),
+        now + Duration::from_secs(30),
+    );
+    let id = SessionId::generate();
+    assert!(store.create(&id, &record).await.unwrap());
+    let mut delta = session_core::SessionDelta::default();
+    delta.insert("a", json!(1));
+
+    // Within the absolute deadline: the TTL is the idle deadline.
+    let idle = Timestamp::now() + Duration::from_secs(20);
+    assert_eq!(store.update(&id, &delta, idle).await.unwrap(), Some(idle));
+    let ttl: i64 = conn.pttl(store.key_of(&id)).await.unwrap();
+    assert!((15_000..=20_000).contains(&ttl), "ttl {ttl}");
+
+    // Past it: capped at the absolute deadline, in Redis as in the answer.
+    let late = Timestamp::now() + Duration::from_secs(3600);
+    assert_eq!(
+        store.update(&id, &delta, late).await.unwrap(),
+        Some(record.absolute_expires_at)
+    );
+    let ttl: i64 = conn.pttl(store.key_of(&id)).await.unwrap();
+    assert!((25_000..=30_000).contains(&ttl), "ttl {ttl}");
+    assert_eq!(
+        store.touch(&id, late).await.unwrap(),
+        Some(record.absolute_expires_at)
+    );
+
+    // A missing session: no answer, and no hash of the written fields left in Redis.
+    let missing = SessionId::generate();
+    assert_eq!(store.update(&missing, &delta, idle).await.unwrap(), None);
+    assert_eq!(store.touch(&missing, idle).await.unwrap(), None);
+    let exists: bool = conn.exists(store.key_of(&missing)).await.unwrap();
+    assert!(!exists, "update of a missing session left a key behind");
 }
