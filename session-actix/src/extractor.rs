@@ -92,8 +92,8 @@ impl Session {
             state.origin().cloned()
         };
         if let Some(id) = origin {
-            let record = self.0.store.load(&id).await?;
-            self.state().set_loaded(record);
+            let record = self.0.store.load_shared(&id).await?;
+            self.state().set_loaded_shared(record);
         }
         Ok(())
     }

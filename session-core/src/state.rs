@@ -1,6 +1,7 @@
 //! One request's view of a session: what was loaded, what changed, and how to persist it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -75,7 +76,7 @@ pub enum CookieAction {
 #[derive(Debug)]
 pub struct SessionState {
     origin: Option<SessionId>,
-    loaded: Option<Option<SessionRecord>>,
+    loaded: Option<Option<Arc<SessionRecord>>>,
     delta: SessionDelta,
     renew: bool,
     purged: Option<SessionId>,
@@ -109,6 +110,12 @@ impl SessionState {
     /// Records the result of loading [`origin`](Self::origin). An expired record counts as none.
     /// A second call is ignored: the first load is the request's view of the store.
     pub fn set_loaded(&mut self, record: Option<SessionRecord>) {
+        self.set_loaded_shared(record.map(Arc::new));
+    }
+
+    /// [`set_loaded`](Self::set_loaded) with a shared record, as
+    /// [`SessionStore::load_shared`] returns it.
+    pub fn set_loaded_shared(&mut self, record: Option<Arc<SessionRecord>>) {
         if self.loaded.is_none() {
             let now = Timestamp::now();
             self.loaded = Some(record.filter(|r| !r.is_expired(now)));
@@ -308,6 +315,11 @@ impl SessionState {
             }
             None => false,
         };
+        // A write below no longer needs the loaded record; letting it go first lets a store
+        // that shares its records with loads change the record in place instead of copying it.
+        if !self.delta.is_empty() || self.renew {
+            self.loaded = None;
+        }
         let Some(id) = self.origin.take() else {
             let fallback = if purged {
                 CookieAction::Remove

@@ -89,6 +89,31 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Deletes the session. Deleting a missing session is not an error.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
 
+    /// [`load`](Self::load), as a shared record: what the middleware calls. A store that keeps
+    /// records in memory overrides it to hand out its own reference-counted record instead of a
+    /// copy; the default wraps [`load`](Self::load).
+    ///
+    /// ```
+    /// # use session_core::*;
+    /// # struct Store;
+    /// # #[async_trait::async_trait]
+    /// # impl SessionStore for Store {
+    /// #     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> { Ok(None) }
+    /// #     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> { Ok(true) }
+    /// #     async fn update(&self, _: &SessionId, _: &SessionDelta, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+    /// # }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let store = Store;
+    /// assert!(store.load_shared(&SessionId::generate()).await?.is_none());
+    /// # Ok::<(), StoreError>(())
+    /// # }).unwrap();
+    /// ```
+    async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
+        Ok(self.load(id).await?.map(Arc::new))
+    }
+
     /// For a stateless store, the codec that seals sessions into the cookie; the framework
     /// integration then keeps the whole session in the cookie and calls no other method of this
     /// store. Server-side stores keep the default, `None`.
@@ -197,6 +222,10 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         (**self).take(id).await
+    }
+
+    async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
+        (**self).load_shared(id).await
     }
 
     fn cookie_codec(&self) -> Option<Arc<dyn CookieCodec>> {

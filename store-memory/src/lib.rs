@@ -5,7 +5,8 @@
 //! storage key, a SHA-256 digest, so sessions spread evenly. A store bounded below 4096 sessions
 //! has a single shard, so its LRU order is exact; a larger one has 16, so threads rarely wait
 //! for each other. Every operation locks one shard for a few map steps, never across an
-//! `await`, and `update` and `touch` change the stored record in place, without copying it.
+//! `await`. Loads hand out the stored record itself, reference-counted, and `update` and
+//! `touch` change it in place, copying it only while a request still holds it.
 //!
 //! The store never holds more than `max_sessions` sessions: each shard holds its share, and
 //! when full evicts its least recently used session (loaded, created, updated or touched least
@@ -71,7 +72,9 @@ const EXPIRED_REMOVED_PER_CREATE: usize = 4;
 
 /// One stored session and when it was last written or refreshed.
 struct Stored {
-    record: SessionRecord,
+    /// Shared with the requests that loaded it; a write changes it in place when no request
+    /// holds it, and copies it first when one does (`Arc::make_mut`).
+    record: Arc<SessionRecord>,
     last_seen: Timestamp,
 }
 
@@ -311,7 +314,7 @@ impl Shared {
         let now = Timestamp::now();
         // Copied before locking, so that the shard is held for the map work only.
         let stored = Stored {
-            record: record.clone(),
+            record: Arc::new(record.clone()),
             last_seen: now,
         };
         let mut sessions = self.shard(&key);
@@ -356,7 +359,7 @@ impl Shared {
                 _ => Some(stored.user().map(str::to_owned)),
             };
             stored.last_seen = now;
-            let expires_at = stored.record.apply_update(delta, idle_deadline);
+            let expires_at = Arc::make_mut(&mut stored.record).apply_update(delta, idle_deadline);
             if let Some(before) = user_before {
                 self.rebind(key, before.as_deref(), stored.user());
             }
@@ -383,7 +386,7 @@ impl Shared {
         let now = Timestamp::now();
         self.with_live(key, now, |stored| {
             stored.last_seen = now;
-            stored.record.extend_to(idle_deadline)
+            Arc::make_mut(&mut stored.record).extend_to(idle_deadline)
         })
     }
 
@@ -453,7 +456,15 @@ impl SessionStore for MemoryStore {
         Ok(self
             .shared
             .with_live(&id.storage_key(), Timestamp::now(), |stored| {
-                stored.record.clone()
+                SessionRecord::clone(&stored.record)
+            }))
+    }
+
+    async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
+        Ok(self
+            .shared
+            .with_live(&id.storage_key(), Timestamp::now(), |stored| {
+                Arc::clone(&stored.record)
             }))
     }
 
@@ -488,7 +499,7 @@ impl SessionStore for MemoryStore {
         Ok(self
             .shared
             .take(&id.storage_key())
-            .map(|stored| stored.record))
+            .map(|stored| Arc::unwrap_or_clone(stored.record)))
     }
 }
 

@@ -205,3 +205,22 @@ async fn a_sharded_store_keeps_its_bound_and_finds_what_it_holds() {
         assert!(is_held(&store, id).await, "a recent session was evicted");
     }
 }
+
+#[tokio::test]
+async fn a_shared_load_is_a_snapshot_that_later_writes_leave_alone() {
+    let store = MemoryStore::default();
+    let id = SessionId::generate();
+    store.create(&id, &record()).await.unwrap();
+    let mut delta = session_core::SessionDelta::default();
+    delta.insert("n", serde_json::json!(1));
+    let deadline = Timestamp::now() + Duration::from_secs(30);
+    store.update(&id, &delta, deadline).await.unwrap();
+
+    let before = store.load_shared(&id).await.unwrap().unwrap();
+    delta.insert("n", serde_json::json!(2));
+    store.update(&id, &delta, deadline).await.unwrap();
+    assert_eq!(before.data["n"], 1, "a request's loaded record changed under it");
+    let after = store.load_shared(&id).await.unwrap().unwrap();
+    assert_eq!(after.data["n"], 2);
+    assert_eq!(store.load(&id).await.unwrap().unwrap().data["n"], 2);
+}
