@@ -219,7 +219,10 @@ async fn a_shared_load_is_a_snapshot_that_later_writes_leave_alone() {
     let before = store.load_shared(&id).await.unwrap().unwrap();
     delta.insert("n", serde_json::json!(2));
     store.update(&id, &delta, deadline).await.unwrap();
-    assert_eq!(before.data["n"], 1, "a request's loaded record changed under it");
+    assert_eq!(
+        before.data["n"], 1,
+        "a request's loaded record changed under it"
+    );
     let after = store.load_shared(&id).await.unwrap().unwrap();
     assert_eq!(after.data["n"], 2);
     assert_eq!(store.load(&id).await.unwrap().unwrap().data["n"], 2);

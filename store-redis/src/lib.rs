@@ -5,7 +5,8 @@
 //!   (`<format version>:<created ms>:<absolute expiry ms>`), and each session key `k` is the
 //!   field `.k` with its JSON value. The key's TTL is the effective expiry: the idle deadline,
 //!   capped by the absolute one.
-//! - **One round trip each**: load is a pipelined `HGETALL` + `PTTL`; update and touch are a
+//! - **One round trip each**: load is one `HGETALL` (field `@seen` records the last write and
+//!   the idle deadline it set, beside the key's TTL); update and touch are a
 //!   pipeline of plain commands (`HGET` of the metadata, `HSET`, `HDEL`, `PEXPIREAT`), which
 //!   costs Redis a fraction of the CPU of a script; create, take and an update that clears are
 //!   server-side scripts (`EVALSHA`). Create never overwrites a live session; update and touch
@@ -218,7 +219,9 @@ impl RedisStore {
         for (field, value) in delta.set_entries() {
             set.arg(data_field(field)).arg(json_string(value));
         }
-        set.arg(SEEN_FIELD).arg(now.as_unix_millis()).ignore();
+        set.arg(SEEN_FIELD)
+            .arg(seen_value(now, idle_deadline))
+            .ignore();
         if !delta.removed_keys().is_empty() {
             let del = pipe.cmd("HDEL").arg(&key);
             for field in delta.removed_keys() {
@@ -335,20 +338,57 @@ fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
     Ok((millis(created)?, millis(absolute)?))
 }
 
+/// The `@seen` value: when the session was last written or refreshed, and the idle deadline
+/// that write set (ms), so a load knows the expiry without a `PTTL`.
+fn seen_value(now: Timestamp, idle_deadline: Timestamp) -> String {
+    format!(
+        "{}:{}",
+        now.as_unix_millis(),
+        idle_deadline.as_unix_millis()
+    )
+}
+
+/// `(last seen, idle deadline)` from an `@seen` value. Sessions written by an earlier version
+/// hold only the time; the deadline then comes from the key's TTL.
+fn decode_seen(value: &str) -> (Option<Timestamp>, Option<Timestamp>) {
+    let millis = |s: &str| s.parse::<u64>().ok().map(Timestamp::from_unix_millis);
+    match value.split_once(':') {
+        Some((seen, deadline)) => (millis(seen), millis(deadline)),
+        None => (millis(value), None),
+    }
+}
+
+/// Whether a load's fields leave the expiry to a `PTTL` (a session of an earlier version).
+fn needs_ttl(fields: &HashMap<String, String>) -> bool {
+    fields.contains_key(META_FIELD)
+        && fields
+            .get(SEEN_FIELD)
+            .is_none_or(|seen| decode_seen(seen).1.is_none())
+}
+
+/// A record from its hash fields. The idle deadline is the one `@seen` records, or else the
+/// key's TTL (`ttl_millis`, from `PTTL`); either way capped by the absolute deadline.
 fn decode_record(
     mut fields: HashMap<String, String>,
-    ttl_millis: i64,
+    ttl_millis: Option<i64>,
     now: Timestamp,
 ) -> Result<Option<SessionRecord>, StoreError> {
     let Some(meta) = fields.remove(META_FIELD) else {
         return Ok(None);
     };
     let (created_at, absolute_expires_at) = decode_meta(&meta)?;
-    let expires_at = match u64::try_from(ttl_millis) {
-        Ok(ttl) => now + Duration::from_millis(ttl),
-        // -2: gone between the two commands; -1: no TTL, which only a foreign write leaves.
-        Err(_) if ttl_millis == -1 => absolute_expires_at,
-        Err(_) => return Ok(None),
+    let recorded = fields
+        .remove(SEEN_FIELD)
+        .and_then(|seen| decode_seen(&seen).1);
+    let expires_at = match (recorded, ttl_millis) {
+        (Some(deadline), _) => deadline,
+        (None, Some(ttl)) => match u64::try_from(ttl) {
+            Ok(ttl) => now + Duration::from_millis(ttl),
+            // -2: gone between the two commands; -1: no TTL, which only a foreign write leaves.
+            Err(_) if ttl == -1 => absolute_expires_at,
+            Err(_) => return Ok(None),
+        },
+        (None, None) => return Err(StoreError::corrupt("session has no recorded expiry")),
     };
     if expires_at.min(absolute_expires_at) <= now {
         return Ok(None);
@@ -384,12 +424,21 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let key = self.key_of(id);
         let now = Timestamp::now();
-        let (fields, ttl): (HashMap<String, String>, i64) = redis::pipe()
-            .hgetall(&key)
-            .pttl(&key)
+        let fields: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(&key)
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
+        let ttl = if needs_ttl(&fields) {
+            let ttl: i64 = redis::cmd("PTTL")
+                .arg(&key)
+                .query_async(&mut self.connection())
+                .await
+                .map_err(store_error)?;
+            Some(ttl)
+        } else {
+            None
+        };
         decode_record(fields, ttl, now)
     }
 
@@ -406,7 +455,7 @@ impl SessionStore for RedisStore {
             .arg(META_FIELD)
             .arg(encode_meta(record))
             .arg(SEEN_FIELD)
-            .arg(Timestamp::now().as_unix_millis());
+            .arg(seen_value(Timestamp::now(), record.expires_at));
         for (key, value) in &record.data {
             invocation.arg(data_field(key)).arg(json_string(value));
         }
@@ -478,7 +527,7 @@ impl SessionStore for RedisStore {
         while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
             fields.insert(field, value);
         }
-        decode_record(fields, ttl, now)
+        decode_record(fields, Some(ttl), now)
     }
 }
 
@@ -518,12 +567,10 @@ impl UserSessionStore for RedisStore {
         let mut sessions = Vec::new();
         let mut stale = Vec::new();
         for (member, reply) in members.iter().zip(join_all(lookups).await) {
-            let (mut fields, ttl) = reply.map_err(store_error)?;
-            let seen = fields
-                .remove(SEEN_FIELD)
-                .and_then(|s| s.parse::<u64>().ok());
+            let (fields, ttl) = reply.map_err(store_error)?;
+            let seen = fields.get(SEEN_FIELD).and_then(|s| decode_seen(s).0);
             let handle = StorageKey::from_hex(member).map(SessionHandle::from_storage_key);
-            let record = decode_record(fields, ttl, now)?;
+            let record = decode_record(fields, Some(ttl), now)?;
             let live = record.filter(|r| {
                 r.data.get(USER_KEY).and_then(|v| v.as_str()) == Some(user_id) && !r.is_expired(now)
             });
@@ -531,7 +578,7 @@ impl UserSessionStore for RedisStore {
                 (Some(record), Some(handle)) => sessions.push(ActiveSession::new(
                     handle,
                     record.created_at,
-                    seen.map_or(record.created_at, Timestamp::from_unix_millis),
+                    seen.unwrap_or(record.created_at),
                     record.expires_at,
                     record.data.get(CLIENT_KEY).cloned(),
                 )),
@@ -587,17 +634,42 @@ mod tests {
             (".visits".to_owned(), "3".to_owned()),
             ("foreign".to_owned(), "x".to_owned()),
         ]);
-        let record = decode_record(fields, 2_000, now).unwrap().unwrap();
+        let record = decode_record(fields.clone(), Some(2_000), now)
+            .unwrap()
+            .unwrap();
         assert_eq!(record.data.len(), 1);
         assert_eq!(record.data["visits"], serde_json::json!(3));
         assert_eq!(record.expires_at, Timestamp::from_unix_millis(3_000));
-        assert!(decode_record(HashMap::new(), -2, now).unwrap().is_none());
+        assert!(
+            needs_ttl(&fields),
+            "a session of an earlier version has no recorded deadline"
+        );
+        assert!(
+            decode_record(HashMap::new(), Some(-2), now)
+                .unwrap()
+                .is_none()
+        );
+
+        // The idle deadline recorded with @seen wins over the TTL, capped by the absolute one.
+        let mut current = fields;
+        current.insert("@seen".to_owned(), "900:5000".to_owned());
+        assert!(!needs_ttl(&current));
+        let record = decode_record(current.clone(), None, now).unwrap().unwrap();
+        assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
+        current.insert("@seen".to_owned(), "900:999999".to_owned());
+        let record = decode_record(current.clone(), None, now).unwrap().unwrap();
+        assert_eq!(record.expires_at, Timestamp::from_unix_millis(90_000));
+        current.insert("@seen".to_owned(), "900:1000".to_owned());
+        assert!(
+            decode_record(current, None, now).unwrap().is_none(),
+            "expired"
+        );
         let corrupt = HashMap::from([
             ("@".to_owned(), "1:500:90000".to_owned()),
             (".v".to_owned(), "{not json".to_owned()),
         ]);
         assert!(matches!(
-            decode_record(corrupt, 10, now),
+            decode_record(corrupt, Some(10), now),
             Err(StoreError::Corrupt(_))
         ));
     }

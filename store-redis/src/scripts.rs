@@ -2,8 +2,8 @@
 //! overwriting, clear without losing the metadata, take.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
-//! field `@seen` when it was last written or refreshed (ms), and each session key `k` is the
-//! field `.k` holding its JSON value. The key's TTL is the effective expiry, set with
+//! field `@seen` `"<last written or refreshed ms>:<idle deadline ms>"`, and each session key `k`
+//! is the field `.k` holding its JSON value. The key's TTL is the effective expiry, set with
 //! `PEXPIREAT`.
 
 use std::sync::LazyLock;
@@ -42,7 +42,7 @@ if not absolute then return redis.error_reply('ERR corrupt session metadata') en
 local deadline = ARGV[1]
 if tonumber(absolute) < tonumber(deadline) then deadline = absolute end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '@', meta, '@seen', ARGV[2])
+redis.call('HSET', KEYS[1], '@', meta, '@seen', ARGV[2] .. ':' .. deadline)
 local i = 4
 for _ = 1, tonumber(ARGV[3]) do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])

@@ -47,9 +47,12 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
 
     let fields: HashMap<String, String> = conn.hgetall(&keys[0]).await.unwrap();
     assert_eq!(fields.len(), 4, "{fields:?}");
-    assert!(
-        fields["@seen"].parse::<u64>().is_ok(),
-        "last-seen time: {fields:?}"
+    // Last seen and the idle deadline (capped at the absolute one), so loads need no PTTL.
+    let (seen, deadline) = fields["@seen"].split_once(':').expect("seen:deadline");
+    assert!(seen.parse::<u64>().is_ok(), "last-seen time: {fields:?}");
+    assert_eq!(
+        deadline.parse::<u64>().unwrap(),
+        record.expires_at.as_unix_millis()
     );
     assert_eq!(fields[".user"], "\"ada\"");
     assert_eq!(fields[".cart"], "[1,2]");
@@ -220,4 +223,30 @@ async fn updates_cap_the_ttl_and_leave_nothing_behind_for_a_missing_session() {
     assert_eq!(store.touch(&missing, idle).await.unwrap(), None);
     let exists: bool = conn.exists(store.key_of(&missing)).await.unwrap();
     assert!(!exists, "update of a missing session left a key behind");
+}
+
+#[tokio::test]
+async fn sessions_written_before_the_recorded_deadline_still_load_from_their_ttl() {
+    let store = common::single().await;
+    let id = SessionId::generate();
+    let now = Timestamp::now();
+    let meta = format!(
+        "1:{}:{}",
+        now.as_unix_millis(),
+        (now + Duration::from_secs(3600)).as_unix_millis()
+    );
+    let mut conn = raw().await;
+    let key = store.key_of(&id);
+    let _: () = conn
+        .hset_multiple(&key, &[("@", meta.as_str()), ("@seen", "1"), (".a", "7")])
+        .await
+        .unwrap();
+    let _: () = conn.pexpire(&key, 60_000).await.unwrap();
+    let record = store.load(&id).await.unwrap().expect("loads");
+    assert_eq!(record.data["a"], json!(7));
+    let left = now.duration_until(record.expires_at);
+    assert!(
+        (Duration::from_secs(55)..=Duration::from_secs(61)).contains(&left),
+        "{left:?}"
+    );
 }
