@@ -94,8 +94,7 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn from_cookie_header(header: &str, cookie_name: &str) -> Option<Self> {
-        header
-            .split(';')
+        crate::stateless::cookie_pairs(header)
             .filter_map(|pair| {
                 let (name, value) = pair.trim().split_once('=')?;
                 (name.trim() == cookie_name).then(|| value.trim().trim_matches('"'))

@@ -78,7 +78,7 @@ impl CookieChunks {
         let mut names: Vec<String> = Vec::new();
         let pairs = lines
             .into_iter()
-            .flat_map(|line| line.split(';'))
+            .flat_map(cookie_pairs)
             .filter_map(|pair| pair.trim().split_once('='));
         for (key, value) in pairs {
             let key = key.trim();
@@ -109,6 +109,20 @@ impl CookieChunks {
         };
         Self { values, names }
     }
+}
+
+/// The `name=value` pairs of one `Cookie` header line, split at `;` with a vectorized search:
+/// a sealed session makes the line kilobytes long, and it is split on every request.
+pub(crate) fn cookie_pairs(line: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b';', line.as_bytes())
+        .chain(std::iter::once(line.len()))
+        .map(move |end| {
+            // `;` is ASCII, so both ends are char boundaries.
+            let pair = line.get(start..end).unwrap_or_default();
+            start = end + 1;
+            pair
+        })
 }
 
 /// `Some(i)` when `key` is chunk `name.i` (at most two digits, below [`MAX_CHUNKS`]).
@@ -419,6 +433,15 @@ impl std::fmt::Write for Counter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_pairs_split_like_str_split() {
+        for line in ["", ";", "a=1", "a=1; b=2", ";;a=1;", " a = 1 ;b=é;c"] {
+            let ours: Vec<&str> = cookie_pairs(line).collect();
+            let std: Vec<&str> = line.split(';').collect();
+            assert_eq!(ours, std, "{line:?}");
+        }
+    }
 
     #[test]
     fn chunks_are_read_in_order_and_gaps_invalidate() {
