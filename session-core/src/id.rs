@@ -71,13 +71,19 @@ impl SessionId {
     /// assert!(SessionId::parse("").is_err());
     /// ```
     pub fn parse(value: &str) -> Result<Self, InvalidSessionId> {
-        if value.len() != Self::ENCODED_LEN {
+        // The canonical encoding of 32 bytes: 43 base64url characters whose last one carries
+        // two unused bits, which must be zero. Checked without decoding: every request with a
+        // cookie parses its ID.
+        let Some((&last, body)) = value.as_bytes().split_last() else {
             return Err(InvalidSessionId);
-        }
-        let mut bytes = [0u8; ID_BYTES];
-        match URL_SAFE_NO_PAD.decode_slice(value.as_bytes(), &mut bytes) {
-            Ok(ID_BYTES) => Ok(Self::from_encoded(value.to_owned())),
-            _ => Err(InvalidSessionId),
+        };
+        let canonical = value.len() == Self::ENCODED_LEN
+            && body.iter().all(|&b| base64url_value(b).is_some())
+            && base64url_value(last).is_some_and(|bits| bits & 0b11 == 0);
+        if canonical {
+            Ok(Self::from_encoded(value.to_owned()))
+        } else {
+            Err(InvalidSessionId)
         }
     }
 
@@ -134,6 +140,18 @@ impl SessionId {
         *self
             .key
             .get_or_init(|| StorageKey(Sha256::digest(self.encoded.as_bytes()).into()))
+    }
+}
+
+/// The 6-bit value of a base64url character.
+fn base64url_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'A'..=b'Z' => Some(byte - b'A'),
+        b'a'..=b'z' => Some(byte - b'a' + 26),
+        b'0'..=b'9' => Some(byte - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
     }
 }
 
@@ -262,6 +280,20 @@ mod tests {
         // 43 chars encode 258 bits; the last char's low two bits must be zero.
         assert!(SessionId::parse(&format!("{}B", &s[..42])).is_err());
         assert!(SessionId::parse(&"é".repeat(21)).is_err());
+    }
+
+    #[test]
+    fn accepts_exactly_what_the_base64_decoder_accepts() {
+        // Every last character after a valid body: the check without decoding agrees with a
+        // strict decode of 32 bytes.
+        let body = &SessionId::generate().expose_secret()[..42].to_owned();
+        for last in (0u8..=255).map(char::from) {
+            let candidate = format!("{body}{last}");
+            let mut bytes = [0u8; ID_BYTES];
+            let decodes =
+                URL_SAFE_NO_PAD.decode_slice(candidate.as_bytes(), &mut bytes) == Ok(ID_BYTES);
+            assert_eq!(SessionId::parse(&candidate).is_ok(), decodes, "{candidate:?}");
+        }
     }
 
     #[test]
