@@ -205,13 +205,18 @@ impl SessionSlot {
                         stateless: Some((adapter, incoming.names)),
                     }
                 }
-                None => LiveSession {
-                    session: Session::new(
-                        Arc::clone(&config.store),
-                        read_session_id(headers, &config.cookie.name),
-                    ),
-                    stateless: None,
-                },
+                None => {
+                    let origin = read_session_id(headers, &config.cookie.name);
+                    // Hashed now, while there is one copy of the ID: the load and the write
+                    // each work on a clone, and a clone made before the hash would hash again.
+                    if let Some(id) = &origin {
+                        let _ = id.storage_key();
+                    }
+                    LiveSession {
+                        session: Session::new(Arc::clone(&config.store), origin),
+                        stateless: None,
+                    }
+                }
             })
             .session
             .clone()
