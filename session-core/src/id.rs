@@ -292,7 +292,11 @@ mod tests {
             let mut bytes = [0u8; ID_BYTES];
             let decodes =
                 URL_SAFE_NO_PAD.decode_slice(candidate.as_bytes(), &mut bytes) == Ok(ID_BYTES);
-            assert_eq!(SessionId::parse(&candidate).is_ok(), decodes, "{candidate:?}");
+            assert_eq!(
+                SessionId::parse(&candidate).is_ok(),
+                decodes,
+                "{candidate:?}"
+            );
         }
     }
 
