@@ -386,8 +386,8 @@ impl FromRequest for Session {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req
-            .extensions_mut()
-            .get_mut::<SessionSlot>()
+            .extensions()
+            .get::<SessionSlot>()
             .map(|slot| slot.session(req.headers()));
         ready(session.ok_or_else(|| {
             log::error!("{MissingSessionMiddleware}");

@@ -1,5 +1,7 @@
-//! The middleware: reads the cookie, hands the handler a lazy [`Session`], commits after.
+//! The middleware: hands the handler a lazy [`Session`] (opened from the cookie when first
+//! taken), commits after.
 
+use std::cell::RefCell;
 use std::future::{Ready, ready};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,10 +23,14 @@ use crate::cookie::{
 
 /// Session middleware for actix-web.
 ///
-/// Per request it reads the session cookie without touching the store, gives handlers a lazy
-/// [`Session`], and afterwards persists what changed with at most one store call (two for a
-/// renew of a session the handler never read). A store failure becomes a `503` with an opaque
-/// body, never a silently dropped write.
+/// Per request it gives handlers a lazy [`Session`], read from the session cookie when a handler
+/// first takes it and loaded from the store when it first reads, and afterwards persists what
+/// changed with at most one store call (two for a renew of a session the handler never read). A
+/// request whose handler never takes its `Session` costs no cookie parsing and no store call. A
+/// store failure becomes a `503` with an opaque body, never a silently dropped write.
+///
+/// Wrap an app (or scope) once: an inner `SessionMiddleware` replaces the outer one's session
+/// for the requests it serves.
 ///
 /// ```
 /// use actix_web::{App, web};
@@ -103,9 +109,9 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Nothing is parsed here: a handler that never takes its `Session` costs this one
         // extension and no cookie work. The extractor opens the session on first use.
-        let mut slot = SessionSlot {
+        let slot = SessionSlot {
             config: Arc::clone(&self.config),
-            live: None,
+            live: RefCell::new(None),
         };
         // Except while keys rotate: a cookie sealed with a previous key is re-sealed on the
         // response even when the handler never takes the session.
@@ -122,7 +128,7 @@ where
                 .request()
                 .extensions_mut()
                 .remove::<SessionSlot>()
-                .and_then(|slot| slot.live);
+                .and_then(|slot| slot.live.into_inner());
             // A session error the handler returned with `?` gets the configured response.
             let handler_error_response = res
                 .response()
@@ -172,7 +178,9 @@ where
 /// to open the session with, and the session once a handler has taken it.
 pub(crate) struct SessionSlot {
     config: Arc<SessionConfig>,
-    live: Option<LiveSession>,
+    /// Behind a `RefCell` so the extractor needs only a shared borrow of the request's
+    /// extensions (a caller may hold one while extracting).
+    live: RefCell<Option<LiveSession>>,
 }
 
 /// A session a handler took, and for a stateless store, what the response must finish.
@@ -185,9 +193,10 @@ struct LiveSession {
 
 impl SessionSlot {
     /// The request's session, opened from its cookie on the first call.
-    pub(crate) fn session(&mut self, headers: &HeaderMap) -> Session {
+    pub(crate) fn session(&self, headers: &HeaderMap) -> Session {
         let config = &self.config;
         self.live
+            .borrow_mut()
             .get_or_insert_with(|| match &config.codec {
                 // A stateless store: the session is in the cookie; a request-scoped adapter
                 // opens it on the first read and records what the response must carry.

@@ -608,3 +608,29 @@ async fn session_is_send_sync_and_debug_hides_the_id() {
     assert!(!text.contains(&id), "{text}");
     assert!(text.contains("has_cookie: true"), "{text}");
 }
+
+#[actix_web::test]
+async fn session_extracts_while_the_caller_holds_the_extensions() {
+    use actix_web::{FromRequest as _, HttpMessage as _, HttpRequest};
+
+    // A custom extractor may look at the request's extensions while it takes the Session.
+    async fn handler(req: HttpRequest) -> actix_web::Result<String> {
+        let extensions = req.extensions();
+        let mut payload = actix_web::dev::Payload::None;
+        let session = Session::from_request(&req, &mut payload).into_inner()?;
+        let same = Session::from_request(&req, &mut payload).into_inner()?;
+        drop(extensions);
+        session.insert("n", 1).await?;
+        Ok(same.get::<u32>("n").await?.unwrap_or(0).to_string())
+    }
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(MemoryStore::default()))
+            .route("/", web::get().to(handler)),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key(header::SET_COOKIE));
+    assert_eq!(test::read_body(res).await, "1");
+}

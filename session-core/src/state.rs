@@ -340,18 +340,21 @@ impl SessionState {
                 None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
             };
         }
-        match self.loaded {
-            Some(None) => Ok(CookieAction::Remove),
-            Some(Some(record))
-                if policy.needs_refresh(record.expires_at, record.absolute_expires_at, now) =>
-            {
-                Ok(match store.touch(&id, idle_deadline).await? {
-                    Some(expires_at) => CookieAction::Set { id, expires_at },
-                    None => CookieAction::Remove,
-                })
+        let due = match self.loaded.take() {
+            Some(None) => return Ok(CookieAction::Remove),
+            // Decided, then the record let go before the touch (see above).
+            Some(Some(record)) => {
+                policy.needs_refresh(record.expires_at, record.absolute_expires_at, now)
             }
-            _ => Ok(CookieAction::Unchanged),
+            None => false,
+        };
+        if !due {
+            return Ok(CookieAction::Unchanged);
         }
+        Ok(match store.touch(&id, idle_deadline).await? {
+            Some(expires_at) => CookieAction::Set { id, expires_at },
+            None => CookieAction::Remove,
+        })
     }
 }
 

@@ -37,7 +37,9 @@ pub trait CookieCodec: Send + Sync + 'static {
 
     /// Whether [`needs_reseal`](Self::needs_reseal) can ever be true, i.e. previous keys are
     /// configured. When it is `false`, a request whose handler never takes its session skips
-    /// reading the cookie altogether. The default, `true`, is always correct.
+    /// reading the cookie altogether (so a cookie sealed with a retired key is removed on the
+    /// first response whose handler takes the session, not on every response). The default,
+    /// `true`, always reads it.
     fn accepts_previous_keys(&self) -> bool {
         true
     }

@@ -131,7 +131,8 @@ impl Default for MemoryStore {
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("sessions", &self.session_count())
+            // Held, not swept: formatting a store must not scan every session.
+            .field("sessions", &self.shared.held())
             .field("max_sessions", &self.shared.max_sessions)
             .field("shards", &self.shared.shards.len())
             .finish()
@@ -429,6 +430,14 @@ impl Shared {
             .collect();
         listed.sort_by_key(|s| s.created_at);
         listed
+    }
+
+    /// The sessions held, expired ones not yet removed included: no sweep, for `Debug`.
+    fn held(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|shard| u64::try_from(lock(&shard.0).len()).unwrap_or(u64::MAX))
+            .fold(0, u64::saturating_add)
     }
 
     fn session_count(&self) -> u64 {

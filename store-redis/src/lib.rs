@@ -41,13 +41,17 @@
 //!
 //! ## Redis Cluster
 //!
-//! Each session is one key, so every operation on it lands on one slot and stays atomic.
+//! Each session is one key, so every operation on it lands on one slot: create, clear and take
+//! are atomic scripts there, and update and touch keep their guarantees without being atomic
+//! (see the layout notes above).
 //! [`renew`](SessionStore::renew) moves a session between two keys that hash to different slots,
 //! so it takes two round trips: an atomic script reads and deletes the old key
 //! ([`take`](SessionStore::take)), then the create script writes the new one. A concurrent
-//! logout or write to the old ID lands either before the take (and is carried over or wins) or
-//! after it (and finds nothing); if the create fails, the user is signed out, never left on the
-//! old ID. The same two steps run on a single node.
+//! logout lands either before the take (and wins) or after it (and finds nothing); a concurrent
+//! write to the old ID that lands before the take is carried over, and one that ends after it
+//! finds the session gone (its request then starts a new session with its own changes). If the
+//! create fails, the user is signed out, never left on the old ID. The same two steps run on a
+//! single node.
 
 mod connection;
 mod scripts;
@@ -190,21 +194,23 @@ impl RedisStore {
         format!("{}user:{hex}", self.prefix)
     }
 
-    /// Adds the session to its user's index and trims entries whose sessions can no longer be
-    /// alive, so the index never grows without bound.
     /// Applies `delta` (which does not clear) and moves the idle deadline, in one pipelined
-    /// round trip of plain commands: `HGET` of the metadata, `HSET` of the changed values and
-    /// `@seen`, `HDEL` of the removed ones, `PEXPIREAT`. A script would make it atomic, but costs
-    /// Redis several times the CPU of these commands; instead the metadata read tells whether the
-    /// session was there:
+    /// round trip of plain commands: `HSET` of the changed values and `@seen`, `HDEL` of the
+    /// removed ones, `PEXPIREAT`, then `HGET` of the metadata. A script would make it atomic, but
+    /// costs Redis several times the CPU of these commands; instead the metadata read, after the
+    /// writes, tells whether they reached a live session. Only create (on a missing key) and
+    /// clear (on a live one) write the metadata, so:
     ///
-    /// - it was not (deleted, expired): the fields just written, which form a hash without
-    ///   metadata that no load accepts, are deleted again, and the answer is `None`;
-    /// - it was, but is deleted between the `HGET` and the `HSET`: the `HSET` leaves such a
-    ///   metadata-less hash, invisible to every load and expiring at the idle deadline, so the
-    ///   delete still wins;
+    /// - metadata present: the session was live from before the writes until after them, and
+    ///   holds every one of them;
+    /// - metadata missing: the session was deleted or expired before or during the writes. The
+    ///   fields written form a hash without metadata, which no load accepts; they are deleted
+    ///   again and the answer is `None`, so the middleware starts a new session with this
+    ///   request's changes rather than losing them;
     /// - the absolute deadline comes before the idle one: a second `PEXPIREAT` caps the TTL
     ///   (only in a session's last idle period), and loads cap it regardless.
+    ///
+    /// Corrupt metadata is found only after the writes went to that (unusable) hash.
     async fn write_fields(
         &self,
         id: &SessionId,
@@ -214,7 +220,6 @@ impl RedisStore {
         let key = self.key_of(id);
         let now = Timestamp::now();
         let mut pipe = redis::pipe();
-        pipe.hget(&key, META_FIELD);
         let set = pipe.cmd("HSET").arg(&key);
         for (field, value) in delta.set_entries() {
             set.arg(data_field(field)).arg(json_string(value));
@@ -233,6 +238,7 @@ impl RedisStore {
             .arg(&key)
             .arg(idle_deadline.as_unix_millis())
             .ignore();
+        pipe.hget(&key, META_FIELD);
         let (meta,): (Option<String>,) = pipe
             .query_async(&mut self.connection())
             .await
@@ -260,6 +266,8 @@ impl RedisStore {
         Ok(Some(absolute))
     }
 
+    /// Adds the session to its user's index and trims entries whose sessions can no longer be
+    /// alive, so the index never grows without bound.
     async fn index_session(
         &self,
         user_id: &str,
