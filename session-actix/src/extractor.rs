@@ -92,7 +92,9 @@ impl Session {
             state.origin().cloned()
         };
         if let Some(id) = origin {
-            let record = self.0.store.load_shared(&id).await?;
+            // Through `dyn SessionStore` itself: the blanket impl for `Arc` would box a second
+            // future around the store's.
+            let record = self.0.store.as_ref().load_shared(&id).await?;
             self.state().set_loaded_shared(record);
         }
         Ok(())
@@ -162,7 +164,7 @@ impl Session {
         value: impl Serialize,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        let Some(limit) = self.0.store.max_data_bytes() else {
+        let Some(limit) = self.0.store.as_ref().max_data_bytes() else {
             return self.state().insert(key, value);
         };
         let value = to_json(&key, value)?;
@@ -250,7 +252,7 @@ impl Session {
         value: impl Serialize,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        let Some(limit) = self.0.store.max_data_bytes() else {
+        let Some(limit) = self.0.store.as_ref().max_data_bytes() else {
             return self.state().flash(key, value);
         };
         let value = to_json(&key, value)?;
