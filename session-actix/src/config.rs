@@ -186,8 +186,9 @@ impl SessionMiddlewareBuilder {
         self
     }
 
-    /// The sliding idle timeout (default 24 h). A read pushes the deadline forward once less
-    /// than half of it remains; every write does.
+    /// The sliding idle timeout (default 24 h). A request pushes the deadline forward (and
+    /// re-sends the cookie) once less than half of it remains, whether it reads or writes; a
+    /// write to a session the request did not read always does, as it cannot know the deadline.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
         self

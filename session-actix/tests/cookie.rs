@@ -379,3 +379,22 @@ async fn the_size_limit_is_a_typed_error_at_insert_time() {
     .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn a_read_modify_write_always_sends_the_new_cookie() {
+    // Server-side stores skip the Set-Cookie of a write that keeps the expiry; here the
+    // cookie is the data, so it must still be sent.
+    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::generate())));
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&app, post_with("/set/n", &jar, json!(1))).await);
+    let before = jar.0["__sid"].clone();
+    let res = test::call_service(&app, get_with("/incr", &jar)).await;
+    jar.absorb(&res);
+    assert_eq!(body_json(res).await, json!(2));
+    assert_ne!(
+        jar.0["__sid"], before,
+        "the write was not sealed into the cookie"
+    );
+    let res = test::call_service(&app, get_with("/get/n", &jar)).await;
+    assert_eq!(body_json(res).await, json!(2));
+}

@@ -395,6 +395,55 @@ async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
 }
 
 #[actix_web::test]
+async fn writes_to_a_loaded_session_resend_the_cookie_only_when_a_refresh_is_due() {
+    let store = CountingStore::new(MemoryStore::default());
+    let app = app!(
+        SessionMiddleware::builder(store.clone())
+            .idle_timeout(Duration::from_millis(1500))
+            .absolute_timeout(Duration::from_secs(60))
+            .build()
+    );
+    let start = std::time::Instant::now();
+    let at = |ms: u64| async move {
+        let target = Duration::from_millis(ms);
+        if let Some(wait) = target.checked_sub(start.elapsed()) {
+            actix_web::rt::time::sleep(wait).await;
+        }
+    };
+    let id = sid(&test::call_service(&app, post("/set/n", None, json!(1))).await);
+
+    // Early read-modify-write: stored, but the deadline (and so the cookie) stays.
+    at(100).await;
+    let before = store.calls();
+    let res = test::call_service(&app, get("/incr", Some(&id))).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(body_json(res).await, json!(2));
+    assert_eq!(
+        store.calls().since(before),
+        Calls {
+            load: 1,
+            update: 1,
+            ..Calls::default()
+        }
+    );
+
+    // Past half the idle timeout: the same write moves the deadline and re-sends the cookie.
+    at(1000).await;
+    let res = test::call_service(&app, get("/incr", Some(&id))).await;
+    assert_eq!(sid(&res), id);
+    assert_eq!(body_json(res).await, json!(3));
+
+    // Past the first deadline (1.5 s), the refreshed session holds both writes.
+    at(1800).await;
+    let res = test::call_service(&app, get("/get/n", Some(&id))).await;
+    assert_eq!(body_json(res).await, json!(3));
+
+    // A write without a read cannot know the deadline: it moves it and sends the cookie.
+    let res = test::call_service(&app, post("/set/m", Some(&id), json!(1))).await;
+    assert_eq!(sid(&res), id);
+}
+
+#[actix_web::test]
 async fn absolute_timeout_is_never_extended() {
     let store = MemoryStore::default();
     let app = app!(

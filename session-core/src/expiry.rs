@@ -60,8 +60,9 @@ impl Add<Duration> for Timestamp {
 /// How long a session lives: an idle timeout that slides with activity, and an absolute timeout
 /// counted from creation that nothing extends.
 ///
-/// Defaults: 24 hours idle, 7 days absolute. A read refreshes the idle deadline only once less
-/// than half of the idle timeout remains, so a busy session is not rewritten on every request.
+/// Defaults: 24 hours idle, 7 days absolute. A request that loaded the session, to read or to
+/// write it, refreshes the idle deadline only once less than half of the idle timeout remains,
+/// so a busy session does not get a new deadline and a new cookie on every request.
 ///
 /// ```
 /// use std::time::Duration;

@@ -295,10 +295,15 @@ impl SessionState {
     /// response must do with the cookie:
     ///
     /// - nothing written, nothing due: no store call, [`CookieAction::Unchanged`];
-    /// - writes to an existing session: one [`update`](SessionStore::update); if the session
-    ///   vanished meanwhile, a new session (new ID) holding only these changes;
+    /// - writes to an existing session: one [`update`](SessionStore::update). A session this
+    ///   request loaded whose refresh is not due keeps its deadline, so the cookie is not sent
+    ///   again ([`CookieAction::Unchanged`]); otherwise the deadline moves and the cookie is
+    ///   sent. If the session vanished meanwhile, a new session (new ID) holding only these
+    ///   changes;
     /// - writes by a visitor without a session: one [`create`](SessionStore::create);
-    /// - a renew: one [`renew`](SessionStore::renew), which moves the stored record and this\n    ///   request's changes to a new ID; if the session vanished meanwhile, a new session holding\n    ///   only these changes;
+    /// - a renew: one [`renew`](SessionStore::renew), which moves the stored record and this
+    ///   request's changes to a new ID; if the session vanished meanwhile, a new session holding
+    ///   only these changes;
     /// - a purge: one [`delete`](SessionStore::delete) and [`CookieAction::Remove`];
     /// - a read past the refresh threshold: one [`touch`](SessionStore::touch).
     pub async fn commit(
@@ -314,6 +319,17 @@ impl SessionState {
                 true
             }
             None => false,
+        };
+        // A loaded session whose refresh is not due keeps the deadline its cookie carries when
+        // it is written to, as when it is only read: the sliding expiry moves in steps of the
+        // refresh threshold, and most writes need no Set-Cookie.
+        let kept_deadline = match &self.loaded {
+            Some(Some(record))
+                if !policy.needs_refresh(record.expires_at, record.absolute_expires_at, now) =>
+            {
+                Some(record.expires_at)
+            }
+            _ => None,
         };
         // A write below no longer needs the loaded record; letting it go first lets a store
         // that shares its records with loads change the record in place instead of copying it.
@@ -335,7 +351,9 @@ impl SessionState {
             };
         }
         if !self.delta.is_empty() {
-            return match store.update(&id, &self.delta, idle_deadline).await? {
+            let deadline = kept_deadline.unwrap_or(idle_deadline);
+            return match store.update(&id, &self.delta, deadline).await? {
+                Some(_) if kept_deadline.is_some() => Ok(CookieAction::Unchanged),
                 Some(expires_at) => Ok(CookieAction::Set { id, expires_at }),
                 None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
             };

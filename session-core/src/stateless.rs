@@ -269,6 +269,12 @@ impl StatelessSession {
         let record = match action {
             CookieAction::Set { id, .. } => self.current_ref(&mut scratch, &id),
             CookieAction::Remove => return Ok(CookieWrite::Remove),
+            // A write that kept the session's expiry still changed what the cookie holds.
+            _ if scratch.written.is_some() => scratch
+                .written
+                .as_ref()
+                .map(|(_, record)| record)
+                .filter(|r| !r.is_expired(Timestamp::now())),
             _ => {
                 let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
                 if chunks.is_empty() || !self.codec.needs_reseal(&chunks) {

@@ -128,6 +128,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
                     futures_util::join!(session.get::<Value>("a"), session.get::<Value>("b"));
                 Ok::<_, actix_web::Error>(web::Json(json!([a?, b?])))
             }),
+        )
+        .route(
+            "/incr",
+            web::get().to(|session: Session| async move {
+                let n = session.get::<u64>("n").await?.unwrap_or(0) + 1;
+                session.insert("n", n).await?;
+                Ok::<_, actix_web::Error>(web::Json(n))
+            }),
         );
 }
 
