@@ -345,22 +345,28 @@ async fn remove_and_clear_are_persisted() {
     );
 }
 
+/// Middleware over `store` with a 1.5 s idle timeout (refreshed once 0.75 s are left) and a
+/// long absolute one.
+fn short_idle(store: impl SessionStore) -> SessionMiddleware {
+    SessionMiddleware::builder(store)
+        .idle_timeout(Duration::from_millis(1500))
+        .absolute_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// Sleeps until `ms` milliseconds after `start`, for timelines of requests.
+async fn sleep_until(start: std::time::Instant, ms: u64) {
+    if let Some(wait) = Duration::from_millis(ms).checked_sub(start.elapsed()) {
+        actix_web::rt::time::sleep(wait).await;
+    }
+}
+
 #[actix_web::test]
 async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
     let store = CountingStore::new(MemoryStore::default());
-    let app = app!(
-        SessionMiddleware::builder(store.clone())
-            .idle_timeout(Duration::from_millis(1500))
-            .absolute_timeout(Duration::from_secs(60))
-            .build()
-    );
+    let app = app!(short_idle(store.clone()));
     let start = std::time::Instant::now();
-    let at = |ms: u64| async move {
-        let target = Duration::from_millis(ms);
-        if let Some(wait) = target.checked_sub(start.elapsed()) {
-            actix_web::rt::time::sleep(wait).await;
-        }
-    };
+    let at = |ms: u64| sleep_until(start, ms);
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
 
     // Early read: more than half the idle timeout remains, so no touch and no cookie.
@@ -397,19 +403,9 @@ async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
 #[actix_web::test]
 async fn writes_to_a_loaded_session_resend_the_cookie_only_when_a_refresh_is_due() {
     let store = CountingStore::new(MemoryStore::default());
-    let app = app!(
-        SessionMiddleware::builder(store.clone())
-            .idle_timeout(Duration::from_millis(1500))
-            .absolute_timeout(Duration::from_secs(60))
-            .build()
-    );
+    let app = app!(short_idle(store.clone()));
     let start = std::time::Instant::now();
-    let at = |ms: u64| async move {
-        let target = Duration::from_millis(ms);
-        if let Some(wait) = target.checked_sub(start.elapsed()) {
-            actix_web::rt::time::sleep(wait).await;
-        }
-    };
+    let at = |ms: u64| sleep_until(start, ms);
     let id = sid(&test::call_service(&app, post("/set/n", None, json!(1))).await);
 
     // Early read-modify-write: stored, but the deadline (and so the cookie) stays.
