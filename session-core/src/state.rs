@@ -320,22 +320,22 @@ impl SessionState {
             }
             None => false,
         };
-        // A loaded session whose refresh is not due keeps the deadline its cookie carries when
-        // it is written to, as when it is only read: the sliding expiry moves in steps of the
-        // refresh threshold, and most writes need no Set-Cookie.
-        let kept_deadline = match &self.loaded {
+        // What the loaded record decides, read once; the record itself is let go before any
+        // write, so a store that shares its records with loads changes one in place instead of
+        // copying it.
+        let loaded = match self.loaded.take() {
+            None => Loaded::Not,
+            Some(None) => Loaded::Gone,
             Some(Some(record))
-                if !policy.needs_refresh(record.expires_at, record.absolute_expires_at, now) =>
+                if policy.needs_refresh(record.expires_at, record.absolute_expires_at, now) =>
             {
-                Some(record.expires_at)
+                Loaded::RefreshDue
             }
-            _ => None,
+            // A loaded session whose refresh is not due keeps the deadline its cookie carries
+            // when it is written to, as when it is only read: the sliding expiry moves in steps
+            // of the refresh threshold, and most writes need no Set-Cookie.
+            Some(Some(record)) => Loaded::Kept(record.expires_at),
         };
-        // A write below no longer needs the loaded record; letting it go first lets a store
-        // that shares its records with loads change the record in place instead of copying it.
-        if !self.delta.is_empty() || self.renew {
-            self.loaded = None;
-        }
         let Some(id) = self.origin.take() else {
             let fallback = if purged {
                 CookieAction::Remove
@@ -351,29 +351,40 @@ impl SessionState {
             };
         }
         if !self.delta.is_empty() {
-            let deadline = kept_deadline.unwrap_or(idle_deadline);
-            return match store.update(&id, &self.delta, deadline).await? {
-                Some(_) if kept_deadline.is_some() => Ok(CookieAction::Unchanged),
+            let kept = match loaded {
+                Loaded::Kept(deadline) => Some(deadline),
+                _ => None,
+            };
+            return match store
+                .update(&id, &self.delta, kept.unwrap_or(idle_deadline))
+                .await?
+            {
+                Some(_) if kept.is_some() => Ok(CookieAction::Unchanged),
                 Some(expires_at) => Ok(CookieAction::Set { id, expires_at }),
                 None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
             };
         }
-        let due = match self.loaded.take() {
-            Some(None) => return Ok(CookieAction::Remove),
-            // Decided, then the record let go before the touch (see above).
-            Some(Some(record)) => {
-                policy.needs_refresh(record.expires_at, record.absolute_expires_at, now)
-            }
-            None => false,
-        };
-        if !due {
-            return Ok(CookieAction::Unchanged);
+        match loaded {
+            Loaded::Gone => Ok(CookieAction::Remove),
+            Loaded::RefreshDue => Ok(match store.touch(&id, idle_deadline).await? {
+                Some(expires_at) => CookieAction::Set { id, expires_at },
+                None => CookieAction::Remove,
+            }),
+            Loaded::Not | Loaded::Kept(_) => Ok(CookieAction::Unchanged),
         }
-        Ok(match store.touch(&id, idle_deadline).await? {
-            Some(expires_at) => CookieAction::Set { id, expires_at },
-            None => CookieAction::Remove,
-        })
     }
+}
+
+/// What [`SessionState::commit`] needs to know of the record the request loaded.
+enum Loaded {
+    /// Nothing was loaded.
+    Not,
+    /// The load found no live session.
+    Gone,
+    /// A live session whose idle deadline is due for a refresh.
+    RefreshDue,
+    /// A live session whose idle deadline (the one its cookie carries) stays.
+    Kept(Timestamp),
 }
 
 /// Starts a new session holding only `delta`'s changes; with no data to hold, nothing is created

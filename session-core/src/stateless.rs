@@ -175,6 +175,16 @@ struct Scratch {
     written: Option<(SessionId, SessionRecord)>,
 }
 
+impl Scratch {
+    /// The session this request wrote, unless it has expired.
+    fn live_written(&self, now: Timestamp) -> Option<&SessionRecord> {
+        self.written
+            .as_ref()
+            .map(|(_, record)| record)
+            .filter(|r| !r.is_expired(now))
+    }
+}
+
 /// One request's view of a stateless session, as a [`SessionStore`].
 pub struct StatelessSession {
     codec: Arc<dyn CookieCodec>,
@@ -239,11 +249,7 @@ impl StatelessSession {
         if let Some((written_id, _)) = &scratch.written
             && written_id == id
         {
-            return scratch
-                .written
-                .as_ref()
-                .map(|(_, record)| record)
-                .filter(|r| !r.is_expired(now));
+            return scratch.live_written(now);
         }
         if scratch.origin_gone || Some(id) != placeholder_id() {
             return None;
@@ -270,11 +276,7 @@ impl StatelessSession {
             CookieAction::Set { id, .. } => self.current_ref(&mut scratch, &id),
             CookieAction::Remove => return Ok(CookieWrite::Remove),
             // A write that kept the session's expiry still changed what the cookie holds.
-            _ if scratch.written.is_some() => scratch
-                .written
-                .as_ref()
-                .map(|(_, record)| record)
-                .filter(|r| !r.is_expired(Timestamp::now())),
+            _ if scratch.written.is_some() => scratch.live_written(Timestamp::now()),
             _ => {
                 let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
                 if chunks.is_empty() || !self.codec.needs_reseal(&chunks) {
