@@ -60,6 +60,26 @@ where
     body_json(test::call_service(app, req.to_request()).await).await
 }
 
+/// Asserts that none of the session cookies `ids` works on either instance any more.
+async fn assert_revoked<S, B>(app_a: &S, app_b: &S, ids: &[String])
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    for id in ids {
+        assert_eq!(
+            whoami(app_a, id).await,
+            Value::Null,
+            "a revoked cookie still works on A"
+        );
+        assert_eq!(
+            whoami(app_b, id).await,
+            Value::Null,
+            "a revoked cookie still works on B"
+        );
+    }
+}
+
 macro_rules! instance {
     ($store:expr) => {
         test::init_service(
@@ -92,34 +112,12 @@ async fn revocation_reaches_every_instance<U: UserSessionStore + Clone>(a: U, b:
     // "Sign out everywhere else" from the last session.
     let keep = session_core::SessionHandle::of(&SessionId::parse(&ids[2]).unwrap());
     assert_eq!(admin.revoke_all_except(&user, &keep).await.unwrap(), 2);
-    for id in &ids[..2] {
-        assert_eq!(
-            whoami(&app_a, id).await,
-            Value::Null,
-            "a revoked cookie still works on A"
-        );
-        assert_eq!(
-            whoami(&app_b, id).await,
-            Value::Null,
-            "a revoked cookie still works on B"
-        );
-    }
+    assert_revoked(&app_a, &app_b, &ids[..2]).await;
     assert_eq!(whoami(&app_a, &ids[2]).await, json!(user));
 
     ids.push(login(&app_b, &user).await);
     assert_eq!(admin.revoke_all(&user).await.unwrap(), 2);
-    for id in &ids {
-        assert_eq!(
-            whoami(&app_a, id).await,
-            Value::Null,
-            "a revoked cookie still works on A"
-        );
-        assert_eq!(
-            whoami(&app_b, id).await,
-            Value::Null,
-            "a revoked cookie still works on B"
-        );
-    }
+    assert_revoked(&app_a, &app_b, &ids).await;
     assert_eq!(
         whoami(&app_a, &other).await,
         json!("grace"),

@@ -383,14 +383,6 @@ impl Shared {
         }
     }
 
-    fn touch(&self, key: &StorageKey, idle_deadline: Timestamp) -> Option<Timestamp> {
-        let now = Timestamp::now();
-        self.with_live(key, now, |stored| {
-            stored.last_seen = now;
-            Arc::make_mut(&mut stored.record).extend_to(idle_deadline)
-        })
-    }
-
     /// Removes the session under `key` and returns it if it was live.
     fn take(&self, key: &StorageKey) -> Option<Stored> {
         let now = Timestamp::now();
@@ -432,30 +424,31 @@ impl Shared {
         listed
     }
 
-    /// The sessions held, expired ones not yet removed included: no sweep, for `Debug`.
-    fn held(&self) -> u64 {
+    /// The sum of `count` over the shards, each locked in turn.
+    fn sum_shards(&self, count: impl Fn(&mut Sessions) -> usize) -> u64 {
         self.shards
             .iter()
-            .map(|shard| u64::try_from(lock(&shard.0).len()).unwrap_or(u64::MAX))
+            .map(|shard| u64::try_from(count(&mut lock(&shard.0))).unwrap_or(u64::MAX))
             .fold(0, u64::saturating_add)
+    }
+
+    /// The sessions held, expired ones not yet removed included: no sweep, for `Debug`.
+    fn held(&self) -> u64 {
+        self.sum_shards(|sessions| sessions.len())
     }
 
     fn session_count(&self) -> u64 {
         let now = Timestamp::now();
-        self.shards
-            .iter()
-            .map(|shard| {
-                let mut sessions = lock(&shard.0);
-                sessions.retain(|key, stored| {
-                    let live = !stored.record.is_expired(now);
-                    if !live {
-                        self.unindex(key, stored);
-                    }
-                    live
-                });
-                u64::try_from(sessions.len()).unwrap_or(u64::MAX)
-            })
-            .fold(0, u64::saturating_add)
+        self.sum_shards(|sessions| {
+            sessions.retain(|key, stored| {
+                let live = !stored.record.is_expired(now);
+                if !live {
+                    self.unindex(key, stored);
+                }
+                live
+            });
+            sessions.len()
+        })
     }
 }
 
@@ -495,7 +488,10 @@ impl SessionStore for MemoryStore {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.shared.touch(&id.storage_key(), idle_deadline))
+        // An update with nothing to apply: it moves the deadline and `last_seen` alike.
+        Ok(self
+            .shared
+            .update(&id.storage_key(), &SessionDelta::default(), idle_deadline))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {

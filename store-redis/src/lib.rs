@@ -246,11 +246,7 @@ impl RedisStore {
         let absolute = match meta.as_deref().map(decode_meta).transpose()? {
             Some((_, absolute)) if absolute > now => absolute,
             _ => {
-                let _: i64 = redis::cmd("DEL")
-                    .arg(&key)
-                    .query_async(&mut self.connection())
-                    .await
-                    .map_err(store_error)?;
+                SessionStore::delete(self, id).await?;
                 return Ok(None);
             }
         };
