@@ -49,37 +49,32 @@ pub(crate) fn session_cookie(
     id: &SessionId,
     expires_at: Timestamp,
 ) -> Option<HeaderValue> {
-    named_cookie(
-        config,
-        config.name.clone(),
-        id.expose_secret().to_owned(),
-        expires_at,
-    )
+    named_cookie(config, &config.name, id.expose_secret(), expires_at)
 }
 
 /// A `Set-Cookie` value for cookie `name` (the session cookie or one of its chunks) holding
 /// `value` until `expires_at`.
 pub(crate) fn named_cookie(
     config: &CookieConfig,
-    name: String,
-    value: String,
+    name: &str,
+    value: &str,
     expires_at: Timestamp,
 ) -> Option<HeaderValue> {
     let remaining = Timestamp::now().duration_until(expires_at);
     // Round up so a session with a few hundred milliseconds left is not deleted by `Max-Age=0`.
     let seconds = remaining.as_millis().div_ceil(1000).max(1);
     let max_age = i64::try_from(seconds).unwrap_or(i64::MAX);
-    if !(unreserved(&name) && unreserved(&value)) {
-        let mut cookie = base_cookie(config, name, value);
+    if !(unreserved(name) && unreserved(value)) {
+        let mut cookie = base_cookie(config, name.to_owned(), value.to_owned());
         cookie.set_max_age(time::Duration::seconds(max_age));
         return header_value(&cookie);
     }
     // Written directly, in the order `Cookie`'s `Display` uses: this runs on every response that
     // sets the session cookie, and formatting through `Cookie` cost several times more.
     let mut text = String::with_capacity(name.len() + value.len() + 96);
-    text.push_str(&name);
+    text.push_str(name);
     text.push('=');
-    text.push_str(&value);
+    text.push_str(value);
     if config.http_only {
         text.push_str("; HttpOnly");
     }
@@ -195,7 +190,7 @@ mod tests {
         }
         for config in configs {
             for (name, value) in [("__sid", "abc-_.~XYZ09"), ("__sid", "needs encoding;=")] {
-                let fast = named_cookie(&config, name.to_owned(), value.to_owned(), expires_at);
+                let fast = named_cookie(&config, name, value, expires_at);
                 let mut cookie = base_cookie(&config, name.to_owned(), value.to_owned());
                 cookie.set_max_age(time::Duration::seconds(3601));
                 let expected = HeaderValue::try_from(cookie.encoded().to_string()).unwrap();

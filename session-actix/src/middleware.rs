@@ -261,7 +261,7 @@ fn chunk_cookies(
             let cookies = names
                 .iter()
                 .zip(chunks)
-                .filter_map(|(n, value)| named_cookie(&config.cookie, n.clone(), value, expires_at))
+                .filter_map(|(n, value)| named_cookie(&config.cookie, n, &value, expires_at))
                 .collect();
             (names, cookies)
         }
