@@ -108,3 +108,178 @@ async fn seed<S: SessionAccess>(session: S) -> actix_web::Result<&'static str> {
     session.write(BIG_KEY, "x".repeat(BIG_BYTES)).await?;
     Ok("seeded")
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use actix_web::cookie::Key;
+    use actix_web::dev::{Service, ServiceResponse};
+    use actix_web::http::header;
+    use actix_web::{App, test};
+    use session_actix::SessionMiddleware;
+    use session_actix::store::{CookieStore, MemoryStore};
+
+    use super::*;
+
+    /// The `Cookie` header a browser would send back after `res`.
+    fn cookies_of<B>(res: &ServiceResponse<B>) -> String {
+        res.headers()
+            .get_all(header::SET_COOKIE)
+            .filter_map(|value| value.to_str().ok()?.split(';').next())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Seeds a session, then checks each route does the work the benchmark says it measures:
+    /// `/read` finds the small value, `/big` the 2 KB one, `/incr` counts up, and a request
+    /// without a cookie starts from zero.
+    async fn routes_do_their_work<S, B>(app: S, with_session: bool)
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: actix_web::body::MessageBody,
+    {
+        let seeded =
+            test::call_service(&app, test::TestRequest::post().uri("/seed").to_request()).await;
+        let cookie = cookies_of(&seeded);
+        assert_eq!(!cookie.is_empty(), with_session, "seed cookie: {cookie:?}");
+        let get = |path: &str| {
+            let mut req = test::TestRequest::get().uri(path);
+            if !cookie.is_empty() {
+                req = req.insert_header((header::COOKIE, cookie.clone()));
+            }
+            req.to_request()
+        };
+        let body =
+            |res| async move { String::from_utf8(test::read_body(res).await.to_vec()).unwrap() };
+        let expect =
+            |session: &'static str, none: &'static str| if with_session { session } else { none };
+
+        assert_eq!(
+            body(test::call_service(&app, get("/plain")).await).await,
+            "ok"
+        );
+        assert_eq!(
+            body(test::call_service(&app, get("/read")).await).await,
+            expect("ada", "")
+        );
+        assert_eq!(
+            body(test::call_service(&app, get("/big")).await).await,
+            expect("2048", "0")
+        );
+        assert_eq!(
+            body(test::call_service(&app, get("/incr")).await).await,
+            "1"
+        );
+        let fresh = test::TestRequest::get().uri("/incr").to_request();
+        assert_eq!(body(test::call_service(&app, fresh).await).await, "1");
+    }
+
+    #[actix_web::test]
+    async fn every_setup_without_services_serves_the_same_routes() {
+        let none = test::init_service(App::new().configure(routes::<NoSession>)).await;
+        routes_do_their_work(none, false).await;
+
+        let memory = test::init_service(
+            App::new()
+                .wrap(
+                    SessionMiddleware::builder(MemoryStore::default())
+                        .secure(false)
+                        .build(),
+                )
+                .configure(routes::<session_actix::Session>),
+        )
+        .await;
+        routes_do_their_work(memory, true).await;
+
+        let cookie = test::init_service(
+            App::new()
+                .wrap(
+                    SessionMiddleware::builder(CookieStore::new(Key::generate()))
+                        .secure(false)
+                        .build(),
+                )
+                .configure(routes::<session_actix::Session>),
+        )
+        .await;
+        routes_do_their_work(cookie, true).await;
+
+        let actix = test::init_service(
+            App::new()
+                .wrap(
+                    actix_session::SessionMiddleware::builder(
+                        actix_session::storage::CookieSessionStore::default(),
+                        Key::generate(),
+                    )
+                    .cookie_secure(false)
+                    .build(),
+                )
+                .configure(routes::<actix_session::Session>),
+        )
+        .await;
+        routes_do_their_work(actix, true).await;
+    }
+
+    /// A tag no other run uses, for Redis key prefixes and PostgreSQL schemas.
+    fn unique() -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("{now:x}")
+    }
+
+    /// The Redis and PostgreSQL setups, against the local services (or `REDIS_URL` and
+    /// `DATABASE_URL`); they fail, not skip, when a service is down.
+    #[actix_web::test]
+    async fn setups_on_redis_and_postgres_serve_the_same_routes() {
+        let redis_url =
+            std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+        let tag = unique();
+
+        let store = session_actix::store::RedisStore::connect(&redis_url)
+            .await
+            .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
+            .with_key_prefix(format!("bench-test:{tag}:"));
+        let ours = test::init_service(
+            App::new()
+                .wrap(SessionMiddleware::builder(store).secure(false).build())
+                .configure(routes::<session_actix::Session>),
+        )
+        .await;
+        routes_do_their_work(ours, true).await;
+
+        let store = actix_session::storage::RedisSessionStore::builder(redis_url)
+            .cache_keygen(move |key| format!("bench-test:{tag}:actix:{key}"))
+            .build()
+            .await
+            .expect("Redis at REDIS_URL must be reachable");
+        let actix = test::init_service(
+            App::new()
+                .wrap(
+                    actix_session::SessionMiddleware::builder(store, Key::generate())
+                        .cookie_secure(false)
+                        .build(),
+                )
+                .configure(routes::<actix_session::Session>),
+        )
+        .await;
+        routes_do_their_work(actix, true).await;
+
+        let database_url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1/test".to_owned());
+        let store = session_actix::store::PostgresStore::connect(&database_url)
+            .await
+            .expect("PostgreSQL at DATABASE_URL must be reachable (scripts/services.sh starts it)")
+            .with_table(&format!("session_test_{}", unique()), "sessions")
+            .unwrap();
+        store.migrate().await.unwrap();
+        let ours = test::init_service(
+            App::new()
+                .wrap(SessionMiddleware::builder(store).secure(false).build())
+                .configure(routes::<session_actix::Session>),
+        )
+        .await;
+        routes_do_their_work(ours, true).await;
+    }
+}
