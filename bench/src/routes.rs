@@ -122,6 +122,18 @@ mod tests {
 
     use super::*;
 
+    /// The routes behind this workspace's middleware over `$store`, as the benchmark serves them.
+    macro_rules! ours_app {
+        ($store:expr) => {
+            test::init_service(
+                App::new()
+                    .wrap(SessionMiddleware::builder($store).secure(false).build())
+                    .configure(routes::<session_actix::Session>),
+            )
+            .await
+        };
+    }
+
     /// The `Cookie` header a browser would send back after `res`.
     fn cookies_of<B>(res: &ServiceResponse<B>) -> String {
         res.headers()
@@ -180,28 +192,10 @@ mod tests {
         let none = test::init_service(App::new().configure(routes::<NoSession>)).await;
         routes_do_their_work(none, false).await;
 
-        let memory = test::init_service(
-            App::new()
-                .wrap(
-                    SessionMiddleware::builder(MemoryStore::default())
-                        .secure(false)
-                        .build(),
-                )
-                .configure(routes::<session_actix::Session>),
-        )
-        .await;
+        let memory = ours_app!(MemoryStore::default());
         routes_do_their_work(memory, true).await;
 
-        let cookie = test::init_service(
-            App::new()
-                .wrap(
-                    SessionMiddleware::builder(CookieStore::new(Key::generate()))
-                        .secure(false)
-                        .build(),
-                )
-                .configure(routes::<session_actix::Session>),
-        )
-        .await;
+        let cookie = ours_app!(CookieStore::new(Key::generate()));
         routes_do_their_work(cookie, true).await;
 
         let actix = test::init_service(
@@ -241,12 +235,7 @@ mod tests {
             .await
             .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
             .with_key_prefix(format!("bench-test:{tag}:"));
-        let ours = test::init_service(
-            App::new()
-                .wrap(SessionMiddleware::builder(store).secure(false).build())
-                .configure(routes::<session_actix::Session>),
-        )
-        .await;
+        let ours = ours_app!(store);
         routes_do_their_work(ours, true).await;
 
         let store = actix_session::storage::RedisSessionStore::builder(redis_url)
@@ -274,12 +263,7 @@ mod tests {
             .with_table(&format!("session_test_{}", unique()), "sessions")
             .unwrap();
         store.migrate().await.unwrap();
-        let ours = test::init_service(
-            App::new()
-                .wrap(SessionMiddleware::builder(store).secure(false).build())
-                .configure(routes::<session_actix::Session>),
-        )
-        .await;
+        let ours = ours_app!(store);
         routes_do_their_work(ours, true).await;
     }
 }
