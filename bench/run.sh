@@ -5,8 +5,10 @@
 #
 # Builds the `session-bench` server in release and starts it once per setup (no middleware,
 # actix-session with its cookie and Redis stores, this workspace with each of its stores), one
-# worker each on a free port, with a session cookie from /seed. Then, route by route, it loads
-# each setup's /plain, /read, /incr, /big and /incr without a cookie (a new session per request)
+# worker each on a free port, with the cookie of a small session (the user and a counter) from
+# /seed and that of a session of about 2 KB from /seed-big. Then, route by route, it loads each
+# setup's /plain, /read, /incr (small session), /big (big session) and /incr without a cookie
+# (a new session per request)
 # with `wrk -t1 -c32 -d<seconds>s` from a separate process on loopback, BENCH_REPS times in
 # turn, and reports each cell's best run; with two cores or more the server is pinned to CPU 0 and
 # wrk to CPU 1. It reads each server's peak RSS at the end. It also measures the raw ceilings on the same machine in the same run:
@@ -38,7 +40,7 @@ cd "$root"
 results_dir=$root/bench/results
 mkdir -p "$results_dir"
 work=$(mktemp -d)
-declare -A server_pid=() base_url=() cookies=()
+declare -A server_pid=() base_url=() cookies=() big_cookies=()
 
 PG=(-h 127.0.0.1 -p 5432 -U postgres)
 REDIS=(-h 127.0.0.1 -p 6379)
@@ -110,8 +112,15 @@ run_wrk() {
     log "$(printf '%-30s %s' "$label" "$(grep -m1 'Requests/sec' "$work/$label.wrk" || echo '?')")"
 }
 
-# Starts the server for <setup> on a free port, waits until it answers, and gets its session
-# cookie(s) from /seed as one Cookie header value.
+# seed_cookie <base url> <seed path>: the session cookie(s) the seed route sets, as one Cookie
+# header value.
+seed_cookie() {
+    curl -sf -D - -o /dev/null -X POST "$1$2" | tr -d '\r' |
+        sed -n -E 's/^[Ss]et-[Cc]ookie: *([^;]*).*/\1/p' | paste -sd ';' | sed 's/;/; /g'
+}
+
+# Starts the server for <setup> on a free port, waits until it answers, and gets the cookies of
+# its small session (/seed) and of its big one (/seed-big).
 start_server() {
     local setup=$1 port base
     port=$(free_port)
@@ -127,12 +136,13 @@ start_server() {
     done
     curl -sf -o /dev/null "$base/plain" || { log "server for $setup does not answer"; return 1; }
     base_url[$setup]=$base
-    cookies[$setup]=$(curl -sf -D - -o /dev/null -X POST "$base/seed" | tr -d '\r' |
-        sed -n -E 's/^[Ss]et-[Cc]ookie: *([^;]*).*/\1/p' | paste -sd ';' | sed 's/;/; /g')
-    if [[ $setup != none && -z ${cookies[$setup]} ]]; then
-        log "no session cookie from $setup /seed"; return 1
+    cookies[$setup]=$(seed_cookie "$base" /seed)
+    big_cookies[$setup]=$(seed_cookie "$base" /seed-big)
+    if [[ $setup != none && ( -z ${cookies[$setup]} || -z ${big_cookies[$setup]} ) ]]; then
+        log "no session cookie from $setup /seed or /seed-big"; return 1
     fi
     printf '%s' "${#cookies[$setup]}" >"$work/$setup.cookie_len"
+    printf '%s' "${#big_cookies[$setup]}" >"$work/$setup.big_cookie_len"
     # Warm-up, not reported.
     local warm=(-t1 -c32 -d1s)
     if [[ -n ${cookies[$setup]} ]]; then warm+=(-H "Cookie: ${cookies[$setup]}"); fi
@@ -155,6 +165,8 @@ for route in plain read incr big incr_new; do
         for setup in "${SETUPS[@]}"; do
             if [[ $route == incr_new ]]; then
                 run_wrk "$setup.$route.$rep" "${base_url[$setup]}/incr"
+            elif [[ $route == big ]]; then
+                run_wrk "$setup.$route.$rep" "${base_url[$setup]}/big" "${big_cookies[$setup]}"
             else
                 run_wrk "$setup.$route.$rep" "${base_url[$setup]}/$route" "${cookies[$setup]}"
             fi
@@ -243,6 +255,7 @@ for setup in setups:
         "routes": routes,
         "peak_rss_kib": int(read(f"{setup}.rss_kib").strip() or 0),
         "cookie_bytes": int(read(f"{setup}.cookie_len").strip() or 0),
+        "big_cookie_bytes": int(read(f"{setup}.big_cookie_len").strip() or 0),
     }
 
 
@@ -307,7 +320,7 @@ report = {
     "git": git_rev + ("-dirty" if git_dirty else ""),
     "machine": {"cores": os.cpu_count(), "kernel": platform.release(),
                 "loadavg_at_start": read("loadavg").strip()},
-    "load": (f"wrk -t1 -c32 -d{secs}s, loopback, cookies from /seed; server: 1 worker, release; "
+    "load": (f"wrk -t1 -c32 -d{secs}s, loopback, cookies from /seed (/big: /seed-big); server: 1 worker, release; "
              f"best of {reps} interleaved runs per cell"
              + ("; server pinned to CPU 0, wrk to CPU 1" if pinned else "")),
     "results": results,

@@ -74,7 +74,8 @@ pub(crate) fn routes<S: SessionAccess>(cfg: &mut web::ServiceConfig) {
         .route("/read", web::get().to(read::<S>))
         .route("/incr", web::get().to(incr::<S>))
         .route("/big", web::get().to(big::<S>))
-        .route("/seed", web::route().to(seed::<S>));
+        .route("/seed", web::route().to(seed::<S>))
+        .route("/seed-big", web::route().to(seed_big::<S>));
 }
 
 /// Ignores the session.
@@ -101,12 +102,24 @@ async fn big<S: SessionAccess>(session: S) -> actix_web::Result<String> {
     Ok(big.map_or(0, |value| value.len()).to_string())
 }
 
-/// Writes everything the other routes read, so the load generator gets its cookie from here.
+/// Writes the small session `/plain`, `/read` and `/incr` run on, so the load generator gets its
+/// cookie from here.
 async fn seed<S: SessionAccess>(session: S) -> actix_web::Result<&'static str> {
-    session.write(USER_KEY, "ada").await?;
-    session.write(COUNTER_KEY, 0_u64).await?;
+    write_small(&session).await?;
+    Ok("seeded")
+}
+
+/// Writes the session of about 2 KB `/big` runs on: the small session's values plus the big one.
+async fn seed_big<S: SessionAccess>(session: S) -> actix_web::Result<&'static str> {
+    write_small(&session).await?;
     session.write(BIG_KEY, "x".repeat(BIG_BYTES)).await?;
     Ok("seeded")
+}
+
+/// The values of the small session: the user `/read` reads and the counter `/incr` counts.
+async fn write_small<S: SessionAccess>(session: &S) -> actix_web::Result<()> {
+    session.write(USER_KEY, "ada").await?;
+    session.write(COUNTER_KEY, 0_u64).await
 }
 
 #[cfg(test)]
@@ -143,48 +156,50 @@ mod tests {
             .join("; ")
     }
 
-    /// Seeds a session, then checks each route does the work the benchmark says it measures:
-    /// `/read` finds the small value, `/big` the 2 KB one, `/incr` counts up, and a request
-    /// without a cookie starts from zero.
+    /// Seeds the small and the big session, then checks each route does the work the benchmark
+    /// says it measures: `/read` finds the small value, `/big` the 2 KB one (only in the big
+    /// session), `/incr` counts up, and a request without a cookie starts from zero.
     async fn routes_do_their_work<S, B>(app: S, with_session: bool)
     where
         S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
         B: actix_web::body::MessageBody,
     {
-        let seeded =
-            test::call_service(&app, test::TestRequest::post().uri("/seed").to_request()).await;
-        let cookie = cookies_of(&seeded);
-        assert_eq!(!cookie.is_empty(), with_session, "seed cookie: {cookie:?}");
-        let get = |path: &str| {
+        let seed = |path: &'static str| {
+            let app = &app;
+            async move {
+                let seeded =
+                    test::call_service(app, test::TestRequest::post().uri(path).to_request()).await;
+                let cookie = cookies_of(&seeded);
+                assert_eq!(
+                    !cookie.is_empty(),
+                    with_session,
+                    "{path} cookie: {cookie:?}"
+                );
+                cookie
+            }
+        };
+        let (small, big) = (seed("/seed").await, seed("/seed-big").await);
+        let get = |path: &str, cookie: &str| {
             let mut req = test::TestRequest::get().uri(path);
             if !cookie.is_empty() {
-                req = req.insert_header((header::COOKIE, cookie.clone()));
+                req = req.insert_header((header::COOKIE, cookie.to_owned()));
             }
             req.to_request()
         };
-        let body =
-            |res| async move { String::from_utf8(test::read_body(res).await.to_vec()).unwrap() };
+        let body = |req| async {
+            let res = test::call_service(&app, req).await;
+            String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+        };
         let expect =
             |session: &'static str, none: &'static str| if with_session { session } else { none };
 
-        assert_eq!(
-            body(test::call_service(&app, get("/plain")).await).await,
-            "ok"
-        );
-        assert_eq!(
-            body(test::call_service(&app, get("/read")).await).await,
-            expect("ada", "")
-        );
-        assert_eq!(
-            body(test::call_service(&app, get("/big")).await).await,
-            expect("2048", "0")
-        );
-        assert_eq!(
-            body(test::call_service(&app, get("/incr")).await).await,
-            "1"
-        );
-        let fresh = test::TestRequest::get().uri("/incr").to_request();
-        assert_eq!(body(test::call_service(&app, fresh).await).await, "1");
+        assert_eq!(body(get("/plain", &small)).await, "ok");
+        assert_eq!(body(get("/read", &small)).await, expect("ada", ""));
+        assert_eq!(body(get("/big", &small)).await, "0");
+        assert_eq!(body(get("/big", &big)).await, expect("2048", "0"));
+        assert_eq!(body(get("/read", &big)).await, expect("ada", ""));
+        assert_eq!(body(get("/incr", &small)).await, "1");
+        assert_eq!(body(get("/incr", "")).await, "1");
     }
 
     #[actix_web::test]
