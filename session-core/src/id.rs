@@ -31,7 +31,9 @@ const ID_BYTES: usize = 32;
 /// ```
 #[derive(Clone)]
 pub struct SessionId {
-    encoded: String,
+    /// The base64url characters, inline: every request parses its cookie's ID and the load and
+    /// the write each clone it, so an ID that owned a heap string cost an allocation each time.
+    encoded: [u8; Self::ENCODED_LEN],
     /// The storage key, computed on first use: a request asks for it at its load and again at
     /// its write.
     key: OnceLock<StorageKey>,
@@ -58,7 +60,10 @@ impl SessionId {
     pub fn generate() -> Self {
         let mut bytes = [0u8; ID_BYTES];
         rand::rng().fill_bytes(&mut bytes);
-        Self::from_encoded(URL_SAFE_NO_PAD.encode(bytes))
+        let mut encoded = [0u8; Self::ENCODED_LEN];
+        // 32 bytes are exactly 43 characters unpadded, so the buffer always fits.
+        let _ = URL_SAFE_NO_PAD.encode_slice(bytes, &mut encoded);
+        Self::from_encoded(encoded)
     }
 
     /// Parses an ID received from a client. Anything but the exact canonical encoding of 32 bytes
@@ -80,10 +85,9 @@ impl SessionId {
         let canonical = value.len() == Self::ENCODED_LEN
             && body.iter().all(|&b| base64url_value(b).is_some())
             && base64url_value(last).is_some_and(|bits| bits & 0b11 == 0);
-        if canonical {
-            Ok(Self::from_encoded(value.to_owned()))
-        } else {
-            Err(InvalidSessionId)
+        match <[u8; Self::ENCODED_LEN]>::try_from(value.as_bytes()) {
+            Ok(encoded) if canonical => Ok(Self::from_encoded(encoded)),
+            _ => Err(InvalidSessionId),
         }
     }
 
@@ -116,10 +120,11 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn expose_secret(&self) -> &str {
-        &self.encoded
+        // Only base64url characters get in (`generate`, `parse`), so this is never empty.
+        std::str::from_utf8(&self.encoded).unwrap_or_default()
     }
 
-    fn from_encoded(encoded: String) -> Self {
+    fn from_encoded(encoded: [u8; Self::ENCODED_LEN]) -> Self {
         Self {
             encoded,
             key: OnceLock::new(),
@@ -139,7 +144,7 @@ impl SessionId {
     pub fn storage_key(&self) -> StorageKey {
         *self
             .key
-            .get_or_init(|| StorageKey(Sha256::digest(self.encoded.as_bytes()).into()))
+            .get_or_init(|| StorageKey(Sha256::digest(self.encoded).into()))
     }
 }
 
@@ -157,10 +162,7 @@ fn base64url_value(byte: u8) -> Option<u8> {
 
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
-        self.encoded
-            .as_bytes()
-            .ct_eq(other.encoded.as_bytes())
-            .into()
+        self.encoded.ct_eq(&other.encoded).into()
     }
 }
 

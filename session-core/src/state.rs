@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::flash::{flash_key, is_reserved};
+use crate::flash::{flash_key, is_reserved, with_flash_key};
 use crate::store::create_with_fresh_id;
 use crate::{
     DeltaLookup, ExpiryPolicy, SessionData, SessionDelta, SessionError, SessionExpiry, SessionId,
@@ -148,13 +148,16 @@ impl SessionState {
         key: &str,
     ) -> Result<Lookup<Option<T>>, SessionError> {
         check_key(key)?;
-        let flashed = flash_key(key);
-        let (flash, plain) = match (self.peek(&flashed), self.peek(key)) {
-            (Lookup::Ready(flash), Lookup::Ready(plain)) => (flash, plain),
-            _ => return Ok(Lookup::NeedsLoad),
+        let found = with_flash_key(key, |flashed| match (self.peek(flashed), self.peek(key)) {
+            (Lookup::Ready(flash), Lookup::Ready(plain)) => {
+                Lookup::Ready(flash.map(|v| (v, true)).or(plain.map(|v| (v, false))))
+            }
+            _ => Lookup::NeedsLoad,
+        });
+        let Lookup::Ready(found) = found else {
+            return Ok(Lookup::NeedsLoad);
         };
-        let Some((value, from_flash)) = flash.map(|v| (v, true)).or(plain.map(|v| (v, false)))
-        else {
+        let Some((value, from_flash)) = found else {
             return Ok(Lookup::Ready(None));
         };
         let typed = T::deserialize(value).map_err(|source| SessionError::Deserialize {
@@ -162,7 +165,7 @@ impl SessionState {
             source,
         })?;
         if from_flash {
-            self.delta.remove(&flashed);
+            self.delta.remove(&flash_key(key));
         }
         Ok(Lookup::Ready(Some(typed)))
     }
