@@ -54,9 +54,9 @@
 //! single node.
 
 mod connection;
+mod fields;
 mod scripts;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +75,8 @@ use session_core::{
 use sha2::{Digest as _, Sha256};
 
 pub use connection::RedisConnection;
+
+use fields::HashFields;
 
 /// The default key prefix.
 pub const DEFAULT_KEY_PREFIX: &str = "session:";
@@ -363,7 +365,7 @@ fn decode_seen(value: &str) -> (Option<Timestamp>, Option<Timestamp>) {
 }
 
 /// Whether a load's fields leave the expiry to a `PTTL` (a session of an earlier version).
-fn needs_ttl(fields: &HashMap<String, String>) -> bool {
+fn needs_ttl(fields: &HashFields) -> bool {
     fields.contains_key(META_FIELD)
         && fields
             .get(SEEN_FIELD)
@@ -373,7 +375,7 @@ fn needs_ttl(fields: &HashMap<String, String>) -> bool {
 /// A record from its hash fields. The idle deadline is the one `@seen` records, or else the
 /// key's TTL (`ttl_millis`, from `PTTL`); either way capped by the absolute deadline.
 fn decode_record(
-    mut fields: HashMap<String, String>,
+    mut fields: HashFields,
     ttl_millis: Option<i64>,
     now: Timestamp,
 ) -> Result<Option<SessionRecord>, StoreError> {
@@ -398,12 +400,14 @@ fn decode_record(
         return Ok(None);
     }
     let mut data = SessionData::new();
-    for (field, json) in fields {
-        let Some(key) = field.strip_prefix(DATA_FIELD_PREFIX) else {
+    for (mut key, json) in fields {
+        if !key.starts_with(DATA_FIELD_PREFIX) {
             continue;
-        };
+        }
         let value = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
-        data.insert(key.to_owned(), value);
+        // The field's own buffer becomes the key: the prefix is one ASCII byte.
+        key.remove(0);
+        data.insert(key, value);
     }
     Ok(Some(SessionRecord::new(
         data,
@@ -428,7 +432,7 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let key = self.key_of(id);
         let now = Timestamp::now();
-        let fields: HashMap<String, String> = redis::cmd("HGETALL")
+        let fields: HashFields = redis::cmd("HGETALL")
             .arg(&key)
             .query_async(&mut self.connection())
             .await
@@ -526,11 +530,8 @@ impl SessionStore for RedisStore {
         let Some((ttl, flat)) = reply else {
             return Ok(None);
         };
-        let mut fields = HashMap::with_capacity(flat.len() / 2);
         let mut pairs = flat.into_iter();
-        while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
-            fields.insert(field, value);
-        }
+        let fields = std::iter::from_fn(|| Some((pairs.next()?, pairs.next()?))).collect();
         decode_record(fields, Some(ttl), now)
     }
 }
@@ -560,7 +561,7 @@ impl UserSessionStore for RedisStore {
             let key = format!("{}{member}", self.prefix);
             let mut connection = self.connection();
             async move {
-                let reply: RedisResult<(HashMap<String, String>, i64)> = redis::pipe()
+                let reply: RedisResult<(HashFields, i64)> = redis::pipe()
                     .hgetall(&key)
                     .pttl(&key)
                     .query_async(&mut connection)
@@ -633,11 +634,7 @@ mod tests {
     #[test]
     fn records_decode_from_fields_and_skip_foreign_ones() {
         let now = Timestamp::from_unix_millis(1_000);
-        let fields = HashMap::from([
-            ("@".to_owned(), "1:500:90000".to_owned()),
-            (".visits".to_owned(), "3".to_owned()),
-            ("foreign".to_owned(), "x".to_owned()),
-        ]);
+        let fields = HashFields::from([("@", "1:500:90000"), (".visits", "3"), ("foreign", "x")]);
         let record = decode_record(fields.clone(), Some(2_000), now)
             .unwrap()
             .unwrap();
@@ -649,29 +646,26 @@ mod tests {
             "a session of an earlier version has no recorded deadline"
         );
         assert!(
-            decode_record(HashMap::new(), Some(-2), now)
+            decode_record(HashFields::default(), Some(-2), now)
                 .unwrap()
                 .is_none()
         );
 
         // The idle deadline recorded with @seen wins over the TTL, capped by the absolute one.
         let mut current = fields;
-        current.insert("@seen".to_owned(), "900:5000".to_owned());
+        current.insert("@seen", "900:5000");
         assert!(!needs_ttl(&current));
         let record = decode_record(current.clone(), None, now).unwrap().unwrap();
         assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
-        current.insert("@seen".to_owned(), "900:999999".to_owned());
+        current.insert("@seen", "900:999999");
         let record = decode_record(current.clone(), None, now).unwrap().unwrap();
         assert_eq!(record.expires_at, Timestamp::from_unix_millis(90_000));
-        current.insert("@seen".to_owned(), "900:1000".to_owned());
+        current.insert("@seen", "900:1000");
         assert!(
             decode_record(current, None, now).unwrap().is_none(),
             "expired"
         );
-        let corrupt = HashMap::from([
-            ("@".to_owned(), "1:500:90000".to_owned()),
-            (".v".to_owned(), "{not json".to_owned()),
-        ]);
+        let corrupt = HashFields::from([("@", "1:500:90000"), (".v", "{not json")]);
         assert!(matches!(
             decode_record(corrupt, Some(10), now),
             Err(StoreError::Corrupt(_))
