@@ -345,6 +345,16 @@ impl Session {
         Ok(())
     }
 
+    /// The commit's answer when it needs no store call (nothing written, no refresh due), with
+    /// the session then reset as [`commit`](Self::commit) leaves it; `None` when it needs the
+    /// store.
+    pub(crate) fn settle(&self, policy: &ExpiryPolicy) -> Option<CookieAction> {
+        let mut state = self.state();
+        let action = state.settled(policy)?;
+        *state = SessionState::new(None);
+        Some(action)
+    }
+
     /// Persists the request's changes; called once by the middleware after the handler.
     pub(crate) async fn commit(&self, policy: &ExpiryPolicy) -> Result<CookieAction, StoreError> {
         let state = std::mem::replace(&mut *self.state(), SessionState::new(None));

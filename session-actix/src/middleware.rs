@@ -2,18 +2,19 @@
 //! taken), commits after.
 
 use std::cell::RefCell;
-use std::future::{Ready, ready};
-use std::rc::Rc;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform, forward_ready};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{Error, HttpMessage as _};
+use actix_web::{Error, HttpMessage as _, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use session_core::stateless::{CookieWrite, StatelessSession};
-use session_core::{CookieAction, SessionError, SessionStore};
+use session_core::{CookieAction, SessionError, SessionStore, StoreError};
 
 use crate::Session;
 use crate::config::{SessionConfig, SessionMiddlewareBuilder};
@@ -82,7 +83,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionMiddlewareService {
-            service: Rc::new(service),
+            service,
             config: Arc::clone(&self.config),
         }))
     }
@@ -91,8 +92,54 @@ where
 /// The per-worker service [`SessionMiddleware`] produces.
 #[derive(Debug)]
 pub struct SessionMiddlewareService<S> {
-    service: Rc<S>,
+    service: S,
     config: Arc<SessionConfig>,
+}
+
+/// The response of a request whose session must be committed to the store first.
+type CommitFuture<B> =
+    LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>>;
+
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionMiddlewareService`]: the inner service's future, then,
+    /// only for a request whose session changed or is due a refresh, the commit to the store.
+    /// Every other request allocates no future of its own.
+    #[project = SessionResponseProj]
+    pub enum SessionResponse<F, B> {
+        /// The handler is running.
+        Service { #[pin] service: F },
+        /// The session is being committed.
+        Commit { commit: CommitFuture<B> },
+    }
+}
+
+impl<F, B> Future for SessionResponse<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.as_mut().project() {
+            SessionResponseProj::Service { service } => {
+                let res = match ready!(service.poll(cx)) {
+                    Ok(res) => res,
+                    Err(err) => return Poll::Ready(Err(err)),
+                };
+                let mut commit = match finish(res) {
+                    Finish::Now(res) => return Poll::Ready(Ok(res)),
+                    Finish::Later(commit) => commit,
+                };
+                let poll = commit.as_mut().poll(cx);
+                if poll.is_pending() {
+                    self.set(Self::Commit { commit });
+                }
+                poll
+            }
+            SessionResponseProj::Commit { commit } => commit.as_mut().poll(cx),
+        }
+    }
 }
 
 impl<S, B> Service<ServiceRequest> for SessionMiddlewareService<S>
@@ -102,7 +149,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = SessionResponse<S::Future, B>;
 
     forward_ready!(service);
 
@@ -119,59 +166,101 @@ where
             slot.session(req.headers());
         }
         req.extensions_mut().insert(slot);
-        let config = Arc::clone(&self.config);
-        let service = Rc::clone(&self.service);
-
-        Box::pin(async move {
-            let res = service.call(req).await?;
-            let live = res
-                .request()
-                .extensions_mut()
-                .remove::<SessionSlot>()
-                .and_then(|slot| slot.live.into_inner());
-            // A session error the handler returned with `?` gets the configured response.
-            let handler_error_response = res
-                .response()
-                .error()
-                .and_then(|err| err.as_error::<SessionError>())
-                .map(|err| (config.error_handler)(err));
-
-            let cookies = match live {
-                // The handler never took its session: nothing to persist, no cookie to send.
-                None => Ok(Vec::new()),
-                Some(LiveSession { session, stateless }) => {
-                    match session.commit(&config.policy).await {
-                        Ok(action) => match &stateless {
-                            Some((adapter, incoming_names)) => adapter
-                                .finish(action)
-                                .map(|write| chunk_cookies(&config, write, incoming_names)),
-                            None => Ok(session_cookies(&config, action)),
-                        },
-                        Err(err) => Err(err),
-                    }
-                }
-            };
-            match cookies {
-                Ok(cookies) => {
-                    let mut res = match handler_error_response {
-                        Some(replacement) => res.into_response(replacement).map_into_right_body(),
-                        None => res.map_into_left_body(),
-                    };
-                    append_cookies(cookies, &mut res);
-                    Ok(res)
-                }
-                Err(err) => {
-                    // The error's message names no session ID; the source chain says why.
-                    log::error!(
-                        "session changes could not be saved: {err}: {:?}",
-                        std::error::Error::source(&err)
-                    );
-                    let replacement = (config.error_handler)(&SessionError::Store(err));
-                    Ok(res.into_response(replacement).map_into_right_body())
-                }
-            }
-        })
+        SessionResponse::Service {
+            service: self.service.call(req),
+        }
     }
+}
+
+/// What is left of a request once its handler has answered.
+enum Finish<B> {
+    /// The response, ready.
+    Now(ServiceResponse<EitherBody<B, BoxBody>>),
+    /// The commit to the store that comes first.
+    Later(CommitFuture<B>),
+}
+
+/// After the handler: persists what its session changed and sets the cookies that says. The
+/// configuration comes back with the request's [`SessionSlot`]; a response without one (an inner
+/// `SessionMiddleware` took it) passes through.
+fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
+    let slot = res.request().extensions_mut().remove::<SessionSlot>();
+    let Some(SessionSlot { config, live }) = slot else {
+        return Finish::Now(res.map_into_left_body());
+    };
+    // A session error the handler returned with `?` gets the configured response.
+    let handler_error_response = res
+        .response()
+        .error()
+        .and_then(|err| err.as_error::<SessionError>())
+        .map(|err| (config.error_handler)(err));
+    let Some(LiveSession { session, stateless }) = live.into_inner() else {
+        // The handler never took its session: nothing to persist, no cookie to send.
+        return Finish::Now(respond(res, handler_error_response, Vec::new()));
+    };
+    // Most requests change nothing and need no refresh: answered without a store call.
+    if let Some(action) = session.settle(&config.policy) {
+        let cookies = response_cookies(&config, action, stateless.as_ref());
+        return Finish::Now(finish_with(res, &config, handler_error_response, cookies));
+    }
+    Finish::Later(Box::pin(async move {
+        let cookies = match session.commit(&config.policy).await {
+            Ok(action) => response_cookies(&config, action, stateless.as_ref()),
+            Err(err) => Err(err),
+        };
+        Ok(finish_with(res, &config, handler_error_response, cookies))
+    }))
+}
+
+/// The `Set-Cookie` values that carry out `action`, for a server-side session or, through its
+/// request-scoped adapter, a stateless one.
+fn response_cookies(
+    config: &SessionConfig,
+    action: CookieAction,
+    stateless: Option<&(Arc<StatelessSession>, Vec<String>)>,
+) -> Result<Vec<HeaderValue>, StoreError> {
+    match stateless {
+        Some((adapter, incoming_names)) => adapter
+            .finish(action)
+            .map(|write| chunk_cookies(config, write, incoming_names)),
+        None => Ok(session_cookies(config, action)),
+    }
+}
+
+/// The response with the session's cookies, or the configured error response when the
+/// session could not be saved.
+fn finish_with<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    config: &SessionConfig,
+    handler_error_response: Option<HttpResponse>,
+    cookies: Result<Vec<HeaderValue>, StoreError>,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
+    match cookies {
+        Ok(cookies) => respond(res, handler_error_response, cookies),
+        Err(err) => {
+            // The error's message names no session ID; the source chain says why.
+            log::error!(
+                "session changes could not be saved: {err}: {:?}",
+                std::error::Error::source(&err)
+            );
+            let replacement = (config.error_handler)(&SessionError::Store(err));
+            res.into_response(replacement).map_into_right_body()
+        }
+    }
+}
+
+/// The handler's response (or the configured replacement of its session error) with `cookies`.
+fn respond<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    replacement: Option<HttpResponse>,
+    cookies: Vec<HeaderValue>,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
+    let mut res = match replacement {
+        Some(replacement) => res.into_response(replacement).map_into_right_body(),
+        None => res.map_into_left_body(),
+    };
+    append_cookies(cookies, &mut res);
+    res
 }
 
 /// What the middleware leaves in the request for the [`Session`] extractor: the configuration

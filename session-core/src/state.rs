@@ -294,6 +294,54 @@ impl SessionState {
         self.renew = false;
     }
 
+    /// What [`commit`](Self::commit) would answer if it needs no store call: the request wrote
+    /// nothing to a stored session, set nothing for a new visitor, renewed and purged nothing,
+    /// and no refresh is due. `None` when the commit needs the store.
+    ///
+    /// A framework integration answers most requests with this, without running the commit's
+    /// future.
+    ///
+    /// ```
+    /// use session_core::{CookieAction, ExpiryPolicy, SessionState};
+    ///
+    /// let mut state = SessionState::new(None);
+    /// assert_eq!(state.settled(&ExpiryPolicy::default()), Some(CookieAction::Unchanged));
+    /// state.insert("visits", 1)?;
+    /// assert_eq!(state.settled(&ExpiryPolicy::default()), None);
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
+    #[must_use]
+    pub fn settled(&self, policy: &ExpiryPolicy) -> Option<CookieAction> {
+        if self.purged.is_some() {
+            return None;
+        }
+        if self.origin.is_none() {
+            // A new visitor's session is created only to hold a value set.
+            return self
+                .delta
+                .set_entries()
+                .is_empty()
+                .then_some(CookieAction::Unchanged);
+        }
+        if self.renew || !self.delta.is_empty() {
+            return None;
+        }
+        match &self.loaded {
+            None => Some(CookieAction::Unchanged),
+            Some(None) => Some(CookieAction::Remove),
+            Some(Some(record))
+                if policy.needs_refresh(
+                    record.expires_at,
+                    record.absolute_expires_at,
+                    Timestamp::now(),
+                ) =>
+            {
+                None
+            }
+            Some(Some(_)) => Some(CookieAction::Unchanged),
+        }
+    }
+
     /// Persists the request's changes with the fewest store calls they need, and says what the
     /// response must do with the cookie:
     ///
@@ -431,4 +479,122 @@ fn to_value(key: &str, value: impl Serialize) -> Result<Value, SessionError> {
         key: key.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    /// A store that holds every session it is given and counts the calls it gets.
+    #[derive(Default)]
+    struct Counted {
+        records: Mutex<Vec<(SessionId, SessionRecord)>>,
+        calls: AtomicUsize,
+    }
+
+    impl Counted {
+        fn call(&self) {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[async_trait]
+    impl SessionStore for Counted {
+        async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+            self.call();
+            let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(records
+                .iter()
+                .find(|(i, _)| i == id)
+                .map(|(_, r)| r.clone()))
+        }
+        async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+            self.call();
+            let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+            records.push((id.clone(), record.clone()));
+            Ok(true)
+        }
+        async fn update(
+            &self,
+            _: &SessionId,
+            _: &SessionDelta,
+            deadline: Timestamp,
+        ) -> Result<Option<Timestamp>, StoreError> {
+            self.call();
+            Ok(Some(deadline))
+        }
+        async fn touch(
+            &self,
+            _: &SessionId,
+            deadline: Timestamp,
+        ) -> Result<Option<Timestamp>, StoreError> {
+            self.call();
+            Ok(Some(deadline))
+        }
+        async fn delete(&self, _: &SessionId) -> Result<(), StoreError> {
+            self.call();
+            Ok(())
+        }
+    }
+
+    fn record(idle_left: Duration) -> SessionRecord {
+        let now = Timestamp::now();
+        SessionRecord::new(
+            SessionData::new(),
+            now,
+            now + idle_left,
+            now + Duration::from_secs(7 * 24 * 3600),
+        )
+    }
+
+    /// `settled` answers exactly when `commit` makes no store call, and answers the same.
+    #[tokio::test]
+    async fn settled_agrees_with_a_commit_that_calls_no_store() {
+        let policy = ExpiryPolicy::default();
+        let fresh = Some(record(Duration::from_secs(23 * 3600)));
+        let due = Some(record(Duration::from_secs(3600)));
+        type Scenario = (
+            &'static str,
+            Option<Option<SessionRecord>>,
+            fn(&mut SessionState),
+        );
+        let scenarios: Vec<Scenario> = vec![
+            ("not loaded", None, |_| {}),
+            ("loaded, gone", Some(None), |_| {}),
+            ("loaded, fresh", Some(fresh.clone()), |_| {}),
+            ("loaded, refresh due", Some(due), |_| {}),
+            ("write", Some(fresh.clone()), |s| s.insert("k", 1).unwrap()),
+            ("remove", None, |s| s.remove("k").unwrap()),
+            ("clear", None, SessionState::clear),
+            ("renew", None, SessionState::renew),
+            ("purge", None, SessionState::purge),
+        ];
+        for (name, loaded, act) in scenarios {
+            for origin in [Some(SessionId::generate()), None] {
+                let has_origin = origin.is_some();
+                let mut state = SessionState::new(origin);
+                if let Some(loaded) = loaded.clone() {
+                    state.set_loaded(loaded);
+                }
+                act(&mut state);
+                let settled = state.settled(&policy);
+                let store = Counted::default();
+                let action = state.commit(&store, &policy).await.unwrap();
+                let calls = store.calls.load(Ordering::SeqCst);
+                match settled {
+                    Some(expected) => {
+                        assert_eq!(action, expected, "{name}, origin {has_origin}");
+                        assert_eq!(calls, 0, "{name}, origin {has_origin}");
+                    }
+                    None => assert!(calls > 0, "{name}, origin {has_origin}: no store call"),
+                }
+            }
+        }
+    }
 }
