@@ -168,16 +168,16 @@ pub enum CookieWrite {
 #[derive(Debug, Default)]
 struct Scratch {
     /// `None` until opened; then the incoming session, if valid and live.
-    opened: Option<Option<SessionRecord>>,
+    opened: Option<Option<Arc<SessionRecord>>>,
     /// The incoming session was deleted (purge, renew) during this request.
     origin_gone: bool,
     /// The session this request wrote, under the ID the commit logic gave it.
-    written: Option<(SessionId, SessionRecord)>,
+    written: Option<(SessionId, Arc<SessionRecord>)>,
 }
 
 impl Scratch {
     /// The session this request wrote, unless it has expired.
-    fn live_written(&self, now: Timestamp) -> Option<&SessionRecord> {
+    fn live_written(&self, now: Timestamp) -> Option<&Arc<SessionRecord>> {
         self.written
             .as_ref()
             .map(|(_, record)| record)
@@ -234,7 +234,7 @@ impl StatelessSession {
     }
 
     /// The live record under `id`: what this request wrote, else the incoming session.
-    fn current(&self, scratch: &mut Scratch, id: &SessionId) -> Option<SessionRecord> {
+    fn current(&self, scratch: &mut Scratch, id: &SessionId) -> Option<Arc<SessionRecord>> {
         self.current_ref(scratch, id).cloned()
     }
 
@@ -244,7 +244,7 @@ impl StatelessSession {
         &self,
         scratch: &'s mut Scratch,
         id: &SessionId,
-    ) -> Option<&'s SessionRecord> {
+    ) -> Option<&'s Arc<SessionRecord>> {
         let now = Timestamp::now();
         if let Some((written_id, _)) = &scratch.written
             && written_id == id
@@ -256,14 +256,16 @@ impl StatelessSession {
         }
         let opened = scratch.opened.get_or_insert_with(|| {
             let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
-            self.codec.open(&self.cookie_name, &chunks, now)
+            self.codec
+                .open(&self.cookie_name, &chunks, now)
+                .map(Arc::new)
         });
         opened.as_ref().filter(|r| !r.is_expired(now))
     }
 
-    fn write(&self, scratch: &mut Scratch, id: &SessionId, record: SessionRecord) {
+    fn write(&self, scratch: &mut Scratch, id: &SessionId, record: Arc<SessionRecord>) {
         if Some(id) == placeholder_id() {
-            scratch.opened = Some(Some(record.clone()));
+            scratch.opened = Some(Some(Arc::clone(&record)));
         }
         scratch.written = Some((id.clone(), record));
     }
@@ -307,6 +309,12 @@ impl StatelessSession {
 impl SessionStore for StatelessSession {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let mut scratch = self.scratch();
+        Ok(self.current(&mut scratch, id).map(Arc::unwrap_or_clone))
+    }
+
+    /// The opened (or written) record itself: a read does not copy the session.
+    async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
+        let mut scratch = self.scratch();
         Ok(self.current(&mut scratch, id))
     }
 
@@ -315,7 +323,7 @@ impl SessionStore for StatelessSession {
         if self.current_ref(&mut scratch, id).is_some() {
             return Ok(false);
         }
-        self.write(&mut scratch, id, record.clone());
+        self.write(&mut scratch, id, Arc::new(record.clone()));
         Ok(true)
     }
 
@@ -329,7 +337,19 @@ impl SessionStore for StatelessSession {
         let Some(mut record) = self.current(&mut scratch, id) else {
             return Ok(None);
         };
-        let expires_at = record.apply_update(delta, idle_deadline);
+        // The write below replaces the copies the scratch holds of this record: let them go
+        // first, so that it changes in place when the request holds no other copy.
+        if Some(id) == placeholder_id() {
+            scratch.opened = None;
+        }
+        if scratch
+            .written
+            .as_ref()
+            .is_some_and(|(written, _)| written == id)
+        {
+            scratch.written = None;
+        }
+        let expires_at = Arc::make_mut(&mut record).apply_update(delta, idle_deadline);
         self.write(&mut scratch, id, record);
         Ok(Some(expires_at))
     }

@@ -64,7 +64,18 @@ impl SealingKey {
 const KEY_INFO: &[u8] = b"session-cookie/v1 AES-256-GCM";
 
 fn aad(cookie_name: &str, key_id: &str) -> Vec<u8> {
-    format!("session-cookie/{VERSION}\0{cookie_name}\0{key_id}").into_bytes()
+    // `session-cookie/<version>\0<cookie name>\0<key id>`, joined without the formatting
+    // machinery: every seal and open builds it.
+    const PREFIX: &[u8] = b"session-cookie/";
+    let parts: [&[u8]; 6] = [
+        PREFIX,
+        VERSION.as_bytes(),
+        b"\0",
+        cookie_name.as_bytes(),
+        b"\0",
+        key_id.as_bytes(),
+    ];
+    parts.concat()
 }
 
 /// Seals `record` with `key` for `cookie_name`.
@@ -146,4 +157,16 @@ pub(crate) fn data_capacity(max_sealed: usize, key_id_len: usize) -> usize {
     let prefix = VERSION.len() + 1 + key_id_len + 1;
     let raw = max_sealed.saturating_sub(prefix) / 4 * 3;
     raw.saturating_sub(NONCE_LEN + TAG_LEN + ENVELOPE_OVERHEAD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Live cookies were sealed with this associated data: it must not change.
+    #[test]
+    fn associated_data_is_the_v1_layout() {
+        assert_eq!(aad("__sid", "k1"), b"session-cookie/v1\0__sid\0k1");
+        assert_eq!(aad("", ""), b"session-cookie/v1\0\0");
+    }
 }
