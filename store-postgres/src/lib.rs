@@ -3,7 +3,9 @@
 //! - **Schema**: the primary key is the SHA-256 of the session ID (`bytea`), so the table holds
 //!   no usable cookie; data is `jsonb`; `expires_at` (idle, capped) and `absolute_expires_at`
 //!   are `timestamptz`, with an index on `expires_at` for the cleanup sweep. The row carries its
-//!   format version. [`migrate`](PostgresStore::migrate) creates or upgrades it.
+//!   format version. [`migrate`](PostgresStore::migrate) creates or upgrades it. `jsonb` cannot
+//!   hold U+0000, which JSON strings may: in stored keys and values it is written as U+E000 `0`
+//!   (and U+E000 as U+E000 U+E000), so such sessions save and read back unchanged.
 //! - **One statement each**: load ignores expired rows; update applies the delta in SQL
 //!   (`data - removed_keys || set_values`) and is a no-op on a missing or expired row, so a purged
 //!   session is never recreated; create is one `INSERT … ON CONFLICT` that cannot overwrite a
@@ -30,8 +32,10 @@
 
 mod cleanup;
 mod migrate;
+mod nul;
 mod sql;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -249,7 +253,7 @@ fn decode_row(
     let Value::Object(data) = data else {
         return Err(StoreError::corrupt("session data is not a JSON object"));
     };
-    let data: SessionData = data;
+    let data: SessionData = nul::unescape_map(data);
     Ok(SessionRecord::new(
         data,
         timestamp(created)?,
@@ -276,7 +280,7 @@ impl SessionStore for PostgresStore {
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
         let inserted = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.create)))
             .bind(id.storage_key().as_bytes().as_slice())
-            .bind(Json(&record.data))
+            .bind(Json(nul::escape_entries_of(&record.data)))
             .bind(i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX))
             .bind(millis(record.created_at))
             .bind(millis(record.expires_at))
@@ -296,7 +300,14 @@ impl SessionStore for PostgresStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         // Applying a delta twice leaves the same data, so a retry is safe.
-        let removed: Vec<&str> = delta.removed_keys().iter().map(String::as_str).collect();
+        let removed: Vec<Cow<'_, str>> = delta
+            .removed_keys()
+            .iter()
+            .map(|key| nul::escape_str(key))
+            .collect();
+        let removed: Vec<&str> = removed.iter().map(AsRef::as_ref).collect();
+        let set = nul::escape_entries_of(delta.set_entries());
+        let set = set.as_ref();
         let millis = self
             .idempotent(|pool| {
                 let removed = removed.clone();
@@ -305,7 +316,7 @@ impl SessionStore for PostgresStore {
                         .bind(id.storage_key().as_bytes().as_slice())
                         .bind(delta.is_cleared())
                         .bind(removed)
-                        .bind(Json(delta.set_entries()))
+                        .bind(Json(set))
                         .bind(millis(idle_deadline))
                         .bind(millis(Timestamp::now()))
                         .fetch_optional(&pool)
@@ -371,7 +382,7 @@ impl UserSessionStore for PostgresStore {
         let rows: Vec<(Vec<u8>, i64, i64, i64, Option<Json<Value>>)> = self
             .idempotent(|pool| async move {
                 sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.sessions_of)))
-                    .bind(user_id)
+                    .bind(nul::escape_str(user_id))
                     .bind(millis(Timestamp::now()))
                     .fetch_all(&pool)
                     .await
@@ -387,7 +398,7 @@ impl UserSessionStore for PostgresStore {
                     timestamp(created)?,
                     timestamp(seen)?,
                     timestamp(expires)?,
-                    client.map(|Json(value)| value),
+                    client.map(|Json(value)| nul::unescape_value(value)),
                 ))
             })
             .collect()
@@ -411,7 +422,7 @@ impl UserSessionStore for PostgresStore {
         let deleted = self
             .idempotent(|pool| async move {
                 sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all)))
-                    .bind(user_id)
+                    .bind(nul::escape_str(user_id))
                     .bind(millis(Timestamp::now()))
                     .execute(&pool)
                     .await
@@ -429,7 +440,7 @@ impl UserSessionStore for PostgresStore {
         let deleted = self
             .idempotent(|pool| async move {
                 sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all_except)))
-                    .bind(user_id)
+                    .bind(nul::escape_str(user_id))
                     .bind(millis(Timestamp::now()))
                     .bind(keep.storage_key().as_bytes().as_slice())
                     .execute(&pool)

@@ -283,3 +283,50 @@ async fn migrate_needs_no_database_level_create_when_the_schema_exists() {
     migrated.expect("migrate works for a role without CREATE on the database");
     assert!(created.unwrap());
 }
+
+/// JSON strings may hold U+0000, which `jsonb` and `text` refuse: a session holding one (a
+/// client's form field, say) still saves, loads back unchanged, updates and is listed under its
+/// user, and the row holds no U+0000.
+#[tokio::test]
+async fn values_keys_and_user_ids_with_nul_characters_round_trip() {
+    use session_core::users::{CLIENT_KEY, USER_KEY};
+    use session_core::{SessionDelta, UserSessionStore};
+
+    let store = common::fresh_store().await;
+    let id = SessionId::generate();
+    let user = "ada\0\u{E000}0";
+    let mut data = SessionData::new();
+    data.insert("q\0".to_owned(), json!(["a\0b", {"k\0": "\u{E000}"}]));
+    data.insert(USER_KEY.to_owned(), json!(user));
+    data.insert(CLIENT_KEY.to_owned(), json!({"agent": "x\0y"}));
+    let now = Timestamp::now();
+    let record = SessionRecord::new(
+        data.clone(),
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(600),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    assert_eq!(store.load(&id).await.unwrap().unwrap().data, data);
+
+    let mut delta = SessionDelta::default();
+    delta.remove("q\0");
+    delta.insert("n\0", json!("\0"));
+    assert!(
+        store
+            .update(&id, &delta, now + Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let loaded = store.load(&id).await.unwrap().unwrap().data;
+    assert_eq!(loaded.get("q\0"), None);
+    assert_eq!(loaded["n\0"], json!("\0"));
+
+    let listed = store.sessions_of(user).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].client, Some(json!({"agent": "x\0y"})));
+    assert!(store.sessions_of("ada").await.unwrap().is_empty());
+    assert_eq!(store.revoke_all(user).await.unwrap(), 1);
+    assert!(store.load(&id).await.unwrap().is_none());
+}
