@@ -381,6 +381,40 @@ async fn the_size_limit_is_a_typed_error_at_insert_time() {
 }
 
 #[actix_web::test]
+async fn a_session_over_a_lowered_limit_opens_as_a_fresh_visitor() {
+    let key = Key::generate();
+    let roomy = CookieStore::builder()
+        .key("k", key.clone())
+        .max_cookie_bytes(16 * 1024)
+        .build()
+        .unwrap();
+    let app = cookie_app!(SessionMiddleware::new(roomy));
+    let mut jar = Jar::default();
+    jar.absorb(
+        &test::call_service(&app, post_with("/set/big", &jar, json!("x".repeat(6000)))).await,
+    );
+    assert_eq!(jar.0.len(), 3, "{:?}", jar.names());
+
+    // The same key under the default limit: the session no longer fits, so it is not adopted
+    // (writes to it would all fail); the visitor starts afresh and can write.
+    let app = cookie_app!(SessionMiddleware::new(
+        CookieStore::builder().key("k", key).build().unwrap()
+    ));
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/big", &jar)).await).await,
+        Value::Null
+    );
+    let res = test::call_service(&app, post_with("/set/user", &jar, json!("ada"))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    jar.absorb(&res);
+    assert_eq!(jar.names(), ["__sid"], "the stale chunks are removed");
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+}
+
+#[actix_web::test]
 async fn a_read_modify_write_always_sends_the_new_cookie() {
     // Server-side stores skip the Set-Cookie of a write that keeps the expiry; here the
     // cookie is the data, so it must still be sent.

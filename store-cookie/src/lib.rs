@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::stateless::{CookieCodec, MAX_CHUNKS};
+use session_core::stateless::{CookieCodec, MAX_CHUNKS, data_json_len};
 use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 
 pub use cookie::Key;
@@ -219,8 +219,9 @@ impl CookieStoreBuilder {
 
     /// The limit of one session's cookies together, in bytes of cookie value (default
     /// [`DEFAULT_MAX_COOKIE_BYTES`]). An `insert` that would exceed it fails with
-    /// `SessionError::TooLarge`. Mind proxies: nginx refuses request header lines over 8 KiB by
-    /// default.
+    /// `SessionError::TooLarge`. A session sealed under a higher limit than today's no longer
+    /// fits: it opens as none (the visitor starts a new session) rather than failing every
+    /// write. Mind proxies: nginx refuses request header lines over 8 KiB by default.
     pub fn max_cookie_bytes(mut self, bytes: usize) -> Self {
         self.max_cookie_bytes = bytes;
         self
@@ -306,7 +307,13 @@ impl CookieCodec for Codec {
         }
         let sealed = chunks.concat();
         let keys = std::iter::once(&self.current).chain(&self.previous);
-        seal::open(keys, cookie_name, &sealed).filter(|record| !record.is_expired(now))
+        let record = seal::open(keys, cookie_name, &sealed)?;
+        // A session sealed under a higher limit than today's would fail every later write: it
+        // is oversized, and opens as none, so the visitor starts afresh. The data is at most
+        // three quarters of its base64, so small cookies skip the count.
+        let may_be_oversized = total.saturating_mul(3) / 4 > self.max_data_bytes;
+        let oversized = may_be_oversized && data_json_len(&record.data) > self.max_data_bytes;
+        (!record.is_expired(now) && !oversized).then_some(record)
     }
 
     fn needs_reseal(&self, chunks: &[&str]) -> bool {
