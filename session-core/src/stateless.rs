@@ -176,6 +176,17 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// Drops what this request wrote under `id`, if anything.
+    fn forget_written(&mut self, id: &SessionId) {
+        if self
+            .written
+            .as_ref()
+            .is_some_and(|(written, _)| written == id)
+        {
+            self.written = None;
+        }
+    }
+
     /// The session this request wrote, unless it has expired.
     fn live_written(&self, now: Timestamp) -> Option<&Arc<SessionRecord>> {
         self.written
@@ -342,13 +353,7 @@ impl SessionStore for StatelessSession {
         if Some(id) == placeholder_id() {
             scratch.opened = None;
         }
-        if scratch
-            .written
-            .as_ref()
-            .is_some_and(|(written, _)| written == id)
-        {
-            scratch.written = None;
-        }
+        scratch.forget_written(id);
         let expires_at = Arc::make_mut(&mut record).apply_update(delta, idle_deadline);
         self.write(&mut scratch, id, record);
         Ok(Some(expires_at))
@@ -368,13 +373,7 @@ impl SessionStore for StatelessSession {
         if Some(id) == placeholder_id() {
             scratch.origin_gone = true;
         }
-        if scratch
-            .written
-            .as_ref()
-            .is_some_and(|(written, _)| written == id)
-        {
-            scratch.written = None;
-        }
+        scratch.forget_written(id);
         Ok(())
     }
 
