@@ -99,16 +99,24 @@ clean_redis
 psql "${PG[@]}" -d test -qAt -v ON_ERROR_STOP=1 -c 'SET client_min_messages TO warning' \
     -c 'DROP SCHEMA IF EXISTS bench CASCADE' >/dev/null
 
-# wrk <label> <url> [cookie]: one time-bounded run, output kept for the report.
+# server_ticks <pid>: the CPU the process has used so far, user and system, in clock ticks.
+server_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# wrk <label> <pid> <url> [cookie]: one time-bounded run against the server <pid>, its output
+# and the server's CPU time over the run kept for the report.
 run_wrk() {
-    local label=$1 url=$2 cookie=${3:-}
+    local label=$1 pid=$2 url=$3 cookie=${4:-} before
     local args=(-t1 -c32 "-d${secs}s" --timeout 5s --latency)
     if [[ -n $cookie ]]; then
         args+=(-H "Cookie: $cookie")
     fi
+    before=$(server_ticks "$pid")
     timeout $((secs + 30)) "${wrk_cpu[@]}" wrk "${args[@]}" "$url" >"$work/$label.wrk" 2>&1 || {
         log "wrk failed for $label"; cat "$work/$label.wrk" >&2; return 1;
     }
+    echo $(($(server_ticks "$pid") - before)) >"$work/$label.ticks"
     log "$(printf '%-30s %s' "$label" "$(grep -m1 'Requests/sec' "$work/$label.wrk" || echo '?')")"
 }
 
@@ -160,15 +168,18 @@ done
 # the best of them: on a shared 2-core machine other load only ever slows a run down (samples of
 # one cell were seen to vary by half), so the fastest run is the least disturbed one. Every
 # sample is kept in the JSON.
+# The order of the setups turns by one each time, so none always runs just after the same other.
 for route in plain read incr big incr_new; do
     for rep in $(seq 1 "$reps"); do
-        for setup in "${SETUPS[@]}"; do
+        for i in "${!SETUPS[@]}"; do
+            setup=${SETUPS[$(((i + rep) % ${#SETUPS[@]}))]}
+            pid=${server_pid[$setup]}
             if [[ $route == incr_new ]]; then
-                run_wrk "$setup.$route.$rep" "${base_url[$setup]}/incr"
+                run_wrk "$setup.$route.$rep" "$pid" "${base_url[$setup]}/incr"
             elif [[ $route == big ]]; then
-                run_wrk "$setup.$route.$rep" "${base_url[$setup]}/big" "${big_cookies[$setup]}"
+                run_wrk "$setup.$route.$rep" "$pid" "${base_url[$setup]}/big" "${big_cookies[$setup]}"
             else
-                run_wrk "$setup.$route.$rep" "${base_url[$setup]}/$route" "${cookies[$setup]}"
+                run_wrk "$setup.$route.$rep" "$pid" "${base_url[$setup]}/$route" "${cookies[$setup]}"
             fi
         done
     done
@@ -237,12 +248,31 @@ def ratio(a, b):
     return round(a / b, 3) if a and b else None
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us_per_request(label, text):
+    """The server's CPU time (user + system) per request over one run, in microseconds."""
+    done = re.search(r"(\d+) requests in", text)
+    ticks = read(f"{label}.ticks").strip()
+    if not done or not ticks or int(done.group(1)) == 0:
+        return None
+    return round(int(ticks) / CLK_TCK * 1e6 / int(done.group(1)), 2)
+
+
 def best_cell(setup, route):
-    """The sample with the highest req/s, with every sample's req/s kept beside it."""
-    samples = [parse_wrk(read(f"{setup}.{route}.{rep}.wrk")) for rep in range(1, reps + 1)]
+    """The sample with the highest req/s, with every sample's req/s kept beside it, and the
+    median of the server's CPU time per request over the runs."""
+    labels = [f"{setup}.{route}.{rep}" for rep in range(1, reps + 1)]
+    texts = [read(f"{label}.wrk") for label in labels]
+    samples = [parse_wrk(text) for text in texts]
+    cpu = [cpu_us_per_request(label, text) for label, text in zip(labels, texts)]
     measured = sorted((s for s in samples if s["rps"] is not None), key=lambda s: s["rps"])
     cell = dict(measured[-1]) if measured else parse_wrk("")
     cell["samples_rps"] = [s["rps"] for s in samples]
+    known = sorted(c for c in cpu if c is not None)
+    cell["cpu_us_per_request"] = known[len(known) // 2] if known else None
+    cell["samples_cpu_us_per_request"] = cpu
     cell["non_2xx"] = sum(s["non_2xx"] for s in samples)
     cell["socket_errors"] = sum(s["socket_errors"] for s in samples)
     return cell
@@ -360,6 +390,15 @@ for setup in setups:
         cells.append(fmt_rps(cell["rps"]) + note)
     rss = results[setup]["peak_rss_kib"] / 1024
     lines.append(f"| {setup} | " + " | ".join(cells) + f" | {rss:.1f} MiB |")
+lines.append("")
+lines.append("Server CPU time per request, user + system, in µs (median of the runs; it varies far "
+             "less than req/s with other load on the machine):")
+lines.append("")
+lines.append("| setup | " + " | ".join(ROUTE_TITLES[r] for r in ROUTES) + " |")
+lines.append("|---|" + "---:|" * len(ROUTES))
+for setup in setups:
+    cells = [results[setup]["routes"][r]["cpu_us_per_request"] for r in ROUTES]
+    lines.append(f"| {setup} | " + " | ".join(f"{c:.2f}" if c is not None else "n/a" for c in cells) + " |")
 lines.append("")
 lines.append("Ratios (req/s of ours ÷ req/s of the other):")
 lines.append("")
