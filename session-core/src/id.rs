@@ -13,6 +13,9 @@ use subtle::ConstantTimeEq as _;
 /// Number of random bytes in a session ID (256 bits).
 const ID_BYTES: usize = 32;
 
+/// Below this many bytes a `Cookie` header holds a pair or two (a session cookie alone is 49).
+const SHORT_HEADER: usize = 96;
+
 /// A session identifier: 256 bits from a CSPRNG, encoded as URL-safe base64 without padding.
 ///
 /// The ID is the secret a browser holds. It never shows in [`Debug`](fmt::Debug) output, compares
@@ -104,7 +107,34 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn from_cookie_header(header: &str, cookie_name: &str) -> Option<Self> {
-        crate::stateless::cookie_pairs(header)
+        // A header of a pair or two is read pair by pair: the vectorised search below costs more
+        // to set up than it saves there (callgrind: +0.5k instructions a request on a lone
+        // session cookie, -2.7k on a header of eleven cookies).
+        if cookie_name.is_empty() || header.len() < SHORT_HEADER {
+            return Self::first_in(crate::stateless::cookie_pairs(header), cookie_name);
+        }
+        // Only a pair that contains the name can carry it: a vectorised search finds those, where
+        // splitting every pair of a header that a browser fills with other cookies would not.
+        // Each pair is looked at once, however often the name occurs in it.
+        let bytes = header.as_bytes();
+        let mut looked_up_to = 0;
+        let pairs = memchr::memmem::find_iter(bytes, cookie_name.as_bytes()).filter_map(|at| {
+            if at < looked_up_to {
+                return None;
+            }
+            let start = memchr::memrchr(b';', bytes.get(..at)?).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b';', bytes.get(at..)?).map_or(bytes.len(), |i| at + i);
+            looked_up_to = end;
+            // `;` is ASCII and the match starts a whole name, so both ends are char boundaries.
+            header.get(start..end)
+        });
+        Self::first_in(pairs, cookie_name)
+    }
+
+    /// The first well-formed ID among `pairs` (`name=value` pieces of a `Cookie` header) named
+    /// `cookie_name`.
+    fn first_in<'a>(pairs: impl Iterator<Item = &'a str>, cookie_name: &str) -> Option<Self> {
+        pairs
             .filter_map(|pair| {
                 let (name, value) = pair.trim().split_once('=')?;
                 (name.trim() == cookie_name).then(|| value.trim().trim_matches('"'))
@@ -261,6 +291,43 @@ impl fmt::Debug for StorageKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pair-by-pair reading `from_cookie_header` must agree with.
+    fn every_pair(header: &str, name: &str) -> Option<SessionId> {
+        SessionId::first_in(crate::stateless::cookie_pairs(header), name)
+    }
+
+    #[test]
+    fn the_name_search_reads_the_header_as_every_pair_would() {
+        let id = SessionId::generate();
+        let other = SessionId::generate();
+        let (a, b) = (id.expose_secret(), other.expose_secret());
+        let headers = [
+            format!("__sid={a}"),
+            format!(" __sid = \"{a}\" "),
+            format!("theme=dark; __sid=junk; __sid={a}; __sid={b}"),
+            format!("x__sid={b}; __sidx={b}; __sid={a}"),
+            format!("q=__sid={b}; __sid={a}"),
+            format!("__sid=__sid__sid; __sid\u{a0}={a}"),
+            format!("é=__sid; ;;__sid={a};"),
+            format!("__sid{a}; __sid"),
+            "__sid".repeat(50),
+            String::new(),
+        ];
+        for header in &headers {
+            for name in ["__sid", "sid", "__s", "é", "__sid__sid"] {
+                assert_eq!(
+                    SessionId::from_cookie_header(header, name),
+                    every_pair(header, name),
+                    "{header:?} {name:?}"
+                );
+            }
+        }
+        assert_eq!(
+            SessionId::from_cookie_header(&headers[2], "__sid"),
+            Some(id)
+        );
+    }
 
     #[test]
     fn generated_ids_parse_back() {
