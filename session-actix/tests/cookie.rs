@@ -87,6 +87,17 @@ fn cookie_app_routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Records client info, which (like `set_user`) is not held to the data size limit.
+fn client_info_route(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/client",
+        web::post().to(|session: Session, body: web::Json<Value>| async move {
+            session.set_client_info(body.into_inner()).await?;
+            Ok::<_, actix_web::Error>("recorded")
+        }),
+    );
+}
+
 macro_rules! cookie_app {
     ($middleware:expr) => {
         test::init_service(App::new().wrap($middleware).configure(cookie_app_routes)).await
@@ -411,6 +422,46 @@ async fn a_session_over_a_lowered_limit_opens_as_a_fresh_visitor() {
     assert_eq!(
         body_json(test::call_service(&app, get_with("/get/user", &jar)).await).await,
         json!("ada")
+    );
+}
+
+#[actix_web::test]
+async fn a_session_the_store_sealed_always_opens_again() {
+    // Data at the limit plus client info (which no size check covers) may still seal within the
+    // cookie limit; such a cookie must open on the next request, not sign the user out.
+    let store = CookieStore::new(Key::generate());
+    let max = session_actix::SessionStore::max_data_bytes(&store).unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(store))
+            .configure(cookie_app_routes)
+            .configure(client_info_route),
+    )
+    .await;
+    let mut sealed_over_the_data_limit = 0;
+    for agent in 1..=48 {
+        let mut jar = Jar::default();
+        // `{"p":"…"}` is the value's length plus 8 bytes of JSON.
+        let fill = json!("x".repeat(max - 8));
+        let res = test::call_service(&app, post_with("/try_set/p", &jar, fill.clone())).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        jar.absorb(&res);
+        let res =
+            test::call_service(&app, post_with("/client", &jar, json!("a".repeat(agent)))).await;
+        if res.status() != StatusCode::OK {
+            break; // Past what a cookie holds: refused at write time, as before.
+        }
+        jar.absorb(&res);
+        sealed_over_the_data_limit += 1;
+        assert_eq!(
+            body_json(test::call_service(&app, get_with("/get/p", &jar)).await).await,
+            fill,
+            "client info of {agent} bytes"
+        );
+    }
+    assert!(
+        sealed_over_the_data_limit > 0,
+        "no session sealed past the data limit"
     );
 }
 

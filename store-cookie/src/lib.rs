@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use session_core::stateless::{CookieCodec, MAX_CHUNKS, data_json_len};
+use session_core::stateless::{CookieCodec, MAX_CHUNKS};
 use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 
 pub use cookie::Key;
@@ -308,12 +308,13 @@ impl CookieCodec for Codec {
         let sealed = chunks.concat();
         let keys = std::iter::once(&self.current).chain(&self.previous);
         let record = seal::open(keys, cookie_name, &sealed)?;
-        // A session sealed under a higher limit than today's would fail every later write: it
-        // is oversized, and opens as none, so the visitor starts afresh. The data is at most
-        // three quarters of its base64, so small cookies skip the count.
-        let may_be_oversized = total.saturating_mul(3) / 4 > self.max_data_bytes;
-        let oversized = may_be_oversized && data_json_len(&record.data) > self.max_data_bytes;
-        (!record.is_expired(now) && !oversized).then_some(record)
+        // A session sealed under a higher limit than today's would fail every later write and
+        // refresh: it is oversized, and opens as none, so the visitor starts afresh. Oversized
+        // means what `seal` refuses: sealed again with the current key (whose id may differ in
+        // length), the same session would pass the cookie limit.
+        let incoming_id = seal::key_id(&sealed).map_or(0, str::len);
+        let resealed = total.saturating_sub(incoming_id) + self.current.id.len();
+        (!record.is_expired(now) && resealed <= self.max_cookie_bytes).then_some(record)
     }
 
     fn needs_reseal(&self, chunks: &[&str]) -> bool {
