@@ -559,6 +559,11 @@ mod tests {
         let policy = ExpiryPolicy::default();
         let fresh = Some(record(Duration::from_secs(23 * 3600)));
         let due = Some(record(Duration::from_secs(3600)));
+        let mut flashed = record(Duration::from_secs(23 * 3600));
+        flashed
+            .data
+            .insert(crate::flash::flash_key("notice"), serde_json::json!(1));
+        let flashed = Some(flashed);
         type Scenario = (
             &'static str,
             Option<Option<SessionRecord>>,
@@ -574,6 +579,10 @@ mod tests {
             ("clear", None, SessionState::clear),
             ("renew", None, SessionState::renew),
             ("purge", None, SessionState::purge),
+            ("set user", Some(fresh.clone()), |s| s.set_user("ada")),
+            ("flash read", Some(flashed), |s| {
+                let _ = s.get::<u32>("notice").unwrap();
+            }),
         ];
         for (name, loaded, act) in scenarios {
             for origin in [Some(SessionId::generate()), None] {
