@@ -44,7 +44,7 @@ pub(crate) fn escape_str(text: &str) -> Cow<'_, str> {
 /// `stored` as written by the application. An escape character followed by anything else
 /// than the two escapes (which only a foreign write leaves) is kept as it is.
 pub(crate) fn unescape_str(stored: String) -> String {
-    if !stored.contains(ESCAPE) {
+    if !holds_escape(&stored) {
         return stored;
     }
     let mut text = String::with_capacity(stored.len());
@@ -69,20 +69,28 @@ pub(crate) fn unescape_str(stored: String) -> String {
     text
 }
 
-/// Whether any string in `value`, key or value, needs escaping.
-fn value_needs_escape(value: &Value) -> bool {
+/// Whether `text` holds an escape, and so must be unescaped when read.
+fn holds_escape(text: &str) -> bool {
+    text.contains(ESCAPE)
+}
+
+/// Whether any string in `value`, key or value, at any depth, passes `test`.
+fn value_has(value: &Value, test: fn(&str) -> bool) -> bool {
     match value {
-        Value::String(text) => needs_escape(text),
-        Value::Array(items) => items.iter().any(value_needs_escape),
-        Value::Object(map) => map_needs_escape(map),
+        Value::String(text) => test(text),
+        Value::Array(items) => items.iter().any(|item| value_has(item, test)),
+        Value::Object(map) => entries_have(map, test),
         Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
-fn map_needs_escape<'a>(entries: impl IntoIterator<Item = (&'a String, &'a Value)>) -> bool {
+fn entries_have<'a>(
+    entries: impl IntoIterator<Item = (&'a String, &'a Value)>,
+    test: fn(&str) -> bool,
+) -> bool {
     entries
         .into_iter()
-        .any(|(key, value)| needs_escape(key) || value_needs_escape(value))
+        .any(|(key, value)| test(key) || value_has(value, test))
 }
 
 fn escape_value(value: &Value) -> Value {
@@ -94,9 +102,9 @@ fn escape_value(value: &Value) -> Value {
     }
 }
 
-fn escape_entries<'a>(
+fn escape_entries<'a, M: FromIterator<(String, Value)>>(
     entries: impl IntoIterator<Item = (&'a String, &'a Value)>,
-) -> Map<String, Value> {
+) -> M {
     entries
         .into_iter()
         .map(|(key, value)| (escape_str(key).into_owned(), escape_value(value)))
@@ -109,10 +117,10 @@ where
     M: Clone + FromIterator<(String, Value)>,
     &'a M: IntoIterator<Item = (&'a String, &'a Value)>,
 {
-    if !map_needs_escape(entries) {
+    if !entries_have(entries, needs_escape) {
         return Cow::Borrowed(entries);
     }
-    Cow::Owned(escape_entries(entries).into_iter().collect())
+    Cow::Owned(escape_entries(entries))
 }
 
 /// A stored JSON value as the application wrote it.
@@ -120,33 +128,23 @@ pub(crate) fn unescape_value(value: Value) -> Value {
     match value {
         Value::String(text) => Value::String(unescape_str(text)),
         Value::Array(items) => Value::Array(items.into_iter().map(unescape_value).collect()),
-        Value::Object(map) => Value::Object(unescape_map(map)),
+        Value::Object(map) => Value::Object(unescape_entries(map)),
         other => other,
     }
 }
 
-/// Stored session data as the application wrote it.
+/// Stored session data as the application wrote it: returned as it is when it holds no escape.
 pub(crate) fn unescape_map(map: Map<String, Value>) -> Map<String, Value> {
-    if !map_contains_escape(&map) {
+    if !entries_have(&map, holds_escape) {
         return map;
     }
+    unescape_entries(map)
+}
+
+fn unescape_entries(map: Map<String, Value>) -> Map<String, Value> {
     map.into_iter()
         .map(|(key, value)| (unescape_str(key), unescape_value(value)))
         .collect()
-}
-
-fn map_contains_escape(map: &Map<String, Value>) -> bool {
-    map.iter()
-        .any(|(key, value)| key.contains(ESCAPE) || value_contains_escape(value))
-}
-
-fn value_contains_escape(value: &Value) -> bool {
-    match value {
-        Value::String(text) => text.contains(ESCAPE),
-        Value::Array(items) => items.iter().any(value_contains_escape),
-        Value::Object(map) => map_contains_escape(map),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
 }
 
 #[cfg(test)]
