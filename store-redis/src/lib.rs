@@ -522,16 +522,14 @@ impl SessionStore for RedisStore {
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
-        let reply: Option<(i64, Vec<String>)> = scripts::TAKE
+        let reply: Option<(i64, HashFields)> = scripts::TAKE
             .key(self.key_of(id))
             .invoke_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        let Some((ttl, flat)) = reply else {
+        let Some((ttl, fields)) = reply else {
             return Ok(None);
         };
-        let mut pairs = flat.into_iter();
-        let fields = std::iter::from_fn(|| Some((pairs.next()?, pairs.next()?))).collect();
         decode_record(fields, Some(ttl), now)
     }
 }
