@@ -82,15 +82,16 @@ impl SessionId {
         // The canonical encoding of 32 bytes: 43 base64url characters whose last one carries
         // two unused bits, which must be zero. Checked without decoding: every request with a
         // cookie parses its ID.
-        let Some((&last, body)) = value.as_bytes().split_last() else {
+        let Ok(encoded) = <[u8; Self::ENCODED_LEN]>::try_from(value.as_bytes()) else {
             return Err(InvalidSessionId);
         };
-        let canonical = value.len() == Self::ENCODED_LEN
-            && body.iter().all(|&b| base64url_value(b).is_some())
-            && base64url_value(last).is_some_and(|bits| bits & 0b11 == 0);
-        match <[u8; Self::ENCODED_LEN]>::try_from(value.as_bytes()) {
-            Ok(encoded) if canonical => Ok(Self::from_encoded(encoded)),
-            _ => Err(InvalidSessionId),
+        let [body @ .., last] = &encoded;
+        let canonical = body.iter().all(|&b| base64url_value(b).is_some())
+            && base64url_value(*last).is_some_and(|bits| bits & 0b11 == 0);
+        if canonical {
+            Ok(Self::from_encoded(encoded))
+        } else {
+            Err(InvalidSessionId)
         }
     }
 
