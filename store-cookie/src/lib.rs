@@ -268,8 +268,11 @@ impl CookieStoreBuilder {
     }
 }
 
+/// The longest key id a store accepts.
+const MAX_KEY_ID_LEN: usize = 32;
+
 fn valid_key_id(id: &str) -> bool {
-    (1..=32).contains(&id.len())
+    (1..=MAX_KEY_ID_LEN).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -299,22 +302,23 @@ impl CookieCodec for Codec {
     }
 
     fn open(&self, cookie_name: &str, chunks: &[&str], now: Timestamp) -> Option<SessionRecord> {
-        let total: usize = chunks.iter().map(|c| c.len()).sum();
-        // Larger than anything this store seals (with slack for a limit lowered since): refuse
-        // before allocating or decrypting.
-        if total == 0 || total > self.max_cookie_bytes.saturating_mul(2) {
-            return None;
-        }
-        let sealed = chunks.concat();
-        let keys = std::iter::once(&self.current).chain(&self.previous);
-        let record = seal::open(keys, cookie_name, &sealed)?;
         // A session sealed under a higher limit than today's would fail every later write and
         // refresh: it is oversized, and opens as none, so the visitor starts afresh. Oversized
         // means what `seal` refuses: sealed again with the current key (whose id may differ in
-        // length), the same session would pass the cookie limit.
-        let incoming_id = seal::key_id(&sealed).map_or(0, str::len);
-        let resealed = total.saturating_sub(incoming_id) + self.current.id.len();
-        (!record.is_expired(now) && resealed <= self.max_cookie_bytes).then_some(record)
+        // length), the same session would pass the cookie limit. Its length and key id tell,
+        // so an oversized cookie is refused before it is decrypted, and one that is oversized
+        // whatever its key id (at most MAX_KEY_ID_LEN long) before it is even copied.
+        let total: usize = chunks.iter().map(|c| c.len()).sum();
+        if total.saturating_sub(MAX_KEY_ID_LEN) + self.current.id.len() > self.max_cookie_bytes {
+            return None;
+        }
+        let sealed = chunks.concat();
+        let incoming_id = seal::key_id(&sealed)?.len();
+        if sealed.len() - incoming_id + self.current.id.len() > self.max_cookie_bytes {
+            return None;
+        }
+        let keys = std::iter::once(&self.current).chain(&self.previous);
+        seal::open(keys, cookie_name, &sealed).filter(|record| !record.is_expired(now))
     }
 
     fn needs_reseal(&self, chunks: &[&str]) -> bool {
