@@ -173,14 +173,12 @@ for route in plain read incr big incr_new; do
     for rep in $(seq 1 "$reps"); do
         for i in "${!SETUPS[@]}"; do
             setup=${SETUPS[$(((i + rep) % ${#SETUPS[@]}))]}
-            pid=${server_pid[$setup]}
-            if [[ $route == incr_new ]]; then
-                run_wrk "$setup.$route.$rep" "$pid" "${base_url[$setup]}/incr"
-            elif [[ $route == big ]]; then
-                run_wrk "$setup.$route.$rep" "$pid" "${base_url[$setup]}/big" "${big_cookies[$setup]}"
-            else
-                run_wrk "$setup.$route.$rep" "$pid" "${base_url[$setup]}/$route" "${cookies[$setup]}"
-            fi
+            case $route in
+                incr_new) path=/incr session= ;;
+                big) path=/big session=${big_cookies[$setup]} ;;
+                *) path=/$route session=${cookies[$setup]} ;;
+            esac
+            run_wrk "$setup.$route.$rep" "${server_pid[$setup]}" "${base_url[$setup]}$path" "$session"
         done
     done
 done
