@@ -1,8 +1,14 @@
 //! One connection type over a single node or a cluster.
 
-use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
+
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{Client, Cmd, Pipeline, RedisFuture, Value};
+use tokio::runtime::{self, Handle, RuntimeFlavor};
 
 /// A multiplexed connection to a single Redis node or to a Redis Cluster, as the
 /// [`RedisStore`](crate::RedisStore) uses it. Build it from a connection you already have with
@@ -75,5 +81,229 @@ impl ConnectionLike for RedisConnection {
             Self::Multiplexed(conn) => conn.get_db(),
             Self::Cluster(conn) => conn.get_db(),
         }
+    }
+}
+
+/// One [`ConnectionManager`] per thread that runs a current-thread runtime, as every
+/// actix-web worker does, so that a request's Redis commands are written and answered on its
+/// own worker's thread. One connection shared by every worker is driven by the thread that
+/// opened it (typically `main`): each command then wakes that thread and its reply wakes the
+/// worker again, and every worker's Redis traffic queues behind one task.
+///
+/// A thread's connection is opened lazily by its first command (a failure there is reported
+/// like any other, and the manager reconnects by itself) and keyed by the runtime it was made
+/// on, because its driver task runs there: a thread that runs several runtimes in turn gets one
+/// connection each, and the connections of runtimes that have shut down are dropped when the
+/// thread next makes one. On a multi-thread runtime, where a task moves between threads, and on
+/// the runtime the shared connection was opened on, [`connection`](Self::connection) answers
+/// `None` and the store uses its shared connection.
+pub(crate) struct WorkerConnections {
+    client: Client,
+    config: ConnectionManagerConfig,
+    /// The runtime the shared connection was opened on: its threads use that one.
+    home: Option<runtime::Id>,
+}
+
+/// A thread's connection for one store on one runtime.
+struct Slot {
+    /// The store the connection belongs to; dead once every clone of the store is dropped.
+    owner: Weak<WorkerConnections>,
+    runtime: runtime::Id,
+    /// Dead once the runtime has shut down: a task that holds its `Arc` is dropped with it.
+    runtime_alive: Weak<()>,
+    connection: ConnectionManager,
+}
+
+impl Slot {
+    fn is_live(&self) -> bool {
+        self.owner.strong_count() > 0 && self.runtime_alive.strong_count() > 0
+    }
+}
+
+thread_local! {
+    static SLOTS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+}
+
+impl WorkerConnections {
+    /// Per-worker connections beside a shared one opened on the current runtime.
+    pub(crate) fn new(client: Client, config: ConnectionManagerConfig) -> Arc<Self> {
+        let home = Handle::try_current().ok().map(|handle| handle.id());
+        Arc::new(Self {
+            client,
+            config,
+            home,
+        })
+    }
+
+    /// This thread's connection for this store, made now if it has none; `None` outside a
+    /// current-thread runtime and on the runtime the shared connection was opened on, where
+    /// the shared connection serves.
+    pub(crate) fn connection(self: &Arc<Self>) -> Option<ConnectionManager> {
+        let handle = Handle::try_current().ok()?;
+        if handle.runtime_flavor() != RuntimeFlavor::CurrentThread {
+            return None;
+        }
+        let runtime = handle.id();
+        if self.home == Some(runtime) {
+            return None;
+        }
+        let owner = Arc::downgrade(self);
+        SLOTS
+            .try_with(|slots| {
+                // Never borrowed twice: nothing below calls back into this function.
+                let mut slots = slots.try_borrow_mut().ok()?;
+                if let Some(slot) = slots
+                    .iter()
+                    .find(|slot| slot.runtime == runtime && Weak::ptr_eq(&slot.owner, &owner))
+                {
+                    return Some(slot.connection.clone());
+                }
+                slots.retain(Slot::is_live);
+                // Lazy: no I/O here; the first command connects, on this thread's runtime.
+                let connection = ConnectionManager::new_lazy_with_config(
+                    self.client.clone(),
+                    self.config.clone(),
+                )
+                .ok()?;
+                let alive = Arc::new(());
+                let runtime_alive = Arc::downgrade(&alive);
+                drop(handle.spawn(async move {
+                    let _alive = alive;
+                    std::future::pending::<()>().await;
+                }));
+                slots.push(Slot {
+                    owner,
+                    runtime,
+                    runtime_alive,
+                    connection: connection.clone(),
+                });
+                Some(connection)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// How many connections this thread holds, for all stores (tests only).
+    #[cfg(test)]
+    pub(crate) fn on_this_thread() -> usize {
+        SLOTS.with(|slots| slots.borrow().len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::RedisStore;
+
+    fn redis_url() -> String {
+        std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    }
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// The Redis client ID of the connection the store would use for a command issued now.
+    async fn client_id(store: &RedisStore) -> i64 {
+        let mut connection = store.connection();
+        let mut command = redis::cmd("CLIENT");
+        command.arg("ID");
+        let id = command.query_async(&mut connection);
+        tokio::time::timeout(Duration::from_secs(5), id)
+            .await
+            .expect("the connection answers")
+            .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
+    }
+
+    async fn connect() -> RedisStore {
+        RedisStore::connect(&redis_url())
+            .await
+            .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
+    }
+
+    fn multi_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn each_worker_thread_has_its_own_connection_and_others_share_one() {
+        // The store connects on a pool (as under `#[tokio::main]`), whose threads keep driving
+        // the shared connection while this thread blocks on other runtimes.
+        let pool = multi_thread();
+        let store = pool.block_on(connect());
+        let shared = pool.block_on(client_id(&store));
+
+        let worker = |store: RedisStore| {
+            std::thread::spawn(move || {
+                let runtime = current_thread();
+                let first = runtime.block_on(client_id(&store));
+                let again = runtime.block_on(client_id(&store));
+                (first, again, WorkerConnections::on_this_thread())
+            })
+            .join()
+            .unwrap()
+        };
+        let (a, a_again, a_slots) = worker(store.clone());
+        let (b, _, _) = worker(store.clone());
+        assert_eq!(a, a_again, "a worker keeps its connection");
+        assert_eq!(a_slots, 1);
+        assert!(a != shared && b != shared && a != b, "{shared} {a} {b}");
+
+        let other_pool = multi_thread();
+        let in_pool = store.clone();
+        let pooled = other_pool.block_on(async move {
+            tokio::spawn(async move { client_id(&in_pool).await })
+                .await
+                .unwrap()
+        });
+        assert_eq!(
+            pooled, shared,
+            "a multi-thread runtime uses the shared connection"
+        );
+    }
+
+    #[test]
+    fn a_runtime_that_shut_down_leaves_a_working_connection_behind() {
+        std::thread::spawn(|| {
+            let first = current_thread();
+            let store = first.block_on(connect());
+            first.block_on(client_id(&store));
+            assert_eq!(
+                WorkerConnections::on_this_thread(),
+                0,
+                "the runtime that connected uses the shared connection"
+            );
+            let other = current_thread();
+            let store_b = store.clone();
+            // A second runtime on this thread, while the first is alive: its own connection.
+            other.block_on(client_id(&store_b));
+            assert_eq!(WorkerConnections::on_this_thread(), 1);
+            drop(other);
+            drop(first);
+
+            // Both runtimes are gone, with the shared connection's driver and the slot's. A
+            // new runtime on this thread still gets an answer, and the dead slot is dropped.
+            let next = current_thread();
+            next.block_on(client_id(&store));
+            assert_eq!(WorkerConnections::on_this_thread(), 1);
+
+            // A store whose every clone is dropped leaves its slot only until the next one.
+            drop((store, store_b));
+            let fresh = next.block_on(connect());
+            let later = current_thread();
+            later.block_on(client_id(&fresh));
+            assert_eq!(WorkerConnections::on_this_thread(), 1);
+        })
+        .join()
+        .unwrap();
     }
 }

@@ -16,9 +16,11 @@
 //!   idle period, the only time it takes two round trips).
 //! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
 //!   requests that change different keys both survive.
+//! - **Connections**: [`RedisStore::connect`] gives each actix-web worker thread its own
+//!   multiplexed connection, so a request's commands never leave its thread (see there).
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (the middleware answers
-//!   `503`); the [`ConnectionManager`] that [`RedisStore::connect`] builds reconnects by itself
-//!   once Redis is back.
+//!   `503`); the [`ConnectionManager`]s that [`RedisStore::connect`] builds reconnect by
+//!   themselves once Redis is back.
 //!
 //! Deadlines are computed on the application's clock and applied with `PEXPIREAT`, which Redis
 //! evaluates on its own clock: keep both synchronised (NTP), as for any expiring cache.
@@ -76,6 +78,8 @@ use sha2::{Digest as _, Sha256};
 
 pub use connection::RedisConnection;
 
+use connection::WorkerConnections;
+
 use fields::HashFields;
 
 /// The default key prefix.
@@ -91,8 +95,8 @@ const DATA_FIELD_PREFIX: char = '.';
 /// How long a connection attempt or a command may take before the request fails with `503`.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A session store on Redis or Redis Cluster. Cloning is cheap: clones share one multiplexed
-/// connection, which serves concurrent requests without a pool.
+/// A session store on Redis or Redis Cluster. Cloning is cheap: clones share their
+/// connections (multiplexed: each serves concurrent requests without a pool).
 ///
 /// ```
 /// # async fn run(manager: redis::aio::ConnectionManager) {
@@ -104,6 +108,8 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct RedisStore {
     connection: RedisConnection,
+    /// Per-worker connections, when the store was made by [`RedisStore::connect`].
+    workers: Option<Arc<WorkerConnections>>,
     prefix: Arc<str>,
 }
 
@@ -112,6 +118,7 @@ impl fmt::Debug for RedisStore {
         // The connection is left out: its address may carry credentials.
         f.debug_struct("RedisStore")
             .field("connection", &self.connection.kind())
+            .field("per_worker_connections", &self.workers.is_some())
             .field("prefix", &self.prefix)
             .finish()
     }
@@ -125,6 +132,7 @@ impl RedisStore {
     pub fn new(connection: impl Into<RedisConnection>) -> Self {
         Self {
             connection: connection.into(),
+            workers: None,
             prefix: Arc::from(DEFAULT_KEY_PREFIX),
         }
     }
@@ -132,6 +140,14 @@ impl RedisStore {
     /// Connects to a single Redis node through a [`ConnectionManager`] that reconnects after
     /// failures. Commands and connection attempts time out after 2 s, so an outage answers
     /// requests with `503` quickly instead of holding them.
+    ///
+    /// Each thread that runs a current-thread runtime (every actix-web worker runs one) gets
+    /// its own connection on first use, so its requests' Redis commands are written and
+    /// answered on that thread: a connection shared by all workers is driven by the thread that
+    /// opened it, and every command would wake that thread and then the worker again. A server
+    /// with `n` workers holds `n + 1` connections. Elsewhere (a multi-thread runtime) every
+    /// call uses the connection opened here. [`RedisStore::new`] uses only the connection it
+    /// is given.
     ///
     /// Fails when the URL is invalid or the node cannot be reached now.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -141,10 +157,13 @@ impl RedisStore {
             .set_response_timeout(Some(TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
-        let manager = ConnectionManager::new_with_config(client, config)
+        let manager = ConnectionManager::new_with_config(client.clone(), config.clone())
             .await
             .map_err(store_error)?;
-        Ok(Self::new(manager))
+        Ok(Self {
+            workers: Some(WorkerConnections::new(client, config)),
+            ..Self::new(manager)
+        })
     }
 
     /// Connects to a Redis Cluster given some of its nodes; the rest are discovered.
@@ -184,8 +203,17 @@ impl RedisStore {
         key
     }
 
+    /// The connection for a command issued now: this worker thread's own when there is one
+    /// (see [`RedisStore::connect`]), the shared one otherwise.
     fn connection(&self) -> RedisConnection {
-        self.connection.clone()
+        match self
+            .workers
+            .as_ref()
+            .and_then(WorkerConnections::connection)
+        {
+            Some(local) => RedisConnection::Manager(local),
+            None => self.connection.clone(),
+        }
     }
 
     /// The sorted set listing a user's sessions: members are session hashes, scores their
