@@ -12,7 +12,7 @@ use actix_web::test;
 use serde_json::json;
 use session_actix::SessionMiddleware;
 use session_actix::store::RedisStore;
-use session_core::SessionId;
+use session_core::{SessionId, SessionStore};
 
 mod common;
 
@@ -106,6 +106,46 @@ async fn redis_outage_gives_503_and_recovers_without_restart() {
     let store = RedisStore::connect(&format!("redis://127.0.0.1:{}", redis.port))
         .await
         .unwrap();
+    assert_outage_answers_503_and_recovers(store, &mut redis).await;
+}
+
+/// As in a server: the store connects on the main thread's runtime and serves requests on a
+/// worker thread's runtime, over that worker's own connection, which must heal by itself too.
+// `test` here is actix-web's module: the plain test attribute by its full path.
+#[core::prelude::v1::test]
+fn redis_outage_on_a_worker_thread_gives_503_and_recovers_without_restart() {
+    let mut redis = OwnedRedis::start();
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let main = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = main.block_on(RedisStore::connect(&url)).unwrap();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let raw = redis::Client::open(url).unwrap();
+            let mut raw = raw.get_multiplexed_async_connection().await.unwrap();
+            store.delete(&SessionId::generate()).await.unwrap();
+            let clients: String = redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async(&mut raw)
+                .await
+                .unwrap();
+            assert_eq!(
+                clients.lines().count(),
+                3,
+                "the store's shared connection, this worker's own, and this test's: {clients}"
+            );
+            drop(raw);
+            assert_outage_answers_503_and_recovers(store, &mut redis).await;
+        });
+    })
+    .join()
+    .unwrap();
+    drop(main);
+}
+
+async fn assert_outage_answers_503_and_recovers(store: RedisStore, redis: &mut OwnedRedis) {
     let app = app!(SessionMiddleware::new(store));
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
     assert_eq!(
