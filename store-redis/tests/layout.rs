@@ -68,6 +68,39 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
 }
 
 #[tokio::test]
+async fn a_refused_create_leaves_the_live_session_and_nothing_else() {
+    let prefix = common::random_prefix();
+    let store = common::single().await.with_key_prefix(prefix.clone());
+    let id = SessionId::generate();
+    let now = Timestamp::now();
+    let record = |value: &str, secs: u64| {
+        SessionRecord::new(
+            [("owner".to_owned(), json!(value))].into_iter().collect(),
+            now,
+            now + Duration::from_secs(secs),
+            now + Duration::from_secs(secs),
+        )
+    };
+    assert!(store.create(&id, &record("first", 30)).await.unwrap());
+    assert!(!store.create(&id, &record("second", 600)).await.unwrap());
+
+    let mut conn = raw().await;
+    let keys: Vec<String> = conn.keys(format!("{prefix}*")).await.unwrap();
+    assert_eq!(
+        keys,
+        vec![store.key_of(&id)],
+        "the refused create's fields are not left behind"
+    );
+    let owner: String = conn.hget(&keys[0], ".owner").await.unwrap();
+    assert_eq!(owner, "\"first\"");
+    let ttl: i64 = conn.pttl(&keys[0]).await.unwrap();
+    assert!(
+        (25_000..=30_000).contains(&ttl),
+        "the TTL is untouched: {ttl}"
+    );
+}
+
+#[tokio::test]
 async fn corrupt_metadata_is_a_typed_error_not_a_panic() {
     let store = common::single().await;
     let id = SessionId::generate();
