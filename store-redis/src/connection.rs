@@ -1,11 +1,13 @@
 //! One connection type over a single node or a cluster.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
 };
+use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, Pipeline, RedisFuture, Value};
 use tokio::runtime::{self, Handle, RuntimeFlavor};
@@ -84,24 +86,39 @@ impl ConnectionLike for RedisConnection {
     }
 }
 
-/// One [`ConnectionManager`] per thread that runs a current-thread runtime, as every
-/// actix-web worker does, so that a request's Redis commands are written and answered on its
-/// own worker's thread. One connection shared by every worker is driven by the thread that
-/// opened it (typically `main`): each command then wakes that thread and its reply wakes the
-/// worker again, and every worker's Redis traffic queues behind one task.
+/// One connection per thread that runs a current-thread runtime, as every actix-web worker
+/// does, so that a request's Redis commands are written and answered on its own worker's
+/// thread. One connection shared by every worker is driven by the thread that opened it
+/// (typically `main`): each command then wakes that thread and its reply wakes the worker
+/// again, and every worker's Redis traffic queues behind one task.
 ///
-/// A thread's connection is opened lazily by its first command (a failure there is reported
-/// like any other, and the manager reconnects by itself) and keyed by the runtime it was made
-/// on, because its driver task runs there: a thread that runs several runtimes in turn gets one
-/// connection each, and the connections of runtimes that have shut down are dropped when the
-/// thread next makes one. On a multi-thread runtime, where a task moves between threads, and on
-/// the runtime the shared connection was opened on, [`connection`](Self::connection) answers
-/// `None` and the store uses its shared connection.
+/// A thread's connection is keyed by the runtime it was made on, because its driver task runs
+/// there: a thread that runs several runtimes in turn gets one connection each, and the
+/// connections of runtimes that have shut down (or of stores that are gone) are dropped when
+/// the thread next makes one. On a multi-thread runtime, where a task moves between threads,
+/// and on the runtime the shared connection was opened on, [`connection`](Self::connection)
+/// answers `None` and the store uses its shared connection.
+///
+/// - A single node's [`ConnectionManager`] is made lazily: its first command connects (a
+///   failure there is reported like any other) and it reconnects by itself.
+/// - A cluster connection can only be opened asynchronously: a task on the thread's runtime
+///   opens it while the thread's commands keep using the shared connection; after a failed
+///   attempt the next one starts no sooner than [`RETRY_AFTER`] later.
 pub(crate) struct WorkerConnections {
-    client: Client,
-    config: ConnectionManagerConfig,
+    connector: Connector,
     /// The runtime the shared connection was opened on: its threads use that one.
     home: Option<runtime::Id>,
+}
+
+/// How long a thread waits after a failed attempt to open its cluster connection.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+enum Connector {
+    Node {
+        client: Client,
+        config: ConnectionManagerConfig,
+    },
+    Cluster(ClusterClient),
 }
 
 /// A thread's connection for one store on one runtime.
@@ -111,13 +128,64 @@ struct Slot {
     runtime: runtime::Id,
     /// Dead once the runtime has shut down: a task that holds its `Arc` is dropped with it.
     runtime_alive: Weak<()>,
-    connection: ConnectionManager,
+    connection: SlotConnection,
+}
+
+enum SlotConnection {
+    Ready(RedisConnection),
+    /// A cluster connection that a task on the slot's runtime is opening.
+    Opening(Arc<Mutex<Opening>>),
+}
+
+enum Opening {
+    Pending,
+    Open(ClusterConnection),
+    Failed(Instant),
 }
 
 impl Slot {
     fn is_live(&self) -> bool {
         self.owner.strong_count() > 0 && self.runtime_alive.strong_count() > 0
     }
+
+    /// The slot's connection if it is open, starting a new attempt to open it when the last
+    /// one failed long enough ago.
+    fn current(&mut self, handle: &Handle, connector: &Connector) -> Option<RedisConnection> {
+        let opening = match &self.connection {
+            SlotConnection::Ready(connection) => return Some(connection.clone()),
+            SlotConnection::Opening(opening) => opening,
+        };
+        let mut state = opening.lock().ok()?;
+        match &*state {
+            Opening::Open(connection) => {
+                let connection = RedisConnection::Cluster(connection.clone());
+                drop(state);
+                self.connection = SlotConnection::Ready(connection.clone());
+                Some(connection)
+            }
+            Opening::Failed(at) if at.elapsed() >= RETRY_AFTER => {
+                *state = Opening::Pending;
+                if let Connector::Cluster(client) = connector {
+                    open_cluster(handle, client.clone(), Arc::clone(opening));
+                }
+                None
+            }
+            Opening::Pending | Opening::Failed(_) => None,
+        }
+    }
+}
+
+/// Opens a cluster connection on `handle`'s runtime into `opening`.
+fn open_cluster(handle: &Handle, client: ClusterClient, opening: Arc<Mutex<Opening>>) {
+    drop(handle.spawn(async move {
+        let opened = match client.get_async_connection().await {
+            Ok(connection) => Opening::Open(connection),
+            Err(_) => Opening::Failed(Instant::now()),
+        };
+        if let Ok(mut state) = opening.lock() {
+            *state = opened;
+        }
+    }));
 }
 
 thread_local! {
@@ -125,20 +193,26 @@ thread_local! {
 }
 
 impl WorkerConnections {
-    /// Per-worker connections beside a shared one opened on the current runtime.
-    pub(crate) fn new(client: Client, config: ConnectionManagerConfig) -> Arc<Self> {
+    /// Per-worker connections to a single node, beside a shared one opened on the current
+    /// runtime.
+    pub(crate) fn node(client: Client, config: ConnectionManagerConfig) -> Arc<Self> {
+        Self::new(Connector::Node { client, config })
+    }
+
+    /// Per-worker connections to a cluster, beside a shared one opened on the current runtime.
+    pub(crate) fn cluster(client: ClusterClient) -> Arc<Self> {
+        Self::new(Connector::Cluster(client))
+    }
+
+    fn new(connector: Connector) -> Arc<Self> {
         let home = Handle::try_current().ok().map(|handle| handle.id());
-        Arc::new(Self {
-            client,
-            config,
-            home,
-        })
+        Arc::new(Self { connector, home })
     }
 
     /// This thread's connection for this store, made now if it has none; `None` outside a
-    /// current-thread runtime and on the runtime the shared connection was opened on, where
-    /// the shared connection serves.
-    pub(crate) fn connection(self: &Arc<Self>) -> Option<ConnectionManager> {
+    /// current-thread runtime, on the runtime the shared connection was opened on, and while a
+    /// cluster connection is still being opened: the shared connection serves then.
+    pub(crate) fn connection(self: &Arc<Self>) -> Option<RedisConnection> {
         let handle = Handle::try_current().ok()?;
         if handle.runtime_flavor() != RuntimeFlavor::CurrentThread {
             return None;
@@ -153,18 +227,26 @@ impl WorkerConnections {
                 // Never borrowed twice: nothing below calls back into this function.
                 let mut slots = slots.try_borrow_mut().ok()?;
                 if let Some(slot) = slots
-                    .iter()
+                    .iter_mut()
                     .find(|slot| slot.runtime == runtime && Weak::ptr_eq(&slot.owner, &owner))
                 {
-                    return Some(slot.connection.clone());
+                    return slot.current(&handle, &self.connector);
                 }
                 slots.retain(Slot::is_live);
-                // Lazy: no I/O here; the first command connects, on this thread's runtime.
-                let connection = ConnectionManager::new_lazy_with_config(
-                    self.client.clone(),
-                    self.config.clone(),
-                )
-                .ok()?;
+                let connection = match &self.connector {
+                    // Lazy: no I/O here; the first command connects, on this thread's runtime.
+                    Connector::Node { client, config } => {
+                        SlotConnection::Ready(RedisConnection::Manager(
+                            ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
+                                .ok()?,
+                        ))
+                    }
+                    Connector::Cluster(client) => {
+                        let opening = Arc::new(Mutex::new(Opening::Pending));
+                        open_cluster(&handle, client.clone(), Arc::clone(&opening));
+                        SlotConnection::Opening(opening)
+                    }
+                };
                 let alive = Arc::new(());
                 let runtime_alive = Arc::downgrade(&alive);
                 drop(handle.spawn(async move {
@@ -175,24 +257,34 @@ impl WorkerConnections {
                     owner,
                     runtime,
                     runtime_alive,
-                    connection: connection.clone(),
+                    connection,
                 });
-                Some(connection)
+                slots.last_mut()?.current(&handle, &self.connector)
             })
             .ok()
             .flatten()
     }
 
-    /// How many connections this thread holds, for all stores (tests only).
+    /// How many connections this thread holds, for all stores, and how many of them are open
+    /// (tests only).
     #[cfg(test)]
-    pub(crate) fn on_this_thread() -> usize {
-        SLOTS.with(|slots| slots.borrow().len())
+    pub(crate) fn on_this_thread() -> (usize, usize) {
+        SLOTS.with(|slots| {
+            let slots = slots.borrow();
+            let open = slots
+                .iter()
+                .filter(|slot| matches!(slot.connection, SlotConnection::Ready(_)))
+                .count();
+            (slots.len(), open)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use session_core::{SessionId, SessionStore};
 
     use super::*;
     use crate::RedisStore;
@@ -247,7 +339,7 @@ mod tests {
                 let runtime = current_thread();
                 let first = runtime.block_on(client_id(&store));
                 let again = runtime.block_on(client_id(&store));
-                (first, again, WorkerConnections::on_this_thread())
+                (first, again, WorkerConnections::on_this_thread().0)
             })
             .join()
             .unwrap()
@@ -278,7 +370,7 @@ mod tests {
             let store = first.block_on(connect());
             first.block_on(client_id(&store));
             assert_eq!(
-                WorkerConnections::on_this_thread(),
+                WorkerConnections::on_this_thread().0,
                 0,
                 "the runtime that connected uses the shared connection"
             );
@@ -286,7 +378,7 @@ mod tests {
             let store_b = store.clone();
             // A second runtime on this thread, while the first is alive: its own connection.
             other.block_on(client_id(&store_b));
-            assert_eq!(WorkerConnections::on_this_thread(), 1);
+            assert_eq!(WorkerConnections::on_this_thread().0, 1);
             drop(other);
             drop(first);
 
@@ -294,16 +386,68 @@ mod tests {
             // new runtime on this thread still gets an answer, and the dead slot is dropped.
             let next = current_thread();
             next.block_on(client_id(&store));
-            assert_eq!(WorkerConnections::on_this_thread(), 1);
+            assert_eq!(WorkerConnections::on_this_thread().0, 1);
 
             // A store whose every clone is dropped leaves its slot only until the next one.
             drop((store, store_b));
             let fresh = next.block_on(connect());
             let later = current_thread();
             later.block_on(client_id(&fresh));
-            assert_eq!(WorkerConnections::on_this_thread(), 1);
+            assert_eq!(WorkerConnections::on_this_thread().0, 1);
         })
         .join()
         .unwrap();
+    }
+
+    fn cluster_urls() -> Vec<String> {
+        std::env::var("REDIS_CLUSTER_URLS")
+            .unwrap_or_else(|_| {
+                "redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002".to_owned()
+            })
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_cluster_worker_opens_its_own_connection_and_keeps_it_when_the_shared_one_is_gone() {
+        let pool = multi_thread();
+        let store = pool
+            .block_on(RedisStore::connect_cluster(cluster_urls()))
+            .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
+        let (opened_tx, opened) = std::sync::mpsc::channel();
+        let (pool_gone, pool_gone_rx) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let runtime = current_thread();
+            runtime.block_on(async {
+                // The first command starts opening this worker's connection and uses the
+                // shared one meanwhile.
+                store.load(&SessionId::generate()).await.unwrap();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while WorkerConnections::on_this_thread() != (1, 1) {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the worker's connection never opened"
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    store.load(&SessionId::generate()).await.unwrap();
+                }
+            });
+            opened_tx.send(()).unwrap();
+            pool_gone_rx.recv().unwrap();
+            // The shared connection's driver went with the pool: the worker does not need it.
+            let answer = runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), store.load(&SessionId::generate()))
+                    .await
+            });
+            assert!(
+                matches!(answer, Ok(Ok(None))),
+                "the worker's own connection answers: {answer:?}"
+            );
+        });
+        opened.recv().unwrap();
+        drop(pool);
+        pool_gone.send(()).unwrap();
+        worker.join().unwrap();
     }
 }

@@ -18,8 +18,9 @@
 //!   idle period, the only time it takes two round trips).
 //! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
 //!   requests that change different keys both survive.
-//! - **Connections**: [`RedisStore::connect`] gives each actix-web worker thread its own
-//!   multiplexed connection, so a request's commands never leave its thread (see there).
+//! - **Connections**: [`RedisStore::connect`] and [`RedisStore::connect_cluster`] give each
+//!   actix-web worker thread its own multiplexed connection, so a request's commands never
+//!   leave its thread (see there).
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (the middleware answers
 //!   `503`); the [`ConnectionManager`]s that [`RedisStore::connect`] builds reconnect by
 //!   themselves once Redis is back.
@@ -163,12 +164,16 @@ impl RedisStore {
             .await
             .map_err(store_error)?;
         Ok(Self {
-            workers: Some(WorkerConnections::new(client, config)),
+            workers: Some(WorkerConnections::node(client, config)),
             ..Self::new(manager)
         })
     }
 
     /// Connects to a Redis Cluster given some of its nodes; the rest are discovered.
+    ///
+    /// As with [`RedisStore::connect`], each worker thread gets its own cluster connection: a
+    /// task on the worker opens it after the worker's first command, which (like any until it
+    /// is open) uses the connection opened here.
     ///
     /// Fails when a URL is invalid or no node can be reached now.
     pub async fn connect_cluster<I, S>(nodes: I) -> Result<Self, StoreError>
@@ -184,7 +189,10 @@ impl RedisStore {
             .build()
             .map_err(StoreError::backend)?;
         let connection = client.get_async_connection().await.map_err(store_error)?;
-        Ok(Self::new(connection))
+        Ok(Self {
+            workers: Some(WorkerConnections::cluster(client)),
+            ..Self::new(connection)
+        })
     }
 
     /// Sets the prefix of every key this store writes (default [`DEFAULT_KEY_PREFIX`]), e.g. to
@@ -213,7 +221,7 @@ impl RedisStore {
             .as_ref()
             .and_then(WorkerConnections::connection)
         {
-            Some(local) => RedisConnection::Manager(local),
+            Some(local) => local,
             None => self.connection.clone(),
         }
     }
