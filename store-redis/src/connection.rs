@@ -11,6 +11,7 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, Pipeline, RedisFuture, Value};
 use tokio::runtime::{self, Handle, RuntimeFlavor};
+use tokio::sync::watch;
 
 /// A multiplexed connection to a single Redis node or to a Redis Cluster, as the
 /// [`RedisStore`](crate::RedisStore) uses it. Build it from a connection you already have with
@@ -93,9 +94,11 @@ impl ConnectionLike for RedisConnection {
 /// again, and every worker's Redis traffic queues behind one task.
 ///
 /// A thread's connection is keyed by the runtime it was made on, because its driver task runs
-/// there: a thread that runs several runtimes in turn gets one connection each, and the
-/// connections of runtimes that have shut down (or of stores that are gone) are dropped when
-/// the thread next makes one. On a multi-thread runtime, where a task moves between threads,
+/// there: a thread that runs several runtimes in turn gets one connection each. A task on the
+/// runtime drops the connection once every clone of its store is gone; the connections of
+/// runtimes that have shut down are dropped when the thread next makes one. Code that enters a
+/// current-thread runtime's context without driving it (`Runtime::enter` and another executor)
+/// gets a connection whose driver never runs: drive the runtime, as actix-web does. On a multi-thread runtime, where a task moves between threads,
 /// and on the runtime the shared connection was opened on, [`connection`](Self::connection)
 /// answers `None` and the store uses its shared connection.
 ///
@@ -108,6 +111,9 @@ pub(crate) struct WorkerConnections {
     connector: Connector,
     /// The runtime the shared connection was opened on: its threads use that one.
     home: Option<runtime::Id>,
+    /// Never sent on: dropping it (with the last clone of the store) wakes each slot's task,
+    /// which then drops the store's connection on its thread.
+    gone: watch::Sender<()>,
 }
 
 /// How long a thread waits after a failed attempt to open its cluster connection.
@@ -206,7 +212,12 @@ impl WorkerConnections {
 
     fn new(connector: Connector) -> Arc<Self> {
         let home = Handle::try_current().ok().map(|handle| handle.id());
-        Arc::new(Self { connector, home })
+        let (gone, _) = watch::channel(());
+        Arc::new(Self {
+            connector,
+            home,
+            gone,
+        })
     }
 
     /// This thread's connection for this store, made now if it has none; `None` outside a
@@ -221,15 +232,16 @@ impl WorkerConnections {
         if self.home == Some(runtime) {
             return None;
         }
-        let owner = Arc::downgrade(self);
         SLOTS
             .try_with(|slots| {
                 // Never borrowed twice: nothing below calls back into this function.
                 let mut slots = slots.try_borrow_mut().ok()?;
-                if let Some(slot) = slots
-                    .iter_mut()
-                    .find(|slot| slot.runtime == runtime && Weak::ptr_eq(&slot.owner, &owner))
-                {
+                // Compared by address, so a lookup touches no count shared between workers.
+                if let Some(slot) = slots.iter_mut().find(|slot| {
+                    slot.runtime == runtime
+                        && std::ptr::eq(slot.owner.as_ptr(), Arc::as_ptr(self))
+                        && slot.is_live()
+                }) {
                     return slot.current(&handle, &self.connector);
                 }
                 slots.retain(Slot::is_live);
@@ -247,14 +259,23 @@ impl WorkerConnections {
                         SlotConnection::Opening(opening)
                     }
                 };
+                // The slot's task: dropped with the runtime (so the slot reads as dead), or woken
+                // when the store is gone, to drop the store's connections on this thread.
                 let alive = Arc::new(());
                 let runtime_alive = Arc::downgrade(&alive);
+                let mut gone = self.gone.subscribe();
                 drop(handle.spawn(async move {
                     let _alive = alive;
-                    std::future::pending::<()>().await;
+                    // Only ever an error: the sender is dropped, never sent on.
+                    let _ = gone.changed().await;
+                    let _ = SLOTS.try_with(|slots| {
+                        if let Ok(mut slots) = slots.try_borrow_mut() {
+                            slots.retain(Slot::is_live);
+                        }
+                    });
                 }));
                 slots.push(Slot {
-                    owner,
+                    owner: Arc::downgrade(self),
                     runtime,
                     runtime_alive,
                     connection,
@@ -388,12 +409,21 @@ mod tests {
             next.block_on(client_id(&store));
             assert_eq!(WorkerConnections::on_this_thread().0, 1);
 
-            // A store whose every clone is dropped leaves its slot only until the next one.
-            drop((store, store_b));
+            // Once every clone of a store is dropped, its connection goes as soon as the
+            // runtime runs again.
             let fresh = next.block_on(connect());
             let later = current_thread();
             later.block_on(client_id(&fresh));
-            assert_eq!(WorkerConnections::on_this_thread().0, 1);
+            later.block_on(client_id(&store));
+            assert_eq!(WorkerConnections::on_this_thread().0, 3);
+            drop((store, store_b));
+            later.block_on(tokio::task::yield_now());
+            next.block_on(tokio::task::yield_now());
+            assert_eq!(
+                WorkerConnections::on_this_thread().0,
+                1,
+                "only the live store's connection stays"
+            );
         })
         .join()
         .unwrap();
