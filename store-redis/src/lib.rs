@@ -8,10 +8,8 @@
 //! - **One round trip each**: load is one `HGETALL` (field `@seen` records the last write and
 //!   the idle deadline it set, beside the key's TTL); update and touch are a
 //!   pipeline of plain commands (`HGET` of the metadata, `HSET`, `HDEL`, `PEXPIREAT`), which
-//!   costs Redis a fraction of the CPU of a script, and so is create on a single node (the
-//!   fields go to a staged key that `RENAMENX` moves into place); create on a Redis Cluster,
-//!   take and an update that clears are server-side scripts (`EVALSHA`). Create never
-//!   overwrites a live session; update and touch
+//!   costs Redis a fraction of the CPU of a script; create, take and an update that clears are
+//!   server-side scripts (`EVALSHA`). Create never overwrites a live session; update and touch
 //!   never bring back a missing one (a purged session stays purged: fields written to a missing
 //!   key form a hash without metadata, which no load accepts, and are deleted again at once);
 //!   the TTL never passes the absolute expiry (a second `PEXPIREAT` caps it in a session's last
@@ -64,7 +62,6 @@ mod scripts;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -72,7 +69,7 @@ use futures_util::future::join_all;
 use redis::RedisResult;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::{Client, ErrorKind, RedisError, ServerErrorKind};
+use redis::{Client, RedisError};
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
     ActiveSession, SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord,
@@ -112,10 +109,9 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct RedisStore {
     connection: RedisConnection,
-    /// Per-worker connections, when the store was made by [`RedisStore::connect`].
+    /// Per-worker connections, when the store was made by [`RedisStore::connect`] or
+    /// [`RedisStore::connect_cluster`].
     workers: Option<Arc<WorkerConnections>>,
-    /// Set once Redis has refused the rename create (see `create_by_rename`).
-    rename_refused: Arc<AtomicBool>,
     prefix: Arc<str>,
 }
 
@@ -139,7 +135,6 @@ impl RedisStore {
         Self {
             connection: connection.into(),
             workers: None,
-            rename_refused: Arc::new(AtomicBool::new(false)),
             prefix: Arc::from(DEFAULT_KEY_PREFIX),
         }
     }
@@ -228,85 +223,6 @@ impl RedisStore {
             Some(local) => local,
             None => self.connection.clone(),
         }
-    }
-
-    /// Creates a session with plain commands, in one round trip: a `MULTI`/`EXEC` transaction
-    /// writes the fields and the deadline to a staged key of a random name, `RENAMENX` moves it
-    /// to the session's key only if that key does not exist (a live session is never
-    /// overwritten: its key exists), and `DEL` drops the staged key when it was not moved. The
-    /// transaction runs whole or not at all, so no staged key is ever left without its TTL.
-    /// This costs Redis a fraction of the CPU of the create script, which a Redis Cluster still
-    /// uses (there the two keys would have to share a slot).
-    ///
-    /// `None` when Redis refuses the transaction's commands: a node in cluster mode (`CROSSSLOT`)
-    /// or a user without `RENAMENX` (`NOPERM`). Nothing was written then, and the store uses
-    /// the script from then on.
-    async fn create_by_rename(
-        &self,
-        key: &str,
-        expires_at: Timestamp,
-        fields: &[(String, String)],
-    ) -> Result<Option<bool>, StoreError> {
-        let staged = format!("{key}:new:{:016x}", rand::random::<u64>());
-        let mut pipe = redis::pipe();
-        let set = pipe.atomic().cmd("HSET").arg(&staged);
-        for (field, value) in fields {
-            set.arg(field).arg(value);
-        }
-        pipe.cmd("PEXPIREAT")
-            .arg(&staged)
-            .arg(expires_at.as_unix_millis())
-            .cmd("RENAMENX")
-            .arg(&staged)
-            .arg(key)
-            .cmd("DEL")
-            .arg(&staged)
-            .ignore();
-        let reply: RedisResult<Vec<RedisResult<i64>>> = pipe
-            .ignore_errors()
-            .query_async(&mut self.connection())
-            .await;
-        let replies = match reply {
-            Ok(replies) => replies,
-            Err(err) if refuses_rename(&err) => {
-                self.rename_refused.store(true, Ordering::Relaxed);
-                return Ok(None);
-            }
-            Err(err) => return Err(store_error(err)),
-        };
-        let mut replies = replies.into_iter();
-        match (replies.next(), replies.next(), replies.next()) {
-            (Some(Ok(_)), Some(Ok(_)), Some(Ok(renamed))) => Ok(Some(renamed == 1)),
-            // The staged key expired before the rename (its deadline passed on Redis's clock):
-            // created and gone at once, as with the script.
-            (Some(Ok(_)), Some(Ok(_)), Some(Err(err))) if is_no_such_key(&err) => Ok(Some(true)),
-            // E.g. out of memory: nothing was created.
-            (Some(Err(err)), ..) | (_, Some(Err(err)), _) | (_, _, Some(Err(err))) => {
-                Err(store_error(err))
-            }
-            _ => Err(StoreError::Corrupt(
-                "a create transaction answered fewer replies than commands".into(),
-            )),
-        }
-    }
-
-    /// Creates a session with the create script (see [`scripts::CREATE`]).
-    async fn create_by_script(
-        &self,
-        key: &str,
-        expires_at: Timestamp,
-        fields: &[(String, String)],
-    ) -> Result<bool, StoreError> {
-        let mut invocation = scripts::CREATE.key(key);
-        invocation.arg(expires_at.as_unix_millis());
-        for (field, value) in fields {
-            invocation.arg(field).arg(value);
-        }
-        let created: i64 = invocation
-            .invoke_async(&mut self.connection())
-            .await
-            .map_err(store_error)?;
-        Ok(created == 1)
     }
 
     /// The sorted set listing a user's sessions: members are session hashes, scores their
@@ -413,26 +329,6 @@ impl RedisStore {
 }
 
 /// A connection problem is `Unavailable` (retryable, `503`); anything else is a backend error.
-/// Whether Redis refused the create transaction's commands themselves (see
-/// `RedisStore::create_by_rename`), rather than failed to run them.
-fn refuses_rename(err: &RedisError) -> bool {
-    err.kind() == ErrorKind::Server(ServerErrorKind::ExecAbort)
-        && err.clone().into_server_errors().is_some_and(|errors| {
-            errors.iter().any(|(_, error)| {
-                matches!(
-                    error.kind(),
-                    Some(ServerErrorKind::CrossSlot | ServerErrorKind::NoPerm)
-                )
-            })
-        })
-}
-
-/// Redis's answer to a `RENAMENX` of a key that does not exist.
-fn is_no_such_key(err: &RedisError) -> bool {
-    err.kind() == ErrorKind::Server(ServerErrorKind::ResponseError)
-        && err.detail() == Some("no such key")
-}
-
 fn store_error(err: RedisError) -> StoreError {
     if err.is_io_error()
         || err.is_connection_refusal()
@@ -598,31 +494,21 @@ impl SessionStore for RedisStore {
             self.index_session(user, id, record.absolute_expires_at)
                 .await?;
         }
-        let key = self.key_of(id);
-        let mut fields = Vec::with_capacity(record.data.len() + 2);
-        fields.push((META_FIELD.to_owned(), encode_meta(record)));
-        fields.push((
-            SEEN_FIELD.to_owned(),
-            seen_value(Timestamp::now(), record.expires_at),
-        ));
-        fields.extend(
-            record
-                .data
-                .iter()
-                .map(|(key, value)| (data_field(key), json_string(value))),
-        );
-        let by_script = matches!(self.connection, RedisConnection::Cluster(_))
-            || self.rename_refused.load(Ordering::Relaxed)
-            || record.expires_at <= Timestamp::now();
-        if !by_script
-            && let Some(created) = self
-                .create_by_rename(&key, record.expires_at, &fields)
-                .await?
-        {
-            return Ok(created);
+        let mut invocation = scripts::CREATE.key(self.key_of(id));
+        invocation
+            .arg(record.expires_at.as_unix_millis())
+            .arg(META_FIELD)
+            .arg(encode_meta(record))
+            .arg(SEEN_FIELD)
+            .arg(seen_value(Timestamp::now(), record.expires_at));
+        for (key, value) in &record.data {
+            invocation.arg(data_field(key)).arg(json_string(value));
         }
-        self.create_by_script(&key, record.expires_at, &fields)
+        let created: i64 = invocation
+            .invoke_async(&mut self.connection())
             .await
+            .map_err(store_error)?;
+        Ok(created == 1)
     }
 
     async fn update(
@@ -819,26 +705,5 @@ mod tests {
             decode_record(corrupt, Some(10), now),
             Err(StoreError::Corrupt(_))
         ));
-    }
-
-    /// The create transaction tells a staged key that expired before its rename by Redis's
-    /// answer to it, so that answer is checked against a real server.
-    #[tokio::test]
-    async fn a_rename_of_a_missing_key_is_recognised() {
-        let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        let mut raw = Client::open(url)
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)");
-        let missing = format!("test:missing:{:016x}", rand::random::<u64>());
-        let err = redis::cmd("RENAMENX")
-            .arg(&missing)
-            .arg(format!("{missing}:to"))
-            .query_async::<i64>(&mut raw)
-            .await
-            .unwrap_err();
-        assert!(is_no_such_key(&err), "{err:?}");
-        assert!(!refuses_rename(&err));
     }
 }

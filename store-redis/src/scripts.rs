@@ -1,6 +1,5 @@
 //! The server-side scripts for what plain commands cannot do atomically: create without
-//! overwriting on a Redis Cluster (a single node renames a staged key instead), clear without
-//! losing the metadata, take.
+//! overwriting, clear without losing the metadata, take.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
 //! field `@seen` `"<last written or refreshed ms>:<idle deadline ms>"`, and each session key `k`
