@@ -96,11 +96,12 @@ impl ConnectionLike for RedisConnection {
 /// A thread's connection is keyed by the runtime it was made on, because its driver task runs
 /// there: a thread that runs several runtimes in turn gets one connection each. A task on the
 /// runtime drops the connection once every clone of its store is gone; the connections of
-/// runtimes that have shut down are dropped when the thread next makes one. Code that enters a
-/// current-thread runtime's context without driving it (`Runtime::enter` and another executor)
-/// gets a connection whose driver never runs: drive the runtime, as actix-web does. On a multi-thread runtime, where a task moves between threads,
-/// and on the runtime the shared connection was opened on, [`connection`](Self::connection)
-/// answers `None` and the store uses its shared connection.
+/// runtimes that have shut down are dropped when the thread next makes one. On a multi-thread
+/// runtime, where a task moves between threads, and on the runtime the shared connection was
+/// opened on, [`connection`](Self::connection) answers `None` and the store uses its shared
+/// connection. Code that enters a current-thread runtime's context without driving it
+/// (`Runtime::enter` and another executor) gets a connection whose driver never runs: drive
+/// the runtime, as actix-web does.
 ///
 /// - A single node's [`ConnectionManager`] is made lazily: its first command connects (a
 ///   failure there is reported like any other) and it reconnects by itself.
