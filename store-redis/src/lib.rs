@@ -147,9 +147,9 @@ impl RedisStore {
     /// its own connection on first use, so its requests' Redis commands are written and
     /// answered on that thread: a connection shared by all workers is driven by the thread that
     /// opened it, and every command would wake that thread and then the worker again. A server
-    /// with `n` workers holds `n + 1` connections. Elsewhere (a multi-thread runtime) every
-    /// call uses the connection opened here. [`RedisStore::new`] uses only the connection it
-    /// is given.
+    /// with `n` workers holds `n + 1` connections. The runtime this is called on, and any
+    /// multi-thread runtime, use the connection opened here. [`RedisStore::new`] uses only the
+    /// connection it is given.
     ///
     /// Fails when the URL is invalid or the node cannot be reached now.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
