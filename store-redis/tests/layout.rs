@@ -101,6 +101,50 @@ async fn a_refused_create_leaves_the_live_session_and_nothing_else() {
 }
 
 #[tokio::test]
+async fn the_scripts_run_after_redis_forgot_them() {
+    // `SCRIPT FLUSH` (or a restart) leaves Redis without the scripts; each must load its script
+    // again and then do its work, not fail with `NOSCRIPT`.
+    let store = common::single().await;
+    let mut conn = raw().await;
+    let flush = || redis::cmd("SCRIPT").arg("FLUSH").to_owned();
+    let now = Timestamp::now();
+    let id = SessionId::generate();
+    let record = SessionRecord::new(
+        [("n".to_owned(), json!(1)), ("m".to_owned(), json!(2))]
+            .into_iter()
+            .collect(),
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(60),
+    );
+
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    assert!(store.create(&id, &record).await.unwrap(), "create");
+    assert_eq!(store.load(&id).await.unwrap().unwrap().data, record.data);
+
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    let mut clear = session_core::SessionDelta::default();
+    clear.clear();
+    clear.insert("m", json!(3));
+    let deadline = now + Duration::from_secs(30);
+    assert_eq!(
+        store.update(&id, &clear, deadline).await.unwrap(),
+        Some(deadline),
+        "clear"
+    );
+    let cleared = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(
+        cleared.data,
+        [("m".to_owned(), json!(3))].into_iter().collect()
+    );
+
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    let taken = store.take(&id).await.unwrap().expect("take");
+    assert_eq!(taken.data, cleared.data);
+    assert_eq!(store.load(&id).await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn corrupt_metadata_is_a_typed_error_not_a_panic() {
     let store = common::single().await;
     let id = SessionId::generate();
