@@ -12,7 +12,9 @@ use crate::config::CookieConfig;
 /// Malformed, over-long or foreign values are skipped: a bad cookie is a visitor without a
 /// session, never an error, and it never reaches the store.
 pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
-    cookie_lines(headers).find_map(|line| SessionId::from_cookie_header(line, name))
+    headers
+        .get_all(header::COOKIE)
+        .find_map(|line| SessionId::from_cookie_bytes(line.as_bytes(), name))
 }
 
 /// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session).
@@ -168,6 +170,22 @@ mod tests {
         );
         let split = headers(&["a=b", &format!("__sid={}", id.expose_secret())]);
         assert_eq!(read_session_id(&split, "__sid"), Some(id));
+    }
+
+    #[test]
+    fn a_foreign_cookie_with_other_bytes_does_not_hide_the_session() {
+        let id = SessionId::generate();
+        let mut map = HeaderMap::new();
+        let line = [
+            b"city=M\xfcnchen; __sid=".as_slice(),
+            id.expose_secret().as_bytes(),
+        ]
+        .concat();
+        map.append(
+            HeaderName::from_static("cookie"),
+            HeaderValue::from_bytes(&line).unwrap(),
+        );
+        assert_eq!(read_session_id(&map, "__sid"), Some(id));
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub enum CookieAction {
 pub struct SessionState {
     origin: Option<SessionId>,
     loaded: Option<Option<Arc<SessionRecord>>>,
+    /// When `loaded` was set: the request's one reading of the clock for its loaded session.
+    loaded_at: Timestamp,
     delta: SessionDelta,
     renew: bool,
     purged: Option<SessionId>,
@@ -89,6 +91,7 @@ impl SessionState {
         Self {
             origin,
             loaded: None,
+            loaded_at: Timestamp::from_unix_millis(0),
             delta: SessionDelta::default(),
             renew: false,
             purged: None,
@@ -119,6 +122,7 @@ impl SessionState {
         if self.loaded.is_none() {
             let now = Timestamp::now();
             self.loaded = Some(record.filter(|r| !r.is_expired(now)));
+            self.loaded_at = now;
         }
     }
 
@@ -330,10 +334,12 @@ impl SessionState {
             None => Some(CookieAction::Unchanged),
             Some(None) => Some(CookieAction::Remove),
             Some(Some(record))
+                // As of the load: a refresh that falls due while the request runs (the
+                // threshold is a good part of the idle timeout) is the next request's.
                 if policy.needs_refresh(
                     record.expires_at,
                     record.absolute_expires_at,
-                    Timestamp::now(),
+                    self.loaded_at,
                 ) =>
             {
                 None
