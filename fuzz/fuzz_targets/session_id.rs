@@ -6,6 +6,11 @@ use libfuzzer_sys::fuzz_target;
 use session_core::SessionId;
 
 fuzz_target!(|data: &[u8]| {
+    // The server's path: the header line's raw bytes.
+    if let Some(id) = SessionId::from_cookie_bytes(data, "__sid") {
+        let secret = id.expose_secret().as_bytes();
+        assert!(data.windows(secret.len()).any(|w| w == secret));
+    }
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

@@ -17,32 +17,13 @@ pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<Session
         .find_map(|line| SessionId::from_cookie_bytes(line.as_bytes(), name))
 }
 
-/// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session).
+/// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session), from
+/// the lines' raw bytes: a foreign cookie holding other bytes does not hide the session.
 pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> CookieChunks {
-    CookieChunks::from_header_lines(cookie_lines(headers), name)
-}
-
-/// The request's `Cookie` header lines that are header text (visible ASCII and tabs), as
-/// `str`. A line with any other byte is skipped whole, as `HeaderValue::to_str` skips it.
-fn cookie_lines(headers: &HeaderMap) -> impl Iterator<Item = &str> {
-    headers
-        .get_all(header::COOKIE)
-        .filter_map(|value| header_text(value.as_bytes()))
-}
-
-/// `bytes` as a `str` when every byte is visible ASCII or a tab: the test of
-/// `HeaderValue::to_str`, written without an early exit so that it compiles to vector
-/// instructions. A sealed session cookie is kilobytes long and is checked on every request,
-/// and the byte-at-a-time loop of `to_str` cost more than decrypting it.
-fn header_text(bytes: &[u8]) -> Option<&str> {
-    let visible = bytes.iter().fold(true, |all, &b| {
-        all & ((b' '..=b'~').contains(&b) | (b == b'\t'))
-    });
-    if visible {
-        std::str::from_utf8(bytes).ok()
-    } else {
-        None
-    }
+    CookieChunks::from_header_bytes(
+        headers.get_all(header::COOKIE).map(HeaderValue::as_bytes),
+        name,
+    )
 }
 
 /// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.
@@ -186,6 +167,16 @@ mod tests {
             HeaderValue::from_bytes(&line).unwrap(),
         );
         assert_eq!(read_session_id(&map, "__sid"), Some(id));
+    }
+
+    #[test]
+    fn a_foreign_cookie_with_other_bytes_does_not_hide_a_sealed_session() {
+        let mut map = HeaderMap::new();
+        map.append(
+            HeaderName::from_static("cookie"),
+            HeaderValue::from_bytes(b"city=M\xfcnchen; __sid.1=b; __sid.0=a").unwrap(),
+        );
+        assert_eq!(read_chunks(&map, "__sid").values, ["a", "b"]);
     }
 
     #[test]

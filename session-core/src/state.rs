@@ -383,8 +383,13 @@ impl SessionState {
         let loaded = match self.loaded.take() {
             None => Loaded::Not,
             Some(None) => Loaded::Gone,
+            // As of the load, as `settled` decides it, so the two always agree.
             Some(Some(record))
-                if policy.needs_refresh(record.expires_at, record.absolute_expires_at, now) =>
+                if policy.needs_refresh(
+                    record.expires_at,
+                    record.absolute_expires_at,
+                    self.loaded_at,
+                ) =>
             {
                 Loaded::RefreshDue
             }

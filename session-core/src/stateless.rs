@@ -75,24 +75,41 @@ impl CookieChunks {
     /// Collects the chunks of `name` from `Cookie` header lines.
     #[must_use]
     pub fn from_header_lines<'a>(lines: impl IntoIterator<Item = &'a str>, name: &str) -> Self {
+        Self::from_header_bytes(lines.into_iter().map(str::as_bytes), name)
+    }
+
+    /// [`from_header_lines`](Self::from_header_lines) of the lines' raw bytes, as a server
+    /// receives them. Other cookies may hold any bytes without hiding the session; a value of
+    /// `name` or of one of its chunks that is not UTF-8 counts as missing. Only spaces and
+    /// tabs around names and values are ignored (RFC 6265's optional whitespace).
+    ///
+    /// ```
+    /// use session_core::stateless::CookieChunks;
+    /// let chunks = CookieChunks::from_header_bytes([b"city=M\xfcnchen; s=sealed".as_slice()], "s");
+    /// assert_eq!(chunks.values, ["sealed"]);
+    /// ```
+    #[must_use]
+    pub fn from_header_bytes<'a>(lines: impl IntoIterator<Item = &'a [u8]>, name: &str) -> Self {
         let mut whole = None;
         let mut chunks: Vec<Option<String>> = Vec::new();
         let mut names: Vec<String> = Vec::new();
-        let pairs = lines
-            .into_iter()
-            .flat_map(cookie_pairs)
-            .filter_map(|pair| pair.trim().split_once('='));
+        let pairs = lines.into_iter().flat_map(cookie_pairs).filter_map(|pair| {
+            let (key, value) = split_pair(pair)?;
+            // A name of ours is ASCII, so a key that is not UTF-8 is never one.
+            Some((std::str::from_utf8(key).ok()?, value))
+        });
         for (key, value) in pairs {
-            let key = key.trim();
-            let value = value.trim();
+            let value = std::str::from_utf8(value).ok();
             if key == name {
-                whole.get_or_insert_with(|| value.to_owned());
+                if whole.is_none() {
+                    whole = value.map(str::to_owned);
+                }
             } else if let Some(index) = chunk_index(key, name) {
                 if chunks.len() <= index {
                     chunks.resize(index + 1, None);
                 }
                 if chunks[index].is_none() {
-                    chunks[index] = Some(value.to_owned());
+                    chunks[index] = value.map(str::to_owned);
                 }
             } else {
                 continue;
@@ -115,16 +132,33 @@ impl CookieChunks {
 
 /// The `name=value` pairs of one `Cookie` header line, split at `;` with a vectorized search:
 /// a sealed session makes the line kilobytes long, and it is split on every request.
-pub(crate) fn cookie_pairs(line: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn cookie_pairs(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut start = 0;
-    memchr::memchr_iter(b';', line.as_bytes())
+    memchr::memchr_iter(b';', line)
         .chain(std::iter::once(line.len()))
         .map(move |end| {
-            // `;` is ASCII, so both ends are char boundaries.
             let pair = line.get(start..end).unwrap_or_default();
             start = end + 1;
             pair
         })
+}
+
+/// A `name=value` pair split at its first `=`, both sides without the spaces and tabs around
+/// them (RFC 6265's optional whitespace); `None` without an `=`.
+pub(crate) fn split_pair(pair: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = memchr::memchr(b'=', pair)?;
+    Some((trim_ows(pair.get(..eq)?), trim_ows(pair.get(eq + 1..)?)))
+}
+
+/// `bytes` without the spaces and tabs at either end.
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
+    let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    bytes.get(start..end).unwrap_or_default()
 }
 
 /// `Some(i)` when `key` is chunk `name.i` (at most two digits, below [`MAX_CHUNKS`]).
@@ -466,10 +500,40 @@ mod tests {
     #[test]
     fn cookie_pairs_split_like_str_split() {
         for line in ["", ";", "a=1", "a=1; b=2", ";;a=1;", " a = 1 ;b=é;c"] {
-            let ours: Vec<&str> = cookie_pairs(line).collect();
-            let std: Vec<&str> = line.split(';').collect();
+            let ours: Vec<&[u8]> = cookie_pairs(line.as_bytes()).collect();
+            let std: Vec<&[u8]> = line.split(';').map(str::as_bytes).collect();
             assert_eq!(ours, std, "{line:?}");
         }
+    }
+
+    #[test]
+    fn pairs_lose_only_spaces_and_tabs() {
+        let split = |pair: &str| {
+            split_pair(pair.as_bytes()).map(|(k, v)| {
+                (
+                    String::from_utf8(k.to_vec()).unwrap(),
+                    String::from_utf8(v.to_vec()).unwrap(),
+                )
+            })
+        };
+        let pair = |k: &str, v: &str| Some((k.to_owned(), v.to_owned()));
+        assert_eq!(split(" \ta = b=c \t"), pair("a", "b=c"));
+        assert_eq!(split("a="), pair("a", ""));
+        assert_eq!(split("  =  "), pair("", ""));
+        assert_eq!(split("\u{a0}a=b\r"), pair("\u{a0}a", "b\r"));
+        assert_eq!(split("no equals"), None);
+    }
+
+    #[test]
+    fn other_cookies_with_any_bytes_leave_the_chunks_readable() {
+        let lines: [&[u8]; 2] = [b"city=M\xfcnchen; s.1=b; \xff=\x00", b"s.0=a; x=\xc3"];
+        let read = CookieChunks::from_header_bytes(lines, "s");
+        assert_eq!(read.values, ["a", "b"]);
+        assert_eq!(read.names, ["s.1", "s.0"]);
+        // A chunk that is not UTF-8 is a missing chunk: the session cannot open.
+        let broken = CookieChunks::from_header_bytes([b"s.0=a; s.1=\xff".as_slice()], "s");
+        assert!(broken.values.is_empty());
+        assert_eq!(broken.names, ["s.0", "s.1"]);
     }
 
     #[test]

@@ -102,10 +102,23 @@ async fn a_refused_create_leaves_the_live_session_and_nothing_else() {
 
 #[tokio::test]
 async fn the_scripts_run_after_redis_forgot_them() {
-    // `SCRIPT FLUSH` (or a restart) leaves Redis without the scripts; each must load its script
-    // again and then do its work, not fail with `NOSCRIPT`.
-    let store = common::single().await;
-    let mut conn = raw().await;
+    scripts_run_after_a_flush(common::single().await, raw().await).await;
+}
+
+#[tokio::test]
+async fn the_scripts_run_after_the_cluster_forgot_them() {
+    let raw = redis::cluster::ClusterClient::new(common::cluster_urls())
+        .unwrap()
+        .get_async_connection()
+        .await
+        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
+    scripts_run_after_a_flush(common::cluster().await, raw).await;
+}
+
+/// `SCRIPT FLUSH` (or a restart) leaves Redis without the scripts; each must load its script
+/// again and then do its work, not fail with `NOSCRIPT`. `conn` is a raw connection to the
+/// same Redis as `store`.
+async fn scripts_run_after_a_flush(store: RedisStore, mut conn: impl redis::aio::ConnectionLike) {
     let flush = || redis::cmd("SCRIPT").arg("FLUSH").to_owned();
     let now = Timestamp::now();
     let id = SessionId::generate();
