@@ -212,6 +212,19 @@ impl RedisStore {
         key
     }
 
+    /// Runs `script` on the session `id`'s key with the arguments `args` adds (see
+    /// [`scripts::eval`]).
+    async fn run_script<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        id: &SessionId,
+        args: impl FnOnce(&mut redis::Cmd),
+    ) -> Result<T, StoreError> {
+        scripts::eval(&mut self.connection(), script, &self.key_of(id), args)
+            .await
+            .map_err(store_error)
+    }
+
     /// The connection for a command issued now: this worker thread's own when there is one
     /// (see [`RedisStore::connect`]), the shared one otherwise.
     fn connection(&self) -> RedisConnection {
@@ -504,11 +517,8 @@ impl SessionStore for RedisStore {
                 .await?;
         }
         let now = Timestamp::now();
-        let created: i64 = scripts::eval(
-            &mut self.connection(),
-            &scripts::CREATE,
-            &self.key_of(id),
-            |cmd| {
+        let created: i64 = self
+            .run_script(&scripts::CREATE, id, |cmd| {
                 cmd.arg(record.expires_at.as_unix_millis())
                     .arg(META_FIELD)
                     .arg(encode_meta(record))
@@ -517,10 +527,8 @@ impl SessionStore for RedisStore {
                 for (key, value) in &record.data {
                     cmd.arg(data_field(key)).arg(json_string(value));
                 }
-            },
-        )
-        .await
-        .map_err(store_error)?;
+            })
+            .await?;
         Ok(created == 1)
     }
 
@@ -535,11 +543,8 @@ impl SessionStore for RedisStore {
         }
         // Clearing keeps only the metadata, which the script reads and writes back in place.
         let now = Timestamp::now();
-        let reply: i64 = scripts::eval(
-            &mut self.connection(),
-            &scripts::CLEAR,
-            &self.key_of(id),
-            |cmd| {
+        let reply: i64 = self
+            .run_script(&scripts::CLEAR, id, |cmd| {
                 cmd.arg(idle_deadline.as_unix_millis())
                     .arg(now.as_unix_millis())
                     .arg(delta.set_entries().len());
@@ -549,10 +554,8 @@ impl SessionStore for RedisStore {
                 for key in delta.removed_keys() {
                     cmd.arg(data_field(key));
                 }
-            },
-        )
-        .await
-        .map_err(store_error)?;
+            })
+            .await?;
         Ok(deadline_reply(reply))
     }
 
@@ -576,14 +579,7 @@ impl SessionStore for RedisStore {
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
-        let reply: Option<(i64, HashFields)> = scripts::eval(
-            &mut self.connection(),
-            &scripts::TAKE,
-            &self.key_of(id),
-            |_| {},
-        )
-        .await
-        .map_err(store_error)?;
+        let reply: Option<(i64, HashFields)> = self.run_script(&scripts::TAKE, id, |_| {}).await?;
         let Some((ttl, fields)) = reply else {
             return Ok(None);
         };
