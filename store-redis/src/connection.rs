@@ -310,10 +310,7 @@ mod tests {
 
     use super::*;
     use crate::RedisStore;
-
-    fn redis_url() -> String {
-        std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-    }
+    use crate::test_urls::{cluster_urls, redis_url};
 
     fn current_thread() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -428,16 +425,6 @@ mod tests {
         })
         .join()
         .unwrap();
-    }
-
-    fn cluster_urls() -> Vec<String> {
-        std::env::var("REDIS_CLUSTER_URLS")
-            .unwrap_or_else(|_| {
-                "redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002".to_owned()
-            })
-            .split(',')
-            .map(str::to_owned)
-            .collect()
     }
 
     #[test]

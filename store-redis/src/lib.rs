@@ -59,6 +59,8 @@
 mod connection;
 mod fields;
 mod scripts;
+#[cfg(test)]
+mod test_urls;
 
 use std::fmt;
 use std::sync::Arc;

@@ -22,8 +22,7 @@ async fn raw() -> redis::aio::MultiplexedConnection {
 
 #[tokio::test]
 async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
-    let prefix = common::random_prefix();
-    let store = common::single().await.with_key_prefix(prefix.clone());
+    let (store, prefix) = common::single_with_prefix().await;
     let id = SessionId::generate();
     let now = Timestamp::now();
     let data: SessionData = [
@@ -69,8 +68,7 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
 
 #[tokio::test]
 async fn a_refused_create_leaves_the_live_session_and_nothing_else() {
-    let prefix = common::random_prefix();
-    let store = common::single().await.with_key_prefix(prefix.clone());
+    let (store, prefix) = common::single_with_prefix().await;
     let id = SessionId::generate();
     let now = Timestamp::now();
     let record = |value: &str, secs: u64| {
@@ -193,8 +191,7 @@ async fn debug_shows_no_address() {
 #[tokio::test]
 async fn the_user_index_is_trimmed_and_keyed_by_absolute_expiry() {
     use session_core::{CookieAction, ExpiryPolicy, SessionState, UserSessionStore as _};
-    let prefix = common::random_prefix();
-    let store = common::single().await.with_key_prefix(prefix.clone());
+    let (store, prefix) = common::single_with_prefix().await;
     let policy = ExpiryPolicy::new(Duration::from_secs(60), Duration::from_secs(120));
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -230,8 +227,7 @@ async fn the_user_index_is_trimmed_and_keyed_by_absolute_expiry() {
 
 #[tokio::test]
 async fn a_deadline_already_past_leaves_no_key_behind() {
-    let prefix = common::random_prefix();
-    let store = common::single().await.with_key_prefix(prefix.clone());
+    let (store, prefix) = common::single_with_prefix().await;
     let id = SessionId::generate();
     let past = Timestamp::from_unix_millis(Timestamp::now().as_unix_millis() - 1000);
     let record = SessionRecord::new(SessionData::new(), past, past, past);

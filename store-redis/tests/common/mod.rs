@@ -1,25 +1,15 @@
-//! Connections for the Redis tests: `REDIS_URL` (default `redis://127.0.0.1:6379`) and
-//! `REDIS_CLUSTER_URLS` (default the three local nodes `scripts/redis-cluster.sh` starts).
-//! Every store gets a random key prefix, so tests never see each other's keys. A Redis that
+//! Connections for the Redis tests, to the Redis that `src/test_urls.rs` names. Every store gets a random key prefix, so tests never see each other's keys. A Redis that
 //! cannot be reached fails the test: nothing is skipped.
 #![allow(dead_code, clippy::expect_used)]
 
 use session_core::SessionId;
 use store_redis::RedisStore;
 
-pub(crate) fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+// The unit tests' own file, so both find Redis in the same place.
+#[path = "../../src/test_urls.rs"]
+mod test_urls;
 
-pub(crate) fn cluster_urls() -> Vec<String> {
-    std::env::var("REDIS_CLUSTER_URLS")
-        .unwrap_or_else(|_| {
-            "redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002".to_owned()
-        })
-        .split(',')
-        .map(str::to_owned)
-        .collect()
-}
+pub(crate) use test_urls::{cluster_urls, redis_url};
 
 pub(crate) fn random_prefix() -> String {
     format!(
@@ -29,10 +19,17 @@ pub(crate) fn random_prefix() -> String {
 }
 
 pub(crate) async fn single() -> RedisStore {
-    RedisStore::connect(&redis_url())
+    single_with_prefix().await.0
+}
+
+/// A store on the single node, and the random key prefix it writes under (to list its keys).
+pub(crate) async fn single_with_prefix() -> (RedisStore, String) {
+    let prefix = random_prefix();
+    let store = RedisStore::connect(&redis_url())
         .await
         .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
-        .with_key_prefix(random_prefix())
+        .with_key_prefix(prefix.clone());
+    (store, prefix)
 }
 
 pub(crate) async fn cluster() -> RedisStore {
