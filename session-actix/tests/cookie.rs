@@ -111,7 +111,7 @@ async fn values_flash_renew_and_purge_live_in_the_cookie() {
     jar.absorb(&test::call_service(&app, post_with("/set/user", &jar, json!("ada"))).await);
     assert_eq!(jar.names(), ["__sid"]);
     let first = jar.0["__sid"].clone();
-    assert!(first.starts_with("v1.k1."), "{first}");
+    assert!(first.starts_with("v2.k1."), "{first}");
     assert!(!first.contains("ada"), "the value is encrypted");
 
     jar.absorb(&test::call_service(&app, post_with("/flash", &jar, json!(null))).await);
@@ -166,10 +166,10 @@ async fn tampered_truncated_foreign_and_garbage_cookies_are_a_fresh_session() {
         String::from_utf8(flipped).unwrap(),
         sealed[..sealed.len() - 10].to_owned(),
         foreign,
-        sealed.replace("v1.k1.", "v1.k2."),
+        sealed.replace("v2.k1.", "v2.k2."),
         "garbage".to_owned(),
-        "v1.k1.".to_owned(),
-        format!("v1.k1.{}", "A".repeat(40_000)),
+        "v2.k1.".to_owned(),
+        format!("v2.k1.{}", "A".repeat(40_000)),
     ];
     for bad in cases {
         let bad_jar = Jar(BTreeMap::from([("__sid".to_owned(), bad.clone())]));
@@ -252,6 +252,35 @@ async fn absolute_expiry_inside_the_cookie_is_never_extended() {
 }
 
 #[actix_web::test]
+async fn a_cookie_of_the_first_format_opens_and_is_resealed_in_the_current_one() {
+    // Sealed by the `v1` code with key `[7; 64]`, key id `k1`: the user `ada`, `n` = 1, expiring
+    // in 2100 (the same value store-cookie's own format tests open).
+    const V1_COOKIE: &str = "v1.k1.6YGkcRep7N-fTpXpb8-njIMUa6lba7cr2QgCz2z9mHgAsIqOiG1WrrKv3D3IuRhY1ryEx4WoPMpEiL0o89OxBHUCDuqnzuEZNcVo5bB9f4oPZV89oqKNipVPfbb5JkdaZ5fVcDue9h6jkztb";
+    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::from(
+        &[7u8; 64]
+    ))));
+    let mut jar = Jar(BTreeMap::from([("__sid".to_owned(), V1_COOKIE.to_owned())]));
+    // Without previous keys, a handler that never takes the session reads no cookie.
+    let res = test::call_service(&app, get_with("/plain", &jar)).await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    // The first read opens it and sends it back in the current format.
+    let res = test::call_service(&app, get_with("/get/user", &jar)).await;
+    jar.absorb(&res);
+    assert_eq!(body_json(res).await, json!("ada"));
+    let resealed = jar.0["__sid"].clone();
+    assert!(resealed.starts_with("v2.k1."), "not re-sealed: {resealed}");
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/n", &jar)).await).await,
+        json!(1)
+    );
+    let res = test::call_service(&app, get_with("/get/user", &jar)).await;
+    assert!(
+        res.headers().get(header::SET_COOKIE).is_none(),
+        "a current cookie is not sealed again on a read"
+    );
+}
+
+#[actix_web::test]
 async fn cookies_sealed_with_a_previous_key_are_accepted_and_resealed() {
     let (old, new) = (Key::generate(), Key::generate());
     let old_app = cookie_app!(SessionMiddleware::new(
@@ -262,7 +291,7 @@ async fn cookies_sealed_with_a_previous_key_are_accepted_and_resealed() {
     ));
     let mut jar = Jar::default();
     jar.absorb(&test::call_service(&old_app, post_with("/set/user", &jar, json!("ada"))).await);
-    assert!(jar.0["__sid"].starts_with("v1.2026-05."));
+    assert!(jar.0["__sid"].starts_with("v2.2026-05."));
 
     let rotated = cookie_app!(SessionMiddleware::new(
         CookieStore::builder()
@@ -275,7 +304,7 @@ async fn cookies_sealed_with_a_previous_key_are_accepted_and_resealed() {
     let res = test::call_service(&rotated, get_with("/plain", &jar)).await;
     jar.absorb(&res);
     assert!(
-        jar.0["__sid"].starts_with("v1.2026-11."),
+        jar.0["__sid"].starts_with("v2.2026-11."),
         "not re-sealed: {}",
         jar.0["__sid"]
     );

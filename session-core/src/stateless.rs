@@ -31,15 +31,17 @@ pub trait CookieCodec: Send + Sync + 'static {
     /// garbage, or expired.
     fn open(&self, cookie_name: &str, chunks: &[&str], now: Timestamp) -> Option<SessionRecord>;
 
-    /// Whether the chunks were sealed with a key other than the current one (a cheap check of
-    /// the key label, no decryption), so the response should re-seal them.
+    /// Whether the chunks were sealed with a key other than the current one, or in an older
+    /// format the codec still opens (a cheap check of the labels, no decryption), so the
+    /// response should re-seal them.
     fn needs_reseal(&self, chunks: &[&str]) -> bool;
 
-    /// Whether [`needs_reseal`](Self::needs_reseal) can ever be true, i.e. previous keys are
-    /// configured. When it is `false`, a request whose handler never takes its session skips
-    /// reading the cookie altogether (so a cookie sealed with a retired key is removed on the
-    /// first response whose handler takes the session, not on every response). The default,
-    /// `true`, always reads it.
+    /// Whether every request should read its cookie to ask
+    /// [`needs_reseal`](Self::needs_reseal), i.e. previous keys are configured. When it is
+    /// `false`, a request whose handler never takes its session skips reading the cookie
+    /// altogether (so a cookie sealed with a retired key, or in an older format, is re-sealed
+    /// or removed on the first response whose handler takes the session, not on every
+    /// response). The default, `true`, always reads it.
     fn accepts_previous_keys(&self) -> bool {
         true
     }

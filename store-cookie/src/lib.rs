@@ -324,8 +324,7 @@ impl CookieCodec for Codec {
     fn needs_reseal(&self, chunks: &[&str]) -> bool {
         chunks
             .first()
-            .and_then(|first| seal::key_id(first))
-            .is_some_and(|id| id != self.current.id)
+            .is_some_and(|first| seal::needs_reseal(first, &self.current.id))
     }
 
     fn accepts_previous_keys(&self) -> bool {

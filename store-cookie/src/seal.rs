@@ -1,10 +1,18 @@
 //! The sealed cookie format.
 //!
-//! `v1.<key id>.<base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag)>`, where the plaintext is the
-//! JSON envelope `{"c": created, "e": expires, "a": absolute expiry, "d": data}` (milliseconds)
-//! and the associated data binds the format version, the cookie name and the key id. The sealed
-//! string is split into chunks only after sealing, so the chunks authenticate as one whole: a
-//! missing, reordered or foreign chunk fails decryption.
+//! `v2.<key id>.<base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag)>`, where the plaintext is the
+//! three timestamps (created, idle expiry, absolute expiry; milliseconds, 8 bytes each, big
+//! endian) followed by the data as a JSON object, and the associated data binds the format
+//! version, the cookie name and the key id. The sealed string is split into chunks only after
+//! sealing, so the chunks authenticate as one whole: a missing, reordered or foreign chunk fails
+//! decryption.
+//!
+//! Cookies of the earlier format, `v1`, still open: its plaintext is the JSON envelope
+//! `{"c": created, "e": expires, "a": absolute expiry, "d": data}`. New cookies are always `v2`,
+//! which is 48 characters shorter for the same session (with 13-digit timestamps, the envelope
+//! took 60 bytes around the data, the three timestamps take 24) and cheaper to seal and open
+//! (the timestamps are copied, not printed and parsed). A `v1` cookie is sealed again as `v2`
+//! on the first response whose handler takes the session (see `needs_reseal`).
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
@@ -13,31 +21,60 @@ use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64_simd::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use rand::RngCore as _;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use session_core::{SessionData, SessionRecord, Timestamp};
 use sha2::Sha256;
 
-const VERSION: &str = "v1";
+/// The format every new cookie is sealed in.
+const CURRENT: Format = Format::V2;
+/// The length of every format's version label (`v1`, `v2`).
+const VERSION_LEN: usize = 2;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-/// Bytes the envelope adds around the data's JSON: field names, punctuation and three
-/// timestamps of up to 20 digits each, rounded up.
+/// Bytes of the sealed plaintext the data limit leaves to what is not data: `v1`'s envelope
+/// (field names, punctuation and three timestamps of up to 20 digits each, rounded up). The
+/// `v2` timestamps take 24 of them; the limit stays as it was, so the rest is room for the
+/// reserved keys it does not count (client info).
 const ENVELOPE_OVERHEAD: usize = 96;
 
-#[derive(Serialize)]
-struct EnvelopeRef<'a> {
-    c: u64,
-    e: u64,
-    a: u64,
-    d: &'a SessionData,
+/// A sealed cookie's format, named by its first two characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// JSON envelope (the first format; still opened).
+    V1,
+    /// Binary timestamps, then the data's JSON.
+    V2,
 }
 
+impl Format {
+    fn label(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
+/// The `v1` plaintext.
 #[derive(Deserialize)]
 struct Envelope {
     c: u64,
     e: u64,
     a: u64,
     d: SessionData,
+}
+
+/// A sealed value's parts: its format, key id and base64 payload. `None` when the value names
+/// no known format.
+fn parts(sealed: &str) -> Option<(Format, &str, &str)> {
+    let (label, rest) = sealed.split_once('.')?;
+    let format = match label {
+        "v1" => Format::V1,
+        "v2" => Format::V2,
+        _ => return None,
+    };
+    let (id, payload) = rest.split_once('.')?;
+    Some((format, id, payload))
 }
 
 /// One encryption key and its label.
@@ -63,13 +100,13 @@ impl SealingKey {
 /// HKDF `info` for the session cookie's AES key.
 const KEY_INFO: &[u8] = b"session-cookie/v1 AES-256-GCM";
 
-fn aad(cookie_name: &str, key_id: &str) -> Vec<u8> {
+fn aad(format: Format, cookie_name: &str, key_id: &str) -> Vec<u8> {
     // `session-cookie/<version>\0<cookie name>\0<key id>`, joined without the formatting
     // machinery: every seal and open builds it.
     const PREFIX: &[u8] = b"session-cookie/";
     let parts: [&[u8]; 6] = [
         PREFIX,
-        VERSION.as_bytes(),
+        format.label().as_bytes(),
         b"\0",
         cookie_name.as_bytes(),
         b"\0",
@@ -80,31 +117,33 @@ fn aad(cookie_name: &str, key_id: &str) -> Vec<u8> {
 
 /// Seals `record` with `key` for `cookie_name`.
 pub(crate) fn seal(key: &SealingKey, cookie_name: &str, record: &SessionRecord) -> Option<String> {
-    let envelope = EnvelopeRef {
-        c: record.created_at.as_unix_millis(),
-        e: record.expires_at.as_unix_millis(),
-        a: record.absolute_expires_at.as_unix_millis(),
-        d: &record.data,
-    };
     // nonce ‖ plaintext, encrypted in place, then ‖ tag: one buffer, no copies of the session.
     let mut nonce = [0u8; NONCE_LEN];
     rand::rng().fill_bytes(&mut nonce);
     let mut sealed = Vec::with_capacity(512);
     sealed.extend_from_slice(&nonce);
-    serde_json::to_writer(&mut sealed, &envelope).ok()?;
+    for at in [
+        record.created_at,
+        record.expires_at,
+        record.absolute_expires_at,
+    ] {
+        sealed.extend_from_slice(&at.as_unix_millis().to_be_bytes());
+    }
+    serde_json::to_writer(&mut sealed, &record.data).ok()?;
     let tag = key
         .cipher
         .encrypt_in_place_detached(
             Nonce::from_slice(&nonce),
-            &aad(cookie_name, &key.id),
+            &aad(CURRENT, cookie_name, &key.id),
             &mut sealed[NONCE_LEN..],
         )
         .ok()?;
     sealed.extend_from_slice(&tag);
+    let label = CURRENT.label();
     let mut text = String::with_capacity(
-        VERSION.len() + key.id.len() + 2 + URL_SAFE_NO_PAD.encoded_length(sealed.len()),
+        label.len() + key.id.len() + 2 + URL_SAFE_NO_PAD.encoded_length(sealed.len()),
     );
-    text.push_str(VERSION);
+    text.push_str(label);
     text.push('.');
     text.push_str(&key.id);
     text.push('.');
@@ -114,8 +153,13 @@ pub(crate) fn seal(key: &SealingKey, cookie_name: &str, record: &SessionRecord) 
 
 /// The key id a sealed value names, without decrypting anything.
 pub(crate) fn key_id(sealed: &str) -> Option<&str> {
-    let rest = sealed.strip_prefix(VERSION)?.strip_prefix('.')?;
-    rest.split_once('.').map(|(id, _)| id)
+    parts(sealed).map(|(_, id, _)| id)
+}
+
+/// Whether a sealed value the codec opens was sealed in an older format or with a key other
+/// than `current_id`, so the response should seal it again. Decrypts nothing.
+pub(crate) fn needs_reseal(sealed: &str, current_id: &str) -> bool {
+    parts(sealed).is_some_and(|(format, id, _)| format != CURRENT || id != current_id)
 }
 
 /// Opens a sealed value; `None` unless it was sealed by one of `keys` for `cookie_name`.
@@ -124,9 +168,8 @@ pub(crate) fn open<'k>(
     cookie_name: &str,
     sealed: &str,
 ) -> Option<SessionRecord> {
-    let id = key_id(sealed)?;
+    let (format, id, payload) = parts(sealed)?;
     let key = keys.into_iter().find(|key| key.id == id)?;
-    let payload = &sealed[VERSION.len() + 1 + id.len() + 1..];
     let mut bytes = URL_SAFE_NO_PAD.decode_to_vec(payload).ok()?;
     if bytes.len() < NONCE_LEN + TAG_LEN {
         return None;
@@ -137,24 +180,43 @@ pub(crate) fn open<'k>(
     key.cipher
         .decrypt_in_place_detached(
             Nonce::from_slice(nonce),
-            &aad(cookie_name, id),
+            &aad(format, cookie_name, id),
             text,
             Tag::from_slice(tag),
         )
         .ok()?;
-    let envelope: Envelope = serde_json::from_slice(text).ok()?;
+    match format {
+        Format::V2 => open_v2(text),
+        Format::V1 => {
+            let envelope: Envelope = serde_json::from_slice(text).ok()?;
+            Some(SessionRecord::new(
+                envelope.d,
+                Timestamp::from_unix_millis(envelope.c),
+                Timestamp::from_unix_millis(envelope.e),
+                Timestamp::from_unix_millis(envelope.a),
+            ))
+        }
+    }
+}
+
+/// The record in a decrypted `v2` plaintext.
+fn open_v2(plaintext: &[u8]) -> Option<SessionRecord> {
+    let (created, rest) = plaintext.split_first_chunk::<8>()?;
+    let (expires, rest) = rest.split_first_chunk::<8>()?;
+    let (absolute, json) = rest.split_first_chunk::<8>()?;
+    let at = |bytes: &[u8; 8]| Timestamp::from_unix_millis(u64::from_be_bytes(*bytes));
     Some(SessionRecord::new(
-        envelope.d,
-        Timestamp::from_unix_millis(envelope.c),
-        Timestamp::from_unix_millis(envelope.e),
-        Timestamp::from_unix_millis(envelope.a),
+        serde_json::from_slice(json).ok()?,
+        at(created),
+        at(expires),
+        at(absolute),
     ))
 }
 
 /// How many bytes of data JSON fit in a sealed value of at most `max_sealed` bytes with a key
 /// id of `key_id_len` characters.
 pub(crate) fn data_capacity(max_sealed: usize, key_id_len: usize) -> usize {
-    let prefix = VERSION.len() + 1 + key_id_len + 1;
+    let prefix = VERSION_LEN + 1 + key_id_len + 1;
     let raw = max_sealed.saturating_sub(prefix) / 4 * 3;
     raw.saturating_sub(NONCE_LEN + TAG_LEN + ENVELOPE_OVERHEAD)
 }
@@ -162,11 +224,118 @@ pub(crate) fn data_capacity(max_sealed: usize, key_id_len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// Sealed by the `v1` code (before `v2` existed) with key `[7; 64]`, key id `k1`, cookie
+    /// `__sid`: created 2025-12-01, idle expiry 4102444800000, absolute 4102444800001, data
+    /// `{"n": 1, "user": "ada"}`.
+    const V1_COOKIE: &str = "v1.k1.6YGkcRep7N-fTpXpb8-njIMUa6lba7cr2QgCz2z9mHgAsIqOiG1WrrKv3D3IuRhY1ryEx4WoPMpEiL0o89OxBHUCDuqnzuEZNcVo5bB9f4oPZV89oqKNipVPfbb5JkdaZ5fVcDue9h6jkztb";
+
+    fn key() -> SealingKey {
+        SealingKey::new("k1".into(), &cookie::Key::from(&[7u8; 64])).unwrap()
+    }
+
+    fn v1_record() -> SessionRecord {
+        let mut data = SessionData::new();
+        data.insert("user".into(), json!("ada"));
+        data.insert("n".into(), json!(1));
+        SessionRecord::new(
+            data,
+            Timestamp::from_unix_millis(1_764_547_200_000),
+            Timestamp::from_unix_millis(4_102_444_800_000),
+            Timestamp::from_unix_millis(4_102_444_800_001),
+        )
+    }
+
+    /// `format`'s cookie of an arbitrary plaintext, sealed as `seal` seals.
+    fn seal_plaintext(key: &SealingKey, format: Format, plaintext: &[u8]) -> String {
+        let nonce = [3u8; NONCE_LEN];
+        let mut sealed = [&nonce[..], plaintext].concat();
+        let tag = key
+            .cipher
+            .encrypt_in_place_detached(
+                Nonce::from_slice(&nonce),
+                &aad(format, "__sid", &key.id),
+                &mut sealed[NONCE_LEN..],
+            )
+            .unwrap();
+        sealed.extend_from_slice(&tag);
+        format!(
+            "{}.{}.{}",
+            format.label(),
+            key.id,
+            URL_SAFE_NO_PAD.encode_to_string(&sealed)
+        )
+    }
 
     /// Live cookies were sealed with this associated data: it must not change.
     #[test]
-    fn associated_data_is_the_v1_layout() {
-        assert_eq!(aad("__sid", "k1"), b"session-cookie/v1\0__sid\0k1");
-        assert_eq!(aad("", ""), b"session-cookie/v1\0\0");
+    fn associated_data_is_the_layout_live_cookies_carry() {
+        assert_eq!(
+            aad(Format::V1, "__sid", "k1"),
+            b"session-cookie/v1\0__sid\0k1"
+        );
+        assert_eq!(aad(Format::V1, "", ""), b"session-cookie/v1\0\0");
+        assert_eq!(
+            aad(Format::V2, "__sid", "k1"),
+            b"session-cookie/v2\0__sid\0k1"
+        );
+    }
+
+    #[test]
+    fn a_v1_cookie_still_opens_and_asks_to_be_sealed_again() {
+        assert_eq!(open([&key()], "__sid", V1_COOKIE), Some(v1_record()));
+        assert!(needs_reseal(V1_COOKIE, "k1"));
+        // Bound to its cookie name and key, as before.
+        assert_eq!(open([&key()], "other", V1_COOKIE), None);
+        let other_key = SealingKey::new("k1".into(), &cookie::Key::from(&[8u8; 64])).unwrap();
+        assert_eq!(open([&other_key], "__sid", V1_COOKIE), None);
+    }
+
+    #[test]
+    fn new_cookies_are_v2_and_shorter_than_v1() {
+        let sealed = seal(&key(), "__sid", &v1_record()).unwrap();
+        assert!(sealed.starts_with("v2.k1."), "{sealed}");
+        assert_eq!(open([&key()], "__sid", &sealed), Some(v1_record()));
+        assert!(!needs_reseal(&sealed, "k1"));
+        assert!(needs_reseal(&sealed, "k2"));
+        // With 13-digit timestamps the envelope took 60 bytes around the data and the v2
+        // timestamps take 24: 36 bytes fewer, 48 base64 characters.
+        assert_eq!(V1_COOKIE.len() - sealed.len(), 48);
+    }
+
+    #[test]
+    fn the_version_label_is_authenticated() {
+        let v2 = seal(&key(), "__sid", &v1_record()).unwrap();
+        let as_v1 = v2.replacen("v2.", "v1.", 1);
+        let as_v2 = V1_COOKIE.replacen("v1.", "v2.", 1);
+        for (label, sealed) in [("v2 as v1", as_v1), ("v1 as v2", as_v2)] {
+            assert_eq!(open([&key()], "__sid", &sealed), None, "{label}");
+        }
+        for unknown in ["v3", "V2", "v", "v22", ""] {
+            let sealed = v2.replacen("v2", unknown, 1);
+            assert_eq!(open([&key()], "__sid", &sealed), None, "{unknown:?}");
+            assert!(!needs_reseal(&sealed, "k1"), "{unknown:?}");
+        }
+    }
+
+    #[test]
+    fn an_authentic_v2_plaintext_that_is_not_a_session_opens_as_none() {
+        let key = key();
+        let mut whole = Vec::new();
+        for part in [4_102_444_800_000u64, 4_102_444_800_000, 4_102_444_800_000] {
+            whole.extend_from_slice(&part.to_be_bytes());
+        }
+        whole.extend_from_slice(br#"{"n":1}"#);
+        let opened = open([&key], "__sid", &seal_plaintext(&key, Format::V2, &whole)).unwrap();
+        assert_eq!(opened.data.get("n"), Some(&json!(1)));
+        // Every shorter prefix: timestamps cut short, or data that is not a JSON object.
+        for len in 0..whole.len() {
+            let sealed = seal_plaintext(&key, Format::V2, &whole[..len]);
+            assert_eq!(open([&key], "__sid", &sealed), None, "{len} bytes");
+        }
+        let array = [&whole[..24], b"[1]"].concat();
+        let sealed = seal_plaintext(&key, Format::V2, &array);
+        assert_eq!(open([&key], "__sid", &sealed), None);
     }
 }

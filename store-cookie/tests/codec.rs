@@ -95,7 +95,13 @@ fn arbitrary_input_opens_as_nothing() {
         "v1.k1.".into(),
         "v1.k1.!!!!".into(),
         "v1.k1.AAAA".into(),
+        "v2".into(),
+        "v2.".into(),
+        "v2.k1".into(),
+        "v2.k1.".into(),
+        "v2.k1.!!!!".into(),
         "v2.k1.AAAA".into(),
+        "v3.k1.AAAA".into(),
         "\u{0}\u{ffff}".into(),
     ];
     for cut in (0..sealed.len()).step_by(7) {
