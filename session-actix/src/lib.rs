@@ -53,7 +53,7 @@ pub use session_core::{
 pub mod store {
     #[cfg(feature = "cookie")]
     #[doc(inline)]
-    pub use store_cookie::{CookieStore, CookieStoreBuilder, CookieStoreError, Key};
+    pub use store_cookie::{CookieFormat, CookieStore, CookieStoreBuilder, CookieStoreError, Key};
     #[cfg(feature = "memory")]
     #[doc(inline)]
     pub use store_memory::MemoryStore;

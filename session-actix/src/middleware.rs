@@ -160,8 +160,8 @@ where
             config: Arc::clone(&self.config),
             live: RefCell::new(None),
         };
-        // Except while keys rotate: a cookie sealed with a previous key is re-sealed on the
-        // response even when the handler never takes the session.
+        // Except while keys rotate: a cookie sealed with a previous key (or in another format)
+        // is re-sealed on the response even when the handler never takes the session.
         if (self.config.codec.as_ref()).is_some_and(|codec| codec.accepts_previous_keys()) {
             slot.session(req.headers());
         }

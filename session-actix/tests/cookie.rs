@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, test, web};
 use serde_json::{Value, json};
-use session_actix::store::{CookieStore, Key};
+use session_actix::store::{CookieFormat, CookieStore, Key};
 use session_actix::{Session, SessionError, SessionMiddleware};
 
 mod common;
@@ -170,6 +170,11 @@ async fn tampered_truncated_foreign_and_garbage_cookies_are_a_fresh_session() {
         "garbage".to_owned(),
         "v2.k1.".to_owned(),
         format!("v2.k1.{}", "A".repeat(40_000)),
+        sealed.replacen("v2.", "v1.", 1),
+        "v1.k1.".to_owned(),
+        format!("v1.k1.{}", "A".repeat(40_000)),
+        // Sealed by the v1 code, under another key.
+        V1_COOKIE.to_owned(),
     ];
     for bad in cases {
         let bad_jar = Jar(BTreeMap::from([("__sid".to_owned(), bad.clone())]));
@@ -251,14 +256,17 @@ async fn absolute_expiry_inside_the_cookie_is_never_extended() {
     );
 }
 
+/// A cookie sealed by the `v1` code with key `[7; 64]`, key id `k1`: the user `ada`, `n` = 1,
+/// expiring in 2100 (the value store-cookie's own format tests open).
+const V1_COOKIE: &str = include_str!("../../store-cookie/tests/fixtures/v1_cookie.txt");
+
+fn v1_key() -> Key {
+    Key::from(&[7u8; 64])
+}
+
 #[actix_web::test]
 async fn a_cookie_of_the_first_format_opens_and_is_resealed_in_the_current_one() {
-    // Sealed by the `v1` code with key `[7; 64]`, key id `k1`: the user `ada`, `n` = 1, expiring
-    // in 2100 (the same value store-cookie's own format tests open).
-    const V1_COOKIE: &str = "v1.k1.6YGkcRep7N-fTpXpb8-njIMUa6lba7cr2QgCz2z9mHgAsIqOiG1WrrKv3D3IuRhY1ryEx4WoPMpEiL0o89OxBHUCDuqnzuEZNcVo5bB9f4oPZV89oqKNipVPfbb5JkdaZ5fVcDue9h6jkztb";
-    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(Key::from(
-        &[7u8; 64]
-    ))));
+    let app = cookie_app!(SessionMiddleware::new(CookieStore::new(v1_key())));
     let mut jar = Jar(BTreeMap::from([("__sid".to_owned(), V1_COOKIE.to_owned())]));
     // Without previous keys, a handler that never takes the session reads no cookie.
     let res = test::call_service(&app, get_with("/plain", &jar)).await;
@@ -278,6 +286,51 @@ async fn a_cookie_of_the_first_format_opens_and_is_resealed_in_the_current_one()
         res.headers().get(header::SET_COOKIE).is_none(),
         "a current cookie is not sealed again on a read"
     );
+}
+
+#[actix_web::test]
+async fn while_keys_rotate_a_v1_cookie_of_the_previous_key_comes_back_as_v2_of_the_current() {
+    let app = cookie_app!(SessionMiddleware::new(
+        CookieStore::builder()
+            .key("k2", Key::generate())
+            .previous_key("k1", v1_key())
+            .build()
+            .unwrap()
+    ));
+    let mut jar = Jar(BTreeMap::from([("__sid".to_owned(), V1_COOKIE.to_owned())]));
+    // With previous keys, even a handler that never takes the session re-seals it.
+    jar.absorb(&test::call_service(&app, get_with("/plain", &jar)).await);
+    let resealed = jar.0["__sid"].clone();
+    assert!(resealed.starts_with("v2.k2."), "not re-sealed: {resealed}");
+    assert_eq!(
+        body_json(test::call_service(&app, get_with("/get/user", &jar)).await).await,
+        json!("ada")
+    );
+}
+
+#[actix_web::test]
+async fn a_store_told_to_seal_v1_seals_v1_and_reseals_v2_cookies_as_v1() {
+    // A rolling upgrade from a version that opens only v1 (see `CookieFormat`), or a rollback.
+    let v1_store = CookieStore::builder()
+        .key("k1", v1_key())
+        .seal_format(CookieFormat::V1)
+        .build()
+        .unwrap();
+    let v1_app = cookie_app!(SessionMiddleware::new(v1_store));
+    let v2_app = cookie_app!(SessionMiddleware::new(CookieStore::new(v1_key())));
+    let mut jar = Jar::default();
+    jar.absorb(&test::call_service(&v1_app, post_with("/set/user", &jar, json!("ada"))).await);
+    assert!(jar.0["__sid"].starts_with("v1.k1."), "{}", jar.0["__sid"]);
+    // The v2 store opens it (and, on its first read, turns it into v2).
+    let res = test::call_service(&v2_app, get_with("/get/user", &jar)).await;
+    jar.absorb(&res);
+    assert_eq!(body_json(res).await, json!("ada"));
+    assert!(jar.0["__sid"].starts_with("v2.k1."), "{}", jar.0["__sid"]);
+    // Back on the v1 store: the v2 cookie opens and is sealed as v1 again.
+    let res = test::call_service(&v1_app, get_with("/get/user", &jar)).await;
+    jar.absorb(&res);
+    assert_eq!(body_json(res).await, json!("ada"));
+    assert!(jar.0["__sid"].starts_with("v1.k1."), "{}", jar.0["__sid"]);
 }
 
 #[actix_web::test]

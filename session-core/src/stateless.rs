@@ -318,7 +318,7 @@ impl StatelessSession {
     }
 
     /// Turns the commit's cookie action into the chunks to send. A cookie sealed with a previous
-    /// key is re-sealed with the current one even when nothing changed.
+    /// key, or in a format other than the codec's, is re-sealed even when nothing changed.
     pub fn finish(&self, action: CookieAction) -> Result<CookieWrite, StoreError> {
         let mut scratch = self.scratch();
         let record = match action {
@@ -336,7 +336,7 @@ impl StatelessSession {
                 };
                 match self.current_ref(&mut scratch, origin) {
                     Some(record) => Some(record),
-                    // An old-key cookie that does not open is stale: remove it.
+                    // An old-key or old-format cookie that does not open is stale: remove it.
                     None => return Ok(CookieWrite::Remove),
                 }
             }

@@ -36,6 +36,7 @@ use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreEr
 
 pub use cookie::Key;
 
+pub use seal::CookieFormat;
 use seal::SealingKey;
 
 /// Default limit of all chunks of one session together, in bytes of cookie value: two chunks at
@@ -83,6 +84,7 @@ pub struct CookieStore {
 
 struct Codec {
     current: SealingKey,
+    format: CookieFormat,
     previous: Vec<SealingKey>,
     max_cookie_bytes: usize,
     max_data_bytes: usize,
@@ -103,6 +105,7 @@ impl fmt::Debug for CookieStore {
                     .collect::<Vec<_>>(),
             )
             .field("max_cookie_bytes", &self.codec.max_cookie_bytes)
+            .field("seal_format", &self.codec.format)
             .finish()
     }
 }
@@ -127,6 +130,7 @@ impl CookieStore {
         let max_data_bytes = seal::data_capacity(DEFAULT_MAX_COOKIE_BYTES, DEFAULT_KEY_ID.len());
         let codec = Codec {
             current,
+            format: CookieFormat::default(),
             previous: Vec::new(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_data_bytes,
@@ -165,6 +169,7 @@ impl CookieStore {
             current: None,
             previous: Vec::new(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
+            format: CookieFormat::default(),
         }
     }
 }
@@ -188,6 +193,7 @@ pub struct CookieStoreBuilder {
     current: Option<(String, Key)>,
     previous: Vec<(String, Key)>,
     max_cookie_bytes: usize,
+    format: CookieFormat,
 }
 
 impl fmt::Debug for CookieStoreBuilder {
@@ -199,6 +205,7 @@ impl fmt::Debug for CookieStoreBuilder {
                 &self.previous.iter().map(|(id, _)| id).collect::<Vec<_>>(),
             )
             .field("max_cookie_bytes", &self.max_cookie_bytes)
+            .field("seal_format", &self.format)
             .finish()
     }
 }
@@ -224,6 +231,13 @@ impl CookieStoreBuilder {
     /// write. Mind proxies: nginx refuses request header lines over 8 KiB by default.
     pub fn max_cookie_bytes(mut self, bytes: usize) -> Self {
         self.max_cookie_bytes = bytes;
+        self
+    }
+
+    /// The format new cookies are sealed in (default [`CookieFormat::V2`]); cookies of every
+    /// format open. See [`CookieFormat`] for when to choose an older one.
+    pub fn seal_format(mut self, format: CookieFormat) -> Self {
+        self.format = format;
         self
     }
 
@@ -258,6 +272,7 @@ impl CookieStoreBuilder {
             .collect::<Result<Vec<_>, _>>()?;
         let codec = Codec {
             current,
+            format: self.format,
             previous,
             max_cookie_bytes: self.max_cookie_bytes,
             max_data_bytes,
@@ -280,7 +295,7 @@ fn valid_key_id(id: &str) -> bool {
 
 impl CookieCodec for Codec {
     fn seal(&self, cookie_name: &str, record: &SessionRecord) -> Result<Vec<String>, StoreError> {
-        let sealed = seal::seal(&self.current, cookie_name, record)
+        let sealed = seal::seal(&self.current, self.format, cookie_name, record)
             .ok_or_else(|| StoreError::backend("sealing the session cookie failed"))?;
         if sealed.len() > self.max_cookie_bytes {
             return Err(StoreError::backend(format!(
@@ -324,7 +339,7 @@ impl CookieCodec for Codec {
     fn needs_reseal(&self, chunks: &[&str]) -> bool {
         chunks
             .first()
-            .is_some_and(|first| seal::needs_reseal(first, &self.current.id))
+            .is_some_and(|first| seal::needs_reseal(first, self.format, &self.current.id))
     }
 
     fn accepts_previous_keys(&self) -> bool {

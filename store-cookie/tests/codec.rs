@@ -118,6 +118,22 @@ fn arbitrary_input_opens_as_nothing() {
     }
 }
 
+#[test]
+fn a_chunked_v1_cookie_opens_and_asks_to_be_sealed_again() {
+    // Sealed by the v1 code with key `[7; 64]` and key id `k1` (see src/seal.rs).
+    let v1 = include_str!("fixtures/v1_cookie.txt");
+    let codec = CookieStore::new(Key::from(&[7u8; 64])).cookie_codec_for_tests();
+    let chunks = [&v1[..40], &v1[40..]];
+    assert!(codec.needs_reseal(&chunks));
+    let record = codec.open("__sid", &chunks, Timestamp::now()).unwrap();
+    assert_eq!(record.data.get("user"), Some(&serde_json::json!("ada")));
+    // Its v2 successor does not.
+    let resealed = codec.seal("__sid", &record).unwrap();
+    let resealed: Vec<&str> = resealed.iter().map(String::as_str).collect();
+    assert!(resealed[0].starts_with("v2.k1."));
+    assert!(!codec.needs_reseal(&resealed));
+}
+
 trait CodecForTests {
     fn cookie_codec_for_tests(&self) -> std::sync::Arc<dyn session_core::stateless::CookieCodec>;
 }
