@@ -6,7 +6,9 @@
 //! key is accepted and re-sealed with the current key on that response). Idle and absolute
 //! expiry live inside the sealed payload, so a replayed old cookie is refused once expired, even
 //! if the browser kept it. A session larger than one cookie is split into chunks `<name>.0`,
-//! `<name>.1`, … that authenticate as one whole.
+//! `<name>.1`, … that authenticate as one whole. Cookies of the first format (`v1`) still open
+//! and are re-sealed in the current one; [`CookieFormat`] says how to upgrade instance by
+//! instance.
 //!
 //! ```
 //! use store_cookie::{CookieStore, Key};
