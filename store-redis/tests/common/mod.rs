@@ -1,5 +1,6 @@
-//! Connections for the Redis tests, to the Redis that `src/test_urls.rs` names. Every store gets a random key prefix, so tests never see each other's keys. A Redis that
-//! cannot be reached fails the test: nothing is skipped.
+//! Connections for the Redis tests, to the Redis that `src/test_urls.rs` names. Every store
+//! gets a random key prefix, so tests never see each other's keys. A Redis that cannot be
+//! reached fails the test: nothing is skipped.
 #![allow(dead_code, clippy::expect_used)]
 
 use session_core::SessionId;
