@@ -50,6 +50,7 @@
 //! # }).unwrap();
 //! ```
 
+pub mod clock;
 mod delta;
 mod error;
 mod expiry;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::clock::SharedClock;
 use crate::flash::{flash_key, is_reserved, with_flash_key};
 use crate::store::create_with_fresh_id;
 use crate::{
@@ -82,12 +83,27 @@ pub struct SessionState {
     delta: SessionDelta,
     renew: bool,
     purged: Option<SessionId>,
+    clock: SharedClock,
 }
 
 impl SessionState {
     /// A state for a request that carried `origin` as its (validated) session ID, or none.
     #[must_use]
     pub fn new(origin: Option<SessionId>) -> Self {
+        Self::with_clock(origin, crate::clock::system())
+    }
+
+    /// [`new`](Self::new), reading time from `clock` (a [`TestClock`](crate::clock::TestClock)
+    /// in tests) instead of the system clock.
+    ///
+    /// ```
+    /// use session_core::SessionState;
+    /// use session_core::clock::TestClock;
+    /// let state = SessionState::with_clock(None, TestClock::starting_now().shared());
+    /// assert!(state.is_loaded());
+    /// ```
+    #[must_use]
+    pub fn with_clock(origin: Option<SessionId>, clock: SharedClock) -> Self {
         Self {
             origin,
             loaded: None,
@@ -95,6 +111,7 @@ impl SessionState {
             delta: SessionDelta::default(),
             renew: false,
             purged: None,
+            clock,
         }
     }
 
@@ -120,7 +137,7 @@ impl SessionState {
     /// [`SessionStore::load_shared`] returns it.
     pub fn set_loaded_shared(&mut self, record: Option<Arc<SessionRecord>>) {
         if self.loaded.is_none() {
-            let now = Timestamp::now();
+            let now = self.clock.now();
             self.loaded = Some(record.filter(|r| !r.is_expired(now)));
             self.loaded_at = now;
         }
@@ -368,7 +385,7 @@ impl SessionState {
         store: &dyn SessionStore,
         policy: &ExpiryPolicy,
     ) -> Result<CookieAction, StoreError> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let idle_deadline = policy.idle_deadline(now);
         let purged = match self.purged.take() {
             Some(old) => {

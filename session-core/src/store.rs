@@ -70,6 +70,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Applies `delta` to a live session and moves its idle deadline to `idle_deadline`, capped by
     /// its absolute deadline. Returns the new effective expiry, or `None` (writing nothing) when
     /// the session does not exist or has expired.
+    ///
+    /// **Deadlines only move forward**: when the stored idle deadline is already later than
+    /// `idle_deadline` (a concurrent request refreshed it after this one loaded), it stays. A
+    /// request that keeps the deadline it loaded must never pull back another's refresh.
     async fn update(
         &self,
         id: &SessionId,
@@ -78,8 +82,8 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> Result<Option<Timestamp>, StoreError>;
 
     /// Moves the idle deadline of a live session to `idle_deadline`, capped by its absolute
-    /// deadline. Returns the new effective expiry, or `None` when the session does not exist or
-    /// has expired.
+    /// deadline, and never earlier than the stored one (as [`update`](Self::update)). Returns the
+    /// new effective expiry, or `None` when the session does not exist or has expired.
     async fn touch(
         &self,
         id: &SessionId,
@@ -150,6 +154,15 @@ pub trait SessionStore: Send + Sync + 'static {
     ///
     /// The old ID stops working before the new one exists, so a failure in between signs the
     /// user out rather than leaving the pre-renew ID alive (fail closed).
+    ///
+    /// **Revocation wins.** A [`revoke`](crate::UserSessionStore::revoke) or
+    /// [`revoke_all`](crate::UserSessionStore::revoke_all) that runs while a renew is in flight
+    /// leaves neither ID live: either it lands first and the renew finds nothing (`None`), or it
+    /// reaches the session under its new ID. The default (take, then create) has a gap between
+    /// the two steps that a revocation can miss, so every store that implements
+    /// [`UserSessionStore`](crate::UserSessionStore) overrides it: the memory store moves the
+    /// record under its locks, PostgreSQL rewrites the row's key in one statement, and Redis
+    /// leaves a forwarding marker on the old key that revocations follow to the new one.
     async fn renew(
         &self,
         old_id: &SessionId,
