@@ -66,16 +66,28 @@ impl SessionRecord {
         self.expires_at <= now
     }
 
-    /// Moves the idle deadline to `idle_deadline`, capped by the absolute deadline, and returns the
-    /// new effective expiry.
+    /// Moves the idle deadline to `idle_deadline` unless the record's is already later (deadlines
+    /// only move forward), capped by the absolute deadline, and returns the new effective expiry.
+    ///
+    /// ```
+    /// use session_core::{SessionData, SessionRecord, Timestamp};
+    ///
+    /// let at = Timestamp::from_unix_millis;
+    /// let mut record = SessionRecord::new(SessionData::new(), at(0), at(50), at(100));
+    /// assert_eq!(record.extend_to(at(80)), at(80));
+    /// assert_eq!(record.extend_to(at(60)), at(80), "an earlier deadline never pulls it back");
+    /// assert_eq!(record.extend_to(at(500)), at(100), "capped by the absolute deadline");
+    /// ```
     pub fn extend_to(&mut self, idle_deadline: Timestamp) -> Timestamp {
-        self.expires_at = idle_deadline.min(self.absolute_expires_at);
+        self.expires_at = idle_deadline
+            .max(self.expires_at)
+            .min(self.absolute_expires_at);
         self.expires_at
     }
 
     /// What [`SessionStore::update`](crate::SessionStore::update) does to a live record: applies
-    /// `delta` to the data and moves the idle deadline to `idle_deadline`, capped by the absolute
-    /// deadline. Returns the new effective expiry.
+    /// `delta` to the data and moves the idle deadline as [`extend_to`](Self::extend_to) does
+    /// (forward only, capped by the absolute deadline). Returns the new effective expiry.
     ///
     /// ```
     /// use std::time::Duration;

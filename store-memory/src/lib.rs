@@ -49,6 +49,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use lru::LruCache;
+use session_core::clock::{self, SharedClock};
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
     ActiveSession, DeltaLookup, SessionDelta, SessionHandle, SessionId, SessionRecord,
@@ -104,6 +105,7 @@ struct Shared {
     shards: Box<[Shard]>,
     users: Mutex<UserIndex>,
     max_sessions: u64,
+    clock: SharedClock,
 }
 
 /// An in-process session store. Cloning is cheap; clones share the same sessions.
@@ -149,6 +151,7 @@ impl MemoryStore {
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             max_sessions: DEFAULT_MAX_SESSIONS,
+            clock: clock::system(),
         }
     }
 
@@ -183,6 +186,7 @@ impl MemoryStore {
 #[must_use]
 pub struct MemoryStoreBuilder {
     max_sessions: u64,
+    clock: SharedClock,
 }
 
 impl MemoryStoreBuilder {
@@ -195,6 +199,21 @@ impl MemoryStoreBuilder {
     /// ```
     pub fn max_sessions(mut self, max_sessions: u64) -> Self {
         self.max_sessions = max_sessions;
+        self
+    }
+
+    /// The clock that decides what has expired (default: the system clock). Give the store and
+    /// the middleware the same [`TestClock`](session_core::clock::TestClock) to test expiry
+    /// without sleeping.
+    ///
+    /// ```
+    /// use session_core::clock::TestClock;
+    /// let clock = TestClock::starting_now();
+    /// let store = store_memory::MemoryStore::builder().clock(clock.shared()).build();
+    /// # let _ = store;
+    /// ```
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -228,6 +247,7 @@ impl MemoryStoreBuilder {
                 shards,
                 users: Mutex::default(),
                 max_sessions,
+                clock: self.clock,
             }),
         }
     }
@@ -262,8 +282,12 @@ fn unindex_key(users: &mut UserIndex, user: &str, key: &StorageKey) {
 impl Shared {
     /// Locks the shard that holds `key`.
     fn shard(&self, key: &StorageKey) -> MutexGuard<'_, Sessions> {
-        let index = usize::from(key.as_bytes()[0]) % self.shards.len();
-        lock(&self.shards[index].0)
+        lock(&self.shards[self.shard_index(key)].0)
+    }
+
+    /// The index of the shard that holds `key`.
+    fn shard_index(&self, key: &StorageKey) -> usize {
+        usize::from(key.as_bytes()[0]) % self.shards.len()
     }
 
     fn users(&self) -> MutexGuard<'_, UserIndex> {
@@ -312,17 +336,28 @@ impl Shared {
     }
 
     fn create(&self, key: StorageKey, record: &SessionRecord) -> bool {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         // Copied before locking, so that the shard is held for the map work only.
         let stored = Stored {
             record: Arc::new(record.clone()),
             last_seen: now,
         };
-        let mut sessions = self.shard(&key);
+        self.insert(&mut self.shard(&key), key, stored, now)
+    }
+
+    /// Stores `stored` under `key` in its locked shard unless a live session holds the key,
+    /// making room first. Returns whether it was stored.
+    fn insert(
+        &self,
+        sessions: &mut Sessions,
+        key: StorageKey,
+        stored: Stored,
+        now: Timestamp,
+    ) -> bool {
         match sessions.peek(&key) {
             Some(existing) if !existing.record.is_expired(now) => return false,
             Some(_) => {
-                self.remove(&mut sessions, &key);
+                self.remove(sessions, &key);
             }
             None => {}
         }
@@ -345,13 +380,69 @@ impl Shared {
         true
     }
 
+    /// Moves the live session under `old` to a fresh ID in one step: both shards stay locked
+    /// from the removal to the insertion, so no other operation (a revocation above all) sees
+    /// the session under neither key.
+    fn renew(
+        &self,
+        old: &StorageKey,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Option<(SessionId, Timestamp)> {
+        let now = self.clock.now();
+        let new_id = SessionId::generate();
+        let new = new_id.storage_key();
+        let (from, to) = (self.shard_index(old), self.shard_index(&new));
+        // Lock order: lower shard index first, as `revoke_all_of` locks them all.
+        let mut low = lock(&self.shards[from.min(to)].0);
+        let mut high = (from != to).then(|| lock(&self.shards[from.max(to)].0));
+        let old_shard: &mut Sessions = match high.as_mut() {
+            Some(guard) if from > to => guard,
+            _ => &mut low,
+        };
+        let stored = self
+            .remove(old_shard, old)
+            .filter(|stored| !stored.record.is_expired(now))?;
+        let mut record = Arc::unwrap_or_clone(stored.record);
+        let expires_at = record.apply_update(delta, idle_deadline);
+        let moved = Stored {
+            record: Arc::new(record),
+            last_seen: now,
+        };
+        let new_shard: &mut Sessions = match high.as_mut() {
+            Some(guard) if to > from => guard,
+            _ => &mut low,
+        };
+        // A fresh 256-bit ID is never taken; if it were, the session ends (fail closed).
+        self.insert(new_shard, new, moved, now)
+            .then_some((new_id, expires_at))
+    }
+
+    /// Ends every session of `user_id` but `keep`, with every shard locked, so a renew or a
+    /// create running at the same time lands wholly before (and is ended) or after. Returns how
+    /// many live sessions it ended.
+    fn revoke_all_of(&self, user_id: &str, keep: Option<&StorageKey>) -> usize {
+        let now = self.clock.now();
+        let mut shards: Vec<MutexGuard<'_, Sessions>> =
+            self.shards.iter().map(|shard| lock(&shard.0)).collect();
+        let keys: Vec<StorageKey> = match self.users().get(user_id) {
+            Some(keys) => keys.iter().copied().collect(),
+            None => return 0,
+        };
+        keys.iter()
+            .filter(|key| Some(*key) != keep)
+            .filter_map(|key| self.remove(&mut shards[self.shard_index(key)], key))
+            .filter(|stored| !stored.record.is_expired(now))
+            .count()
+    }
+
     fn update(
         &self,
         key: &StorageKey,
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Option<Timestamp> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         self.with_live(key, now, |stored| {
             // Only a delta that touches the user key (sign-in, sign-out, clear) can rebind the
             // session, so only then is the previous user worth copying.
@@ -385,7 +476,7 @@ impl Shared {
 
     /// Removes the session under `key` and returns it if it was live.
     fn take(&self, key: &StorageKey) -> Option<Stored> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let mut sessions = self.shard(key);
         self.remove(&mut sessions, key)
             .filter(|stored| !stored.record.is_expired(now))
@@ -397,7 +488,7 @@ impl Shared {
             Some(keys) => keys.iter().copied().collect(),
             None => return Vec::new(),
         };
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let mut listed: Vec<ActiveSession> = keys
             .into_iter()
             .filter_map(|key| {
@@ -438,7 +529,7 @@ impl Shared {
     }
 
     fn session_count(&self) -> u64 {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         self.sum_shards(|sessions| {
             sessions.retain(|key, stored| {
                 let live = !stored.record.is_expired(now);
@@ -457,7 +548,7 @@ impl SessionStore for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         Ok(self
             .shared
-            .with_live(&id.storage_key(), Timestamp::now(), |stored| {
+            .with_live(&id.storage_key(), self.shared.clock.now(), |stored| {
                 SessionRecord::clone(&stored.record)
             }))
     }
@@ -465,7 +556,7 @@ impl SessionStore for MemoryStore {
     async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
         Ok(self
             .shared
-            .with_live(&id.storage_key(), Timestamp::now(), |stored| {
+            .with_live(&id.storage_key(), self.shared.clock.now(), |stored| {
                 Arc::clone(&stored.record)
             }))
     }
@@ -506,6 +597,16 @@ impl SessionStore for MemoryStore {
             .take(&id.storage_key())
             .map(|stored| Arc::unwrap_or_clone(stored.record)))
     }
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
+        Ok(self
+            .shared
+            .renew(&old_id.storage_key(), delta, idle_deadline))
+    }
 }
 
 #[async_trait]
@@ -516,6 +617,18 @@ impl UserSessionStore for MemoryStore {
 
     async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
         Ok(self.shared.take(handle.storage_key()).is_some())
+    }
+
+    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        Ok(self.shared.revoke_all_of(user_id, None))
+    }
+
+    async fn revoke_all_except(
+        &self,
+        user_id: &str,
+        keep: &SessionHandle,
+    ) -> Result<usize, StoreError> {
+        Ok(self.shared.revoke_all_of(user_id, Some(keep.storage_key())))
     }
 }
 
@@ -528,6 +641,7 @@ mod tests {
 
     use serde_json::json;
     use session_core::SessionData;
+    use session_core::clock::TestClock;
 
     use super::*;
 
@@ -564,7 +678,11 @@ mod tests {
 
     #[tokio::test]
     async fn creates_remove_expired_sessions_from_the_index() {
-        let store = MemoryStore::builder().max_sessions(100).build();
+        let clock = TestClock::starting_now();
+        let store = MemoryStore::builder()
+            .max_sessions(100)
+            .clock(clock.shared())
+            .build();
         for _ in 0..3 {
             let created = store
                 .create(&SessionId::generate(), &record_of("ada", SHORT))
@@ -572,7 +690,7 @@ mod tests {
             assert!(created.unwrap());
         }
         assert_eq!(store.indexed_keys(), 3);
-        tokio::time::sleep(SHORT * 3).await;
+        clock.advance(SHORT * 3);
         let fresh = store
             .create(&SessionId::generate(), &record_of("grace", LONG))
             .await;
@@ -584,7 +702,8 @@ mod tests {
 
     #[tokio::test]
     async fn accesses_and_counts_remove_expired_sessions_from_the_index() {
-        let store = MemoryStore::default();
+        let clock = TestClock::starting_now();
+        let store = MemoryStore::builder().clock(clock.shared()).build();
         let found = SessionId::generate();
         assert!(
             store
@@ -598,7 +717,7 @@ mod tests {
                 .await;
             assert!(created.unwrap());
         }
-        tokio::time::sleep(SHORT * 3).await;
+        clock.advance(SHORT * 3);
         assert!(store.load(&found).await.unwrap().is_none());
         assert_eq!(store.indexed_keys(), 5);
         assert_eq!(store.session_count(), 0);

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use session_core::clock::{Clock as _, TestClock};
 use session_core::users::USER_KEY;
 use session_core::{
     SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, Timestamp, UserSessionStore,
@@ -38,8 +39,9 @@ async fn capacity_is_bounded_and_newest_sessions_survive() {
 
 #[tokio::test]
 async fn expired_sessions_are_evicted_not_just_hidden() {
-    let store = MemoryStore::default();
-    let now = Timestamp::now();
+    let clock = TestClock::starting_now();
+    let store = MemoryStore::builder().clock(clock.shared()).build();
+    let now = clock.now();
     let short = SessionRecord::new(
         SessionData::new(),
         now,
@@ -49,7 +51,7 @@ async fn expired_sessions_are_evicted_not_just_hidden() {
     for _ in 0..20 {
         assert!(store.create(&SessionId::generate(), &short).await.unwrap());
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    clock.advance(Duration::from_millis(100));
     assert_eq!(store.session_count(), 0);
 }
 
@@ -125,7 +127,11 @@ async fn updates_and_touches_count_as_use() {
 
 #[tokio::test]
 async fn evicted_and_expired_sessions_leave_the_user_listing() {
-    let store = MemoryStore::builder().max_sessions(2).build();
+    let clock = TestClock::starting_now();
+    let store = MemoryStore::builder()
+        .max_sessions(2)
+        .clock(clock.shared())
+        .build();
     let evicted = SessionId::generate();
     assert!(
         store
@@ -142,7 +148,7 @@ async fn evicted_and_expired_sessions_leave_the_user_listing() {
     // Evicts ada's session, the least recently used.
     ids_created(&store, 1).await;
     assert!(store.sessions_of("ada").await.unwrap().is_empty());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    clock.advance(Duration::from_millis(300));
     assert!(store.sessions_of("grace").await.unwrap().is_empty());
     assert_eq!(store.revoke_all("ada").await.unwrap(), 0);
     assert_eq!(store.revoke_all("grace").await.unwrap(), 0);
