@@ -11,7 +11,10 @@
 //!   session is never recreated; create is one `INSERT … ON CONFLICT` that cannot overwrite a
 //!   live row. Statements are prepared and cached per connection by sqlx.
 //! - **Concurrency**: each update is one row-locking `UPDATE` that applies its own delta to the
-//!   current row, so concurrent requests changing different keys both survive.
+//!   current row, so concurrent requests changing different keys both survive. Update and touch
+//!   set the idle deadline to the later of the stored one and their own (capped by the absolute
+//!   deadline), so a request that kept the deadline it loaded never pulls back a refresh that
+//!   another request stored meanwhile.
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (`503`); the pool opens
 //!   new connections once the database is back.
 //!

@@ -110,9 +110,12 @@ impl Statements {
                 ts!(7),
                 ts!(7)
             )),
+            // Deadlines only move forward: a request that keeps the deadline it loaded must
+            // not pull back a refresh another request stored after it loaded (GREATEST), and no
+            // write moves the deadline past the absolute one (LEAST).
             update: sql(format!(
                 "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
-                 expires_at = LEAST({}, absolute_expires_at), last_seen = {} \
+                 expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
                  WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
                 ts!(5),
                 ts!(6),
@@ -120,7 +123,8 @@ impl Statements {
                 ms!("expires_at")
             )),
             touch: sql(format!(
-                "UPDATE {t} SET expires_at = LEAST({}, absolute_expires_at), last_seen = {} \
+                "UPDATE {t} SET expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), \
+                 last_seen = {} \
                  WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
                 ts!(2),
                 ts!(3),

@@ -330,3 +330,42 @@ async fn values_keys_and_user_ids_with_nul_characters_round_trip() {
     assert_eq!(store.revoke_all(user).await.unwrap(), 1);
     assert!(store.load(&id).await.unwrap().is_none());
 }
+
+/// A request that keeps the deadline it loaded must not pull back a refresh another request
+/// stored meanwhile: `update` and `touch` keep the later of the stored and the given deadline,
+/// and return it.
+#[tokio::test]
+async fn update_and_touch_never_move_the_idle_deadline_back() {
+    use session_core::SessionDelta;
+
+    let store = common::fresh_store().await;
+    let id = SessionId::generate();
+    let now = Timestamp::now();
+    let record = SessionRecord::new(
+        SessionData::new(),
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(600),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    let (earlier, later) = (
+        now + Duration::from_secs(90),
+        now + Duration::from_secs(120),
+    );
+    let mut delta = SessionDelta::default();
+    delta.insert("a", json!(1));
+    assert_eq!(store.update(&id, &delta, later).await.unwrap(), Some(later));
+
+    let mut delta = SessionDelta::default();
+    delta.insert("b", json!(2));
+    assert_eq!(
+        store.update(&id, &delta, earlier).await.unwrap(),
+        Some(later)
+    );
+    let loaded = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(loaded.expires_at, later, "update moved the deadline back");
+    assert_eq!(loaded.data["b"], json!(2), "the data was still written");
+
+    assert_eq!(store.touch(&id, earlier).await.unwrap(), Some(later));
+    assert_eq!(store.load(&id).await.unwrap().unwrap().expires_at, later);
+}
