@@ -489,13 +489,136 @@ async fn default_cookie_attributes_and_cache_control() {
         "no-store"
     );
 
-    // A handler's own Cache-Control is kept.
+    // A handler's own Cache-Control without `no-store` is replaced.
     let res = test::call_service(&app, post("/cached", None, json!(null))).await;
     assert!(set_cookie(&res, "__sid").is_some());
-    assert_eq!(
-        res.headers().get(header::CACHE_CONTROL).unwrap(),
-        "private, max-age=60"
-    );
+    assert_eq!(cache_control(&res), ["no-store"]);
+}
+
+/// A handler that sets the given response headers (`[name, value]` pairs, repeated names
+/// appended) after doing `action` to the session: `write`, `read`, `purge` or `none`.
+async fn cacheable(session: Session, body: web::Json<Value>) -> actix_web::Result<HttpResponse> {
+    match body["action"].as_str().unwrap() {
+        "write" => session.insert("x", 1).await?,
+        "read" => {
+            let _: Option<Value> = session.get("x").await?;
+        }
+        "purge" => session.purge().await?,
+        _ => {}
+    }
+    let mut res = HttpResponse::Ok();
+    for pair in body["headers"].as_array().unwrap() {
+        res.append_header((pair[0].as_str().unwrap(), pair[1].as_str().unwrap()));
+    }
+    Ok(res.finish())
+}
+
+fn cache_control<B>(res: &actix_web::dev::ServiceResponse<B>) -> Vec<&str> {
+    res.headers()
+        .get_all(header::CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_response_that_sets_the_session_cookie_is_never_cacheable() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(MemoryStore::default()))
+            .configure(routes)
+            .route("/cacheable", web::post().to(cacheable)),
+    )
+    .await;
+    let call = |cookie: Option<String>, action: &str, headers: Value| {
+        let req = post(
+            "/cacheable",
+            cookie.as_deref(),
+            json!({ "action": action, "headers": headers }),
+        );
+        test::call_service(&app, req)
+    };
+    let public = json!([
+        ["cache-control", "public, max-age=600"],
+        ["cdn-cache-control", "max-age=600"],
+        ["cloudflare-cdn-cache-control", "max-age=600"],
+        ["surrogate-control", "max-age=600"],
+        ["expires", "Thu, 01 Jan 2099 00:00:00 GMT"],
+    ]);
+
+    // A new session: the handler's caching is replaced, and the fields that let a CDN ignore
+    // Cache-Control are gone.
+    let res = call(None, "write", public.clone()).await;
+    let id = sid(&res);
+    assert_eq!(cache_control(&res), ["no-store"]);
+    for name in [
+        "cdn-cache-control",
+        "cloudflare-cdn-cache-control",
+        "surrogate-control",
+    ] {
+        assert!(!res.headers().contains_key(name), "{name} kept");
+    }
+    assert!(res.headers().contains_key(header::EXPIRES));
+
+    // A removal cookie too.
+    let res = call(Some(id.clone()), "purge", public.clone()).await;
+    assert_eq!(set_cookie(&res, "__sid").unwrap().value(), "");
+    assert_eq!(cache_control(&res), ["no-store"]);
+
+    // Without a session Set-Cookie, whether the handler ignores, reads or never takes its
+    // session, the handler's headers are untouched.
+    let id = sid(&call(None, "write", json!([])).await);
+    for (cookie, action) in [
+        (None, "none"),
+        (Some(id.clone()), "read"),
+        (Some(id), "none"),
+    ] {
+        let res = call(cookie, action, public.clone()).await;
+        assert!(res.headers().get(header::SET_COOKIE).is_none(), "{action}");
+        assert_eq!(cache_control(&res), ["public, max-age=600"], "{action}");
+        assert_eq!(
+            res.headers().get("cdn-cache-control").unwrap(),
+            "max-age=600"
+        );
+        assert_eq!(
+            res.headers().get("surrogate-control").unwrap(),
+            "max-age=600"
+        );
+    }
+
+    // A Cache-Control that already forbids storing is kept as it is, on one line or several;
+    // the CDN fields are still dropped.
+    let res = call(
+        None,
+        "write",
+        json!([
+            ["cache-control", "no-store, private"],
+            ["cdn-cache-control", "max-age=9"]
+        ]),
+    )
+    .await;
+    assert!(set_cookie(&res, "__sid").is_some());
+    assert_eq!(cache_control(&res), ["no-store, private"]);
+    assert!(!res.headers().contains_key("cdn-cache-control"));
+    let res = call(
+        None,
+        "write",
+        json!([["cache-control", "private"], ["cache-control", "No-Store"]]),
+    )
+    .await;
+    assert_eq!(cache_control(&res), ["private", "No-Store"]);
+
+    // Several lines none of which says no-store: all replaced by one. A `no-store` inside a
+    // quoted value is not the directive.
+    for lines in [
+        json!([
+            ["cache-control", "public"],
+            ["cache-control", "max-age=600"]
+        ]),
+        json!([["cache-control", "private=\"no-store\", max-age=600"]]),
+    ] {
+        let res = call(None, "write", lines.clone()).await;
+        assert_eq!(cache_control(&res), ["no-store"], "{lines}");
+    }
 }
 
 #[actix_web::test]
