@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::{AssertSqlSafe, PgPool};
 use tokio::task::JoinHandle;
 
-use session_core::Timestamp;
+use session_core::clock::SharedClock;
 
 /// Rows deleted per statement, so one sweep never holds many locks or a long transaction.
 pub(crate) const BATCH: i64 = 1000;
@@ -28,6 +28,7 @@ impl Drop for CleanupTask {
 pub(crate) fn spawn(
     pool: PgPool,
     statement: std::sync::Arc<str>,
+    clock: SharedClock,
     interval: Duration,
 ) -> CleanupTask {
     let handle = tokio::spawn(async move {
@@ -35,7 +36,7 @@ pub(crate) fn spawn(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(err) = sweep(&pool, &statement).await {
+            if let Err(err) = sweep(&pool, &statement, &clock).await {
                 // Keep going: the database may be restarting; the next tick tries again.
                 log::warn!("session cleanup failed, retrying in {interval:?}: {err}");
             }
@@ -48,8 +49,9 @@ pub(crate) fn spawn(
 pub(crate) async fn sweep(
     pool: &PgPool,
     statement: &std::sync::Arc<str>,
+    clock: &SharedClock,
 ) -> Result<u64, sqlx::Error> {
-    let now = i64::try_from(Timestamp::now().as_unix_millis()).unwrap_or(i64::MAX);
+    let now = i64::try_from(clock.now().as_unix_millis()).unwrap_or(i64::MAX);
     let mut total = 0;
     loop {
         let deleted = sqlx::query(AssertSqlSafe(statement.clone()))

@@ -30,8 +30,9 @@
 //! # }
 //! ```
 //!
-//! Deadlines are computed on the application's clock, so keep application hosts synchronised
-//! (NTP); the database clock is not consulted.
+//! Deadlines are computed on the application's clock (the system clock, or the one given to
+//! [`with_clock`](PostgresStore::with_clock)), so keep application hosts synchronised (NTP); the
+//! database clock is not consulted.
 
 mod cleanup;
 mod migrate;
@@ -49,6 +50,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 
+use session_core::clock::{self, SharedClock};
 use session_core::{
     ActiveSession, SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord,
     SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
@@ -82,6 +84,7 @@ pub struct PostgresStore {
     schema: Identifier,
     table: Identifier,
     sql: Arc<Statements>,
+    clock: SharedClock,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -109,6 +112,7 @@ impl PostgresStore {
             schema,
             table,
             sql,
+            clock: clock::system(),
         }
     }
 
@@ -144,11 +148,31 @@ impl PostgresStore {
         let table = Identifier::table(table)?;
         let sql = Arc::new(Statements::new(&schema, &table));
         Ok(Self {
-            pool: self.pool,
             schema,
             table,
             sql,
+            ..self
         })
+    }
+
+    /// Reads the current time from `clock` instead of the system clock (the default). Every
+    /// deadline the store checks or writes is computed from it, so a
+    /// [`TestClock`](session_core::clock::TestClock) moves sessions past their idle or absolute
+    /// deadline, for `load`, `update`, `touch` and [`delete_expired`](Self::delete_expired)
+    /// alike, without waiting: the database's own clock is not consulted.
+    ///
+    /// ```
+    /// # async fn run(pool: sqlx::PgPool) {
+    /// use session_core::clock::TestClock;
+    /// use store_postgres::PostgresStore;
+    ///
+    /// let clock = TestClock::starting_now();
+    /// let store = PostgresStore::new(pool).with_clock(clock.shared());
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_clock(self, clock: SharedClock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Creates or upgrades the schema: idempotent, and safe to run from many instances at
@@ -159,7 +183,7 @@ impl PostgresStore {
 
     /// Deletes expired rows now, in batches of 1000, and returns how many it deleted.
     pub async fn delete_expired(&self) -> Result<u64, StoreError> {
-        cleanup::sweep(&self.pool, &self.sql.cleanup)
+        cleanup::sweep(&self.pool, &self.sql.cleanup, &self.clock)
             .await
             .map_err(store_error)
     }
@@ -174,7 +198,12 @@ impl PostgresStore {
     pub fn spawn_cleanup(&self, interval: Duration) -> CleanupTask {
         // A zero period would make the timer panic inside the task, silently ending cleanup.
         let interval = interval.max(Duration::from_millis(1));
-        cleanup::spawn(self.pool.clone(), Arc::clone(&self.sql.cleanup), interval)
+        cleanup::spawn(
+            self.pool.clone(),
+            Arc::clone(&self.sql.cleanup),
+            Arc::clone(&self.clock),
+            interval,
+        )
     }
 
     /// The pool this store uses.
@@ -272,7 +301,7 @@ impl SessionStore for PostgresStore {
             .idempotent(|pool| async move {
                 sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
                     .bind(id.storage_key().as_bytes().as_slice())
-                    .bind(millis(Timestamp::now()))
+                    .bind(millis(self.clock.now()))
                     .fetch_optional(&pool)
                     .await
             })
@@ -288,7 +317,7 @@ impl SessionStore for PostgresStore {
             .bind(millis(record.created_at))
             .bind(millis(record.expires_at))
             .bind(millis(record.absolute_expires_at))
-            .bind(millis(Timestamp::now()))
+            .bind(millis(self.clock.now()))
             .execute(&self.pool)
             .await
             .map_err(store_error)?
@@ -321,7 +350,7 @@ impl SessionStore for PostgresStore {
                         .bind(removed)
                         .bind(Json(set))
                         .bind(millis(idle_deadline))
-                        .bind(millis(Timestamp::now()))
+                        .bind(millis(self.clock.now()))
                         .fetch_optional(&pool)
                         .await
                 }
@@ -340,7 +369,7 @@ impl SessionStore for PostgresStore {
                 sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.touch)))
                     .bind(id.storage_key().as_bytes().as_slice())
                     .bind(millis(idle_deadline))
-                    .bind(millis(Timestamp::now()))
+                    .bind(millis(self.clock.now()))
                     .fetch_optional(&pool)
                     .await
             })
@@ -363,7 +392,7 @@ impl SessionStore for PostgresStore {
         let row: Option<(Json<Value>, i32, i64, i64, i64, bool)> =
             sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.take)))
                 .bind(id.storage_key().as_bytes().as_slice())
-                .bind(millis(Timestamp::now()))
+                .bind(millis(self.clock.now()))
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(store_error)?;
@@ -386,7 +415,7 @@ impl UserSessionStore for PostgresStore {
             .idempotent(|pool| async move {
                 sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.sessions_of)))
                     .bind(nul::escape_str(user_id))
-                    .bind(millis(Timestamp::now()))
+                    .bind(millis(self.clock.now()))
                     .fetch_all(&pool)
                     .await
             })
@@ -412,7 +441,7 @@ impl UserSessionStore for PostgresStore {
             .idempotent(|pool| async move {
                 sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke)))
                     .bind(handle.storage_key().as_bytes().as_slice())
-                    .bind(millis(Timestamp::now()))
+                    .bind(millis(self.clock.now()))
                     .execute(&pool)
                     .await
             })
@@ -426,7 +455,7 @@ impl UserSessionStore for PostgresStore {
             .idempotent(|pool| async move {
                 sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all)))
                     .bind(nul::escape_str(user_id))
-                    .bind(millis(Timestamp::now()))
+                    .bind(millis(self.clock.now()))
                     .execute(&pool)
                     .await
             })
@@ -444,7 +473,7 @@ impl UserSessionStore for PostgresStore {
             .idempotent(|pool| async move {
                 sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all_except)))
                     .bind(nul::escape_str(user_id))
-                    .bind(millis(Timestamp::now()))
+                    .bind(millis(self.clock.now()))
                     .bind(keep.storage_key().as_bytes().as_slice())
                     .execute(&pool)
                     .await

@@ -369,3 +369,35 @@ async fn update_and_touch_never_move_the_idle_deadline_back() {
     assert_eq!(store.touch(&id, earlier).await.unwrap(), Some(later));
     assert_eq!(store.load(&id).await.unwrap().unwrap().expires_at, later);
 }
+
+/// The store computes every deadline on its clock: a test clock moved past the idle deadline
+/// expires the session for every statement, and the sweep deletes it, without sleeping.
+#[tokio::test]
+async fn a_test_clock_expires_sessions_without_sleeping() {
+    use session_core::SessionDelta;
+    use session_core::clock::{Clock as _, TestClock};
+
+    let clock = TestClock::starting_now();
+    let store = common::fresh_store().await.with_clock(clock.shared());
+    let schema = schema_of(&store);
+    let id = SessionId::generate();
+    let now = clock.now();
+    let idle = Duration::from_secs(60);
+    let record = SessionRecord::new(SessionData::new(), now, now + idle, now + 10 * idle);
+    assert!(store.create(&id, &record).await.unwrap());
+    assert!(store.load(&id).await.unwrap().is_some());
+    assert_eq!(store.delete_expired().await.unwrap(), 0);
+
+    clock.advance(idle + Duration::from_millis(1));
+    assert!(
+        store.load(&id).await.unwrap().is_none(),
+        "expired on the test clock"
+    );
+    let later = clock.now() + idle;
+    assert_eq!(store.touch(&id, later).await.unwrap(), None);
+    let mut delta = SessionDelta::default();
+    delta.insert("a", json!(1));
+    assert_eq!(store.update(&id, &delta, later).await.unwrap(), None);
+    assert_eq!(store.delete_expired().await.unwrap(), 1);
+    assert_eq!(count(store.pool(), &schema, "true").await, 0);
+}
