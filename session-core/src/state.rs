@@ -373,7 +373,8 @@ impl SessionState {
     ///   request loaded whose refresh is not due keeps its deadline, so the cookie is not sent
     ///   again ([`CookieAction::Unchanged`]); otherwise the deadline moves and the cookie is
     ///   sent. If the session vanished meanwhile, a new session (new ID) holding only these
-    ///   changes;
+    ///   changes, without a user binding (a revocation is never undone by a request in flight;
+    ///   a session already gone when loaded is a new visitor's, whose sign-in stands);
     /// - writes by a visitor without a session: one [`create`](SessionStore::create);
     /// - a renew: one [`renew`](SessionStore::renew), which moves the stored record and this
     ///   request's changes to a new ID; if the session vanished meanwhile, a new session holding
@@ -421,12 +422,22 @@ impl SessionState {
             } else {
                 CookieAction::Unchanged
             };
-            return create_fresh(store, policy, now, &self.delta, fallback).await;
+            return Ok(create_fresh(store, policy, now, &self.delta, true)
+                .await?
+                .unwrap_or(fallback));
         };
+        // The session ended while this request ran (purged, revoked or expired after the load,
+        // or at any time before the write when nothing was loaded): the request's changes start
+        // a new session, but never with the user binding, so a revocation is not undone by a
+        // sign-in that was in flight. A session already gone at load is a new visitor's, and a
+        // sign-in then stands.
+        let keep_user = matches!(loaded, Loaded::Gone);
         if self.renew {
             return match store.renew(&id, &self.delta, idle_deadline).await? {
                 Some((id, expires_at)) => Ok(CookieAction::Set { id, expires_at }),
-                None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
+                None => Ok(create_fresh(store, policy, now, &self.delta, keep_user)
+                    .await?
+                    .unwrap_or(CookieAction::Remove)),
             };
         }
         if !self.delta.is_empty() {
@@ -440,7 +451,9 @@ impl SessionState {
             {
                 Some(_) if kept.is_some() => Ok(CookieAction::Unchanged),
                 Some(expires_at) => Ok(CookieAction::Set { id, expires_at }),
-                None => create_fresh(store, policy, now, &self.delta, CookieAction::Remove).await,
+                None => Ok(create_fresh(store, policy, now, &self.delta, keep_user)
+                    .await?
+                    .unwrap_or(CookieAction::Remove)),
             };
         }
         match loaded {
@@ -466,19 +479,22 @@ enum Loaded {
     Kept(Timestamp),
 }
 
-/// Starts a new session holding only `delta`'s changes; with no data to hold, nothing is created
-/// and `fallback` is the answer.
+/// Starts a new session holding only `delta`'s changes, without the user binding unless
+/// `keep_user`; with no data to hold, nothing is created and the answer is `None`.
 async fn create_fresh(
     store: &dyn SessionStore,
     policy: &ExpiryPolicy,
     now: Timestamp,
     delta: &SessionDelta,
-    fallback: CookieAction,
-) -> Result<CookieAction, StoreError> {
+    keep_user: bool,
+) -> Result<Option<CookieAction>, StoreError> {
     let mut data = SessionData::new();
     delta.apply_to(&mut data);
+    if !keep_user {
+        data.remove(crate::users::USER_KEY);
+    }
     if data.is_empty() {
-        return Ok(fallback);
+        return Ok(None);
     }
     let record = SessionRecord::new(
         data,
@@ -487,10 +503,10 @@ async fn create_fresh(
         policy.absolute_deadline(now),
     );
     let id = create_with_fresh_id(store, &record).await?;
-    Ok(CookieAction::Set {
+    Ok(Some(CookieAction::Set {
         id,
         expires_at: record.expires_at,
-    })
+    }))
 }
 
 fn check_key(key: &str) -> Result<(), SessionError> {

@@ -16,7 +16,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod doubles;
+pub mod interleave;
 pub mod rules;
+pub mod schedules;
+pub mod time;
 pub mod user_rules;
 
 /// Runs one check on a fresh multi-threaded runtime. Used by [`store_acceptance_tests!`].
