@@ -4,7 +4,9 @@
 //!   `session:`), so the keyspace holds no usable cookie. Field `@` holds the metadata
 //!   (`<format version>:<created ms>:<absolute expiry ms>`), and each session key `k` is the
 //!   field `.k` with its JSON value. The key's TTL is the effective expiry: the idle deadline,
-//!   capped by the absolute one.
+//!   capped by the absolute one. The sessions bound to a user are listed in the sorted set
+//!   `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes; scores: their
+//!   absolute expiry), which expires with its longest-lived member.
 //! - **One round trip each**: load is one `HGETALL` (field `@seen` records the last write and
 //!   the idle deadline it set, beside the key's TTL); update and touch are a
 //!   pipeline of plain commands (`HGET` of the metadata, `HSET`, `HDEL`, `PEXPIREAT`), which
@@ -318,6 +320,10 @@ impl RedisStore {
 
     /// Adds the session to its user's index and trims entries whose sessions can no longer be
     /// alive, so the index never grows without bound.
+    ///
+    /// The index expires with its longest-lived member: its TTL only ever moves later. `GT`
+    /// alone would never set it, since Redis compares against a key without TTL as if it lived
+    /// forever, so `NX` first gives a new index its first deadline.
     async fn index_session(
         &self,
         user_id: &str,
@@ -326,16 +332,20 @@ impl RedisStore {
     ) -> Result<(), StoreError> {
         let index = self.user_index_key(user_id);
         let now = Timestamp::now().as_unix_millis();
-        let () = redis::pipe()
-            .zadd(&index, id.storage_key().to_hex(), absolute.as_unix_millis())
+        let absolute = absolute.as_unix_millis();
+        let mut pipe = redis::pipe();
+        pipe.zadd(&index, id.storage_key().to_hex(), absolute)
             .ignore()
             .zrembyscore(&index, "-inf", now)
-            .ignore()
-            .pexpire_at(
-                &index,
-                i64::try_from(absolute.as_unix_millis()).unwrap_or(i64::MAX),
-            )
-            .ignore()
+            .ignore();
+        for condition in ["NX", "GT"] {
+            pipe.cmd("PEXPIREAT")
+                .arg(&index)
+                .arg(absolute)
+                .arg(condition)
+                .ignore();
+        }
+        let () = pipe
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;

@@ -336,3 +336,55 @@ async fn sessions_written_before_the_recorded_deadline_still_load_from_their_ttl
         "{left:?}"
     );
 }
+
+/// The user index lives as long as its longest-lived member: a shorter-lived session indexed
+/// later must not take the index (and with it the older session's listing) down with it.
+#[tokio::test]
+async fn the_user_index_outlives_a_shorter_lived_session_indexed_later() {
+    use session_core::UserSessionStore as _;
+    let (store, prefix) = common::single_with_prefix().await;
+    let user = "ada";
+    let bound = |absolute: Duration| {
+        let now = Timestamp::now();
+        SessionRecord::new(
+            [(session_core::users::USER_KEY.to_owned(), json!(user))]
+                .into_iter()
+                .collect(),
+            now,
+            now + absolute,
+            now + absolute,
+        )
+    };
+    let long = SessionId::generate();
+    let long_record = bound(Duration::from_secs(60));
+    assert!(store.create(&long, &long_record).await.unwrap());
+    let short = SessionId::generate();
+    let short_record = bound(Duration::from_secs(1));
+    assert!(store.create(&short, &short_record).await.unwrap());
+    let mut conn = raw().await;
+    let index: Vec<String> = conn.keys(format!("{prefix}user:*")).await.unwrap();
+    let index_expiry: i64 = redis::cmd("PEXPIRETIME")
+        .arg(&index[0])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        u64::try_from(index_expiry).unwrap(),
+        long_record.absolute_expires_at.as_unix_millis(),
+        "the index expires with its longest-lived member"
+    );
+
+    // Redis expires keys on its own clock: only real time can cross the short deadline.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let listed = store.sessions_of(user).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.handle).collect::<Vec<_>>(),
+        vec![session_core::SessionHandle::of(&long)],
+        "the long-lived session left the listing with the short one"
+    );
+    assert_eq!(store.revoke_all(user).await.unwrap(), 1);
+    assert!(
+        store.load(&long).await.unwrap().is_none(),
+        "revoke_all missed it"
+    );
+}
