@@ -265,6 +265,11 @@ impl Session {
     /// implement [`UserSessionStore`](session_core::UserSessionStore) can list and revoke the
     /// user's sessions ("sign out everywhere").
     ///
+    /// The user ID is stored with the session's data, so on a store with a size limit (the
+    /// cookie store) an ID that would take the session past it is [`SessionError::TooLarge`]
+    /// (its `key` is [`USER_KEY`](session_core::users::USER_KEY)), and the session is left as
+    /// it was: not bound, not renewed.
+    ///
     /// ```
     /// # actix_web::rt::System::new().block_on(async {
     /// # let session = session_actix::Session::detached();
@@ -274,6 +279,12 @@ impl Session {
     /// # }).unwrap();
     /// ```
     pub async fn set_user(&self, user_id: impl Into<String>) -> Result<(), SessionError> {
+        let user_id = user_id.into();
+        if let Some(limit) = self.0.store.as_ref().max_data_bytes() {
+            let key = session_core::users::USER_KEY;
+            self.check_size(limit, key, key, &Value::String(user_id.clone()))
+                .await?;
+        }
         self.state().set_user(user_id);
         Ok(())
     }
@@ -293,6 +304,10 @@ impl Session {
     /// sessions: user agent, IP address, a device name. Nothing is recorded unless the app
     /// calls this.
     ///
+    /// On a store with a size limit (the cookie store), info that would take the session past
+    /// it is [`SessionError::TooLarge`] (its `key` is
+    /// [`CLIENT_KEY`](session_core::users::CLIENT_KEY)), and nothing is recorded.
+    ///
     /// ```
     /// # actix_web::rt::System::new().block_on(async {
     /// # let session = session_actix::Session::detached();
@@ -301,6 +316,12 @@ impl Session {
     /// # }).unwrap();
     /// ```
     pub async fn set_client_info(&self, info: impl Serialize) -> Result<(), SessionError> {
+        let Some(limit) = self.0.store.as_ref().max_data_bytes() else {
+            return self.state().set_client_info(info);
+        };
+        let key = session_core::users::CLIENT_KEY;
+        let info = to_json(key, info)?;
+        self.check_size(limit, key, key, &info).await?;
         self.state().set_client_info(info)
     }
 

@@ -87,13 +87,32 @@ fn cookie_app_routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Records client info, which (like `set_user`) is not held to the data size limit.
-fn client_info_route(cfg: &mut web::ServiceConfig) {
+/// Tries `set_user` with the body's `user` and then `set_client_info` with its `client` (each
+/// when given), ignoring their errors, and answers what each said and whom the session is bound
+/// to afterwards: a refused call must leave the session as it was.
+fn identity_route(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/client",
+        "/identity",
         web::post().to(|session: Session, body: web::Json<Value>| async move {
-            session.set_client_info(body.into_inner()).await?;
-            Ok::<_, actix_web::Error>("recorded")
+            let outcome = |result: Result<(), SessionError>| match result {
+                Ok(()) => json!("ok"),
+                Err(SessionError::TooLarge { key, .. }) => json!(format!("too large: {key}")),
+                Err(other) => json!(other.to_string()),
+            };
+            let user = match body["user"].as_str() {
+                Some(user) => outcome(session.set_user(user).await),
+                None => Value::Null,
+            };
+            let client = match body.get("client") {
+                Some(info) => outcome(session.set_client_info(info).await),
+                None => Value::Null,
+            };
+            let bound = session.user().await?;
+            Ok::<_, actix_web::Error>(web::Json(json!({
+                "user": user,
+                "client": client,
+                "bound": bound,
+            })))
         }),
     );
 }
@@ -508,43 +527,79 @@ async fn a_session_over_a_lowered_limit_opens_as_a_fresh_visitor() {
 }
 
 #[actix_web::test]
-async fn a_session_the_store_sealed_always_opens_again() {
-    // Data at the limit plus client info (which no size check covers) may still seal within the
-    // cookie limit; such a cookie must open on the next request, not sign the user out.
-    let store = CookieStore::new(Key::generate());
-    let max = session_actix::SessionStore::max_data_bytes(&store).unwrap();
+async fn set_user_and_set_client_info_past_the_size_limit_are_a_typed_error_and_change_nothing() {
+    let store = CookieStore::builder()
+        .key("k1", Key::generate())
+        .max_cookie_bytes(1024)
+        .build()
+        .unwrap();
+    let limit = session_actix::SessionStore::max_data_bytes(&store).unwrap();
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(store))
             .configure(cookie_app_routes)
-            .configure(client_info_route),
+            .configure(identity_route),
     )
     .await;
-    let mut sealed_over_the_data_limit = 0;
-    for agent in 1..=48 {
-        let mut jar = Jar::default();
-        // `{"p":"…"}` is the value's length plus 8 bytes of JSON.
-        let fill = json!("x".repeat(max - 8));
-        let res = test::call_service(&app, post_with("/try_set/p", &jar, fill.clone())).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        jar.absorb(&res);
-        let res =
-            test::call_service(&app, post_with("/client", &jar, json!("a".repeat(agent)))).await;
-        if res.status() != StatusCode::OK {
-            break; // Past what a cookie holds: refused at write time, as before.
-        }
-        jar.absorb(&res);
-        sealed_over_the_data_limit += 1;
-        assert_eq!(
-            body_json(test::call_service(&app, get_with("/get/p", &jar)).await).await,
-            fill,
-            "client info of {agent} bytes"
+    let identity =
+        |jar: &Jar, body: Value| test::call_service(&app, post_with("/identity", jar, body));
+    let huge = "x".repeat(limit);
+
+    // A new visitor: refused, and no session is started, for values a little over the limit
+    // and far over what a cookie holds.
+    let far = "x".repeat(2 * limit);
+    for body in [
+        json!({ "user": huge }),
+        json!({ "client": { "user_agent": huge } }),
+        json!({ "user": far }),
+        json!({ "client": { "user_agent": far } }),
+    ] {
+        let res = identity(&Jar::default(), body.clone()).await;
+        let shown = body.to_string();
+        assert_eq!(res.status(), StatusCode::OK, "{shown:.40}");
+        assert!(
+            res.headers().get(header::SET_COOKIE).is_none(),
+            "{shown:.40}"
         );
+        let answer = body_json(res).await;
+        assert!(
+            answer.to_string().contains("too large: __session:"),
+            "{answer}"
+        );
+        assert_eq!(answer["bound"], Value::Null);
     }
-    assert!(
-        sealed_over_the_data_limit > 0,
-        "no session sealed past the data limit"
+
+    // A signed-in session: an oversized user ID neither binds nor renews it, oversized client
+    // info is not recorded, and nothing is written.
+    let mut jar = Jar::default();
+    let res = identity(
+        &jar,
+        json!({ "user": "ada", "client": { "user_agent": "Firefox" } }),
+    )
+    .await;
+    jar.absorb(&res);
+    assert_eq!(
+        body_json(res).await,
+        json!({ "user": "ok", "client": "ok", "bound": "ada" })
     );
+    let res = identity(
+        &jar,
+        json!({ "user": huge, "client": { "user_agent": huge } }),
+    )
+    .await;
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(
+        body_json(res).await,
+        json!({
+            "user": "too large: __session:user",
+            "client": "too large: __session:client",
+            "bound": "ada",
+        })
+    );
+    // The session still takes a user that fits.
+    let res = identity(&jar, json!({ "user": "grace" })).await;
+    jar.absorb(&res);
+    assert_eq!(body_json(res).await["bound"], json!("grace"));
 }
 
 #[actix_web::test]

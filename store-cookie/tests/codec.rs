@@ -134,6 +134,44 @@ fn a_chunked_v1_cookie_opens_and_asks_to_be_sealed_again() {
     assert!(!codec.needs_reseal(&resealed));
 }
 
+#[test]
+fn a_session_that_seals_always_opens_again() {
+    // The data limit is what always seals; data a little over it may still seal within the
+    // cookie limit (the base64 length rounds, the key id may be short). A cookie that sealed
+    // must open on the next request, not sign the user out.
+    let mut sealed_over_the_data_limit = 0;
+    for key_id in ["k", "k1", "a-key-id-of-32-characters-000000"] {
+        let store = CookieStore::builder()
+            .key(key_id, Key::generate())
+            .build()
+            .unwrap();
+        let codec = store.cookie_codec_for_tests();
+        let max = codec.max_data_bytes();
+        for extra in 0..64 {
+            // `{"p":"…"}` is the value's length plus 8 bytes of JSON.
+            let mut record = record();
+            record.data = [("p".to_owned(), json!("x".repeat(max - 8 + extra)))]
+                .into_iter()
+                .collect();
+            let Ok(sealed) = codec.seal("__sid", &record) else {
+                continue;
+            };
+            let chunks: Vec<&str> = sealed.iter().map(String::as_str).collect();
+            let opened = codec.open("__sid", &chunks, Timestamp::now());
+            assert_eq!(
+                opened,
+                Some(record),
+                "{key_id}: {extra} bytes over the data limit"
+            );
+            sealed_over_the_data_limit += usize::from(extra > 0);
+        }
+    }
+    assert!(
+        sealed_over_the_data_limit > 0,
+        "no session sealed past the data limit"
+    );
+}
+
 trait CodecForTests {
     fn cookie_codec_for_tests(&self) -> std::sync::Arc<dyn session_core::stateless::CookieCodec>;
 }
