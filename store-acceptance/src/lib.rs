@@ -17,6 +17,7 @@
 
 pub mod doubles;
 pub mod interleave;
+pub mod model;
 pub mod rules;
 pub mod schedules;
 pub mod time;
