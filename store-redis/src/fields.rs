@@ -18,11 +18,6 @@ impl HashFields {
             .map(|(_, value)| value.as_str())
     }
 
-    /// Whether the hash has `field`.
-    pub(crate) fn contains_key(&self, field: &str) -> bool {
-        self.get(field).is_some()
-    }
-
     /// Removes `field` and returns its value.
     pub(crate) fn remove(&mut self, field: &str) -> Option<String> {
         let index = self.0.iter().position(|(name, _)| name == field)?;
@@ -155,7 +150,7 @@ mod tests {
         assert_eq!(fields.get("b"), Some("2"));
         fields.insert("a", "3");
         assert_eq!(fields.remove("a").as_deref(), Some("3"));
-        assert!(!fields.contains_key("a"));
+        assert_eq!(fields.get("a"), None);
         assert_eq!(fields.into_iter().count(), 1);
     }
 }

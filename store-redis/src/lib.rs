@@ -2,20 +2,24 @@
 //!
 //! - **Layout**: the key is `<prefix><hex SHA-256 of the session ID>` (default prefix
 //!   `session:`), so the keyspace holds no usable cookie. Field `@` holds the metadata
-//!   (`<format version>:<created ms>:<absolute expiry ms>`), and each session key `k` is the
-//!   field `.k` with its JSON value. The key's TTL is the effective expiry: the idle deadline,
-//!   capped by the absolute one. The sessions bound to a user are listed in the sorted set
-//!   `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes; scores: their
-//!   absolute expiry), which expires with its longest-lived member.
-//! - **One round trip each**: load is one `HGETALL` (field `@seen` records the last write and
-//!   the idle deadline it set, beside the key's TTL); update and touch are a
-//!   pipeline of plain commands (`HGET` of the metadata, `HSET`, `HDEL`, `PEXPIREAT`), which
-//!   costs Redis a fraction of the CPU of a script; create, take and an update that clears are
-//!   server-side scripts (`EVALSHA`). Create never overwrites a live session; update and touch
-//!   never bring back a missing one (a purged session stays purged: fields written to a missing
-//!   key form a hash without metadata, which no load accepts, and are deleted again at once);
-//!   the TTL never passes the absolute expiry (a second `PEXPIREAT` caps it in a session's last
-//!   idle period, the only time it takes two round trips).
+//!   (`<format version>:<created ms>:<absolute expiry ms>`), field `@seen` when the session was
+//!   last written or refreshed (ms), and each session key `k` is the field `.k` with its JSON
+//!   value. The key's TTL is the effective expiry (the idle deadline, capped by the absolute
+//!   one) and the only record of the idle deadline. The sessions bound to a user are listed in
+//!   the sorted set `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes;
+//!   scores: their absolute expiry), which expires with its longest-lived member.
+//! - **One round trip each**: load is a pipeline of `HGETALL` and `PEXPIRETIME`; update and
+//!   touch are a pipeline of plain commands (`HSET`, `HDEL`, `PEXPIREAT`, then `HGET` of the
+//!   metadata and `PEXPIRETIME`), which costs Redis a fraction of the CPU of a script; create,
+//!   take and an update that clears are server-side scripts (`EVALSHA`). Create never
+//!   overwrites a live session; update and touch never bring back a missing one (a purged
+//!   session stays purged: fields written to a missing key form a hash without metadata, which
+//!   no load accepts, and are deleted again at once).
+//! - **Deadlines only move forward**: writes set the TTL with `PEXPIREAT … GT`, so a request
+//!   that writes the deadline it loaded never pulls back a later one another request set, and
+//!   a deadline already past never ends a live session. The TTL never passes the absolute
+//!   expiry: a second `PEXPIREAT … LT` caps it in a session's last idle period, the only time
+//!   a write takes two round trips.
 //! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
 //!   requests that change different keys both survive.
 //! - **Connections**: [`RedisStore::connect`] and [`RedisStore::connect_cluster`] give each
@@ -92,7 +96,9 @@ pub const DEFAULT_KEY_PREFIX: &str = "session:";
 
 /// The hash field holding a session's metadata.
 const META_FIELD: &str = "@";
-/// The hash field holding when the session was last written or refreshed (ms).
+/// The hash field holding when the session was last written or refreshed (ms). The idle
+/// deadline is not recorded beside it: the key's TTL is its one authority, which `GT` keeps from
+/// moving back (a field would be overwritten by whichever write came last).
 const SEEN_FIELD: &str = "@seen";
 /// The prefix of the hash fields holding session values.
 const DATA_FIELD_PREFIX: char = '.';
@@ -250,21 +256,26 @@ impl RedisStore {
         format!("{}user:{hex}", self.prefix)
     }
 
-    /// Applies `delta` (which does not clear) and moves the idle deadline, in one pipelined
-    /// round trip of plain commands: `HSET` of the changed values and `@seen`, `HDEL` of the
-    /// removed ones, `PEXPIREAT`, then `HGET` of the metadata. A script would make it atomic, but
-    /// costs Redis several times the CPU of these commands; instead the metadata read, after the
+    /// Applies `delta` (which does not clear) and moves the idle deadline forward to
+    /// `idle_deadline`, in one pipelined round trip of plain commands: `HSET` of the changed
+    /// values and `@seen`, `HDEL` of the removed ones, `PEXPIREAT … NX` and `PEXPIREAT … GT`,
+    /// then `HGET` of the metadata and `PEXPIRETIME`. A script would make it atomic, but costs
+    /// Redis several times the CPU of these commands; instead the metadata read, after the
     /// writes, tells whether they reached a live session. Only create (on a missing key) and
     /// clear (on a live one) write the metadata, so:
     ///
     /// - metadata present: the session was live from before the writes until after them, and
-    ///   holds every one of them;
+    ///   holds every one of them. `GT` only ever moves its TTL later, so a request that loaded
+    ///   before another refreshed the session, and writes the deadline it loaded, leaves the
+    ///   refresh in place; `PEXPIRETIME` then tells the expiry that holds;
     /// - metadata missing: the session was deleted or expired before or during the writes. The
     ///   fields written form a hash without metadata, which no load accepts; they are deleted
     ///   again and the answer is `None`, so the middleware starts a new session with this
-    ///   request's changes rather than losing them;
-    /// - the absolute deadline comes before the idle one: a second `PEXPIREAT` caps the TTL
-    ///   (only in a session's last idle period), and loads cap it regardless.
+    ///   request's changes rather than losing them. `NX` gives that hash a TTL (`GT` never sets
+    ///   one on a key without), so nothing outlives the write's deadline even if the deletion
+    ///   never happens;
+    /// - the TTL passes the absolute deadline: a second `PEXPIREAT … LT` caps it (only in a
+    ///   session's last idle period), and loads cap it regardless.
     ///
     /// Corrupt metadata is found only after the writes went to that (unusable) hash.
     async fn write_fields(
@@ -280,9 +291,7 @@ impl RedisStore {
         for (field, value) in delta.set_entries() {
             set.arg(data_field(field)).arg(json_string(value));
         }
-        set.arg(SEEN_FIELD)
-            .arg(seen_value(now, idle_deadline))
-            .ignore();
+        set.arg(SEEN_FIELD).arg(now.as_unix_millis()).ignore();
         if !delta.removed_keys().is_empty() {
             let del = pipe.cmd("HDEL").arg(&key);
             for field in delta.removed_keys() {
@@ -290,32 +299,42 @@ impl RedisStore {
             }
             del.ignore();
         }
-        pipe.cmd("PEXPIREAT")
-            .arg(&key)
-            .arg(idle_deadline.as_unix_millis())
-            .ignore();
+        for condition in ["NX", "GT"] {
+            pipe.cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(idle_deadline.as_unix_millis())
+                .arg(condition)
+                .ignore();
+        }
         pipe.hget(&key, META_FIELD);
-        let (meta,): (Option<String>,) = pipe
+        pipe.cmd("PEXPIRETIME").arg(&key);
+        let (meta, expiry): (Option<String>, i64) = pipe
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        let absolute = match meta.as_deref().map(decode_meta).transpose()? {
-            Some((_, absolute)) if absolute > now => absolute,
-            _ => {
-                SessionStore::delete(self, id).await?;
-                return Ok(None);
-            }
+        let Some(meta) = meta else {
+            SessionStore::delete(self, id).await?;
+            return Ok(None);
         };
-        if absolute >= idle_deadline {
-            return Ok(Some(idle_deadline));
+        let (_, absolute) = decode_meta(&meta)?;
+        let expires_at = match expiry {
+            // Gone between the two reads: deleted or expired just after the writes.
+            -2 => return Ok(None),
+            // -1 (no TTL) is left only by a foreign write: the cap below gives it one.
+            _ => deadline_reply(expiry).filter(|&at| at <= absolute),
+        };
+        if let Some(expires_at) = expires_at {
+            return Ok(Some(expires_at));
         }
         let _: i64 = redis::cmd("PEXPIREAT")
             .arg(&key)
             .arg(absolute.as_unix_millis())
+            .arg("LT")
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        Ok(Some(absolute))
+        // An absolute deadline already past has just deleted the key.
+        Ok(Some(absolute).filter(|&absolute| absolute > now))
     }
 
     /// Adds the session to its user's index and trims entries whose sessions can no longer be
@@ -419,53 +438,32 @@ fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
     Ok((millis(created)?, millis(absolute)?))
 }
 
-/// The `@seen` value: when the session was last written or refreshed, and the idle deadline
-/// that write set (ms), so a load knows the expiry without a `PTTL`.
-fn seen_value(now: Timestamp, idle_deadline: Timestamp) -> String {
-    joined_numbers(&[now.as_unix_millis(), idle_deadline.as_unix_millis()])
+/// When the session was last written or refreshed, from its `@seen` field.
+fn decode_seen(fields: &HashFields) -> Option<Timestamp> {
+    fields
+        .get(SEEN_FIELD)?
+        .parse()
+        .ok()
+        .map(Timestamp::from_unix_millis)
 }
 
-/// `(last seen, idle deadline)` from an `@seen` value. Sessions written by an earlier version
-/// hold only the time; the deadline then comes from the key's TTL.
-fn decode_seen(value: &str) -> (Option<Timestamp>, Option<Timestamp>) {
-    let millis = |s: &str| s.parse::<u64>().ok().map(Timestamp::from_unix_millis);
-    match value.split_once(':') {
-        Some((seen, deadline)) => (millis(seen), millis(deadline)),
-        None => (millis(value), None),
-    }
-}
-
-/// Whether a load's fields leave the expiry to a `PTTL` (a session of an earlier version).
-fn needs_ttl(fields: &HashFields) -> bool {
-    fields.contains_key(META_FIELD)
-        && fields
-            .get(SEEN_FIELD)
-            .is_none_or(|seen| decode_seen(seen).1.is_none())
-}
-
-/// A record from its hash fields. The idle deadline is the one `@seen` records, or else the
-/// key's TTL (`ttl_millis`, from `PTTL`); either way capped by the absolute deadline.
+/// A record from its hash fields and its key's `PEXPIRETIME` (`expiry`, ms), which is the idle
+/// deadline; the effective expiry is that, capped by the absolute deadline.
 fn decode_record(
     mut fields: HashFields,
-    ttl_millis: Option<i64>,
+    expiry: i64,
     now: Timestamp,
 ) -> Result<Option<SessionRecord>, StoreError> {
     let Some(meta) = fields.remove(META_FIELD) else {
         return Ok(None);
     };
     let (created_at, absolute_expires_at) = decode_meta(&meta)?;
-    let recorded = fields
-        .remove(SEEN_FIELD)
-        .and_then(|seen| decode_seen(&seen).1);
-    let expires_at = match (recorded, ttl_millis) {
-        (Some(deadline), _) => deadline,
-        (None, Some(ttl)) => match u64::try_from(ttl) {
-            Ok(ttl) => now + Duration::from_millis(ttl),
-            // -2: gone between the two commands; -1: no TTL, which only a foreign write leaves.
-            Err(_) if ttl == -1 => absolute_expires_at,
-            Err(_) => return Ok(None),
-        },
-        (None, None) => return Err(StoreError::corrupt("session has no recorded expiry")),
+    let expires_at = match deadline_reply(expiry) {
+        Some(expires_at) => expires_at,
+        // -1: no TTL, which only a foreign write leaves; the absolute deadline still holds.
+        None if expiry == -1 => absolute_expires_at,
+        // -2: gone between the two commands.
+        None => return Ok(None),
     };
     if expires_at.min(absolute_expires_at) <= now {
         return Ok(None);
@@ -488,7 +486,8 @@ fn decode_record(
     )))
 }
 
-/// Turns a script's `-1` into `None` and a deadline into `Some`.
+/// Turns a negative reply (a script's `-1`, `PEXPIRETIME`'s `-1` or `-2`) into `None` and a
+/// deadline into `Some`.
 fn deadline_reply(reply: i64) -> Option<Timestamp> {
     u64::try_from(reply).ok().map(Timestamp::from_unix_millis)
 }
@@ -503,22 +502,15 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let key = self.key_of(id);
         let now = Timestamp::now();
-        let fields: HashFields = redis::cmd("HGETALL")
+        let (fields, expiry): (HashFields, i64) = redis::pipe()
+            .cmd("HGETALL")
+            .arg(&key)
+            .cmd("PEXPIRETIME")
             .arg(&key)
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        let ttl = if needs_ttl(&fields) {
-            let ttl: i64 = redis::cmd("PTTL")
-                .arg(&key)
-                .query_async(&mut self.connection())
-                .await
-                .map_err(store_error)?;
-            Some(ttl)
-        } else {
-            None
-        };
-        decode_record(fields, ttl, now)
+        decode_record(fields, expiry, now)
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
@@ -535,7 +527,7 @@ impl SessionStore for RedisStore {
                     .arg(META_FIELD)
                     .arg(encode_meta(record))
                     .arg(SEEN_FIELD)
-                    .arg(seen_value(now, record.expires_at));
+                    .arg(now.as_unix_millis());
                 for (key, value) in &record.data {
                     cmd.arg(data_field(key)).arg(json_string(value));
                 }
@@ -568,7 +560,7 @@ impl SessionStore for RedisStore {
                 }
             })
             .await?;
-        Ok(deadline_reply(reply))
+        Ok(deadline_reply(reply).filter(|&expires_at| expires_at > now))
     }
 
     async fn touch(
@@ -592,10 +584,10 @@ impl SessionStore for RedisStore {
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
         let reply: Option<(i64, HashFields)> = self.run_script(&scripts::TAKE, id, |_| {}).await?;
-        let Some((ttl, fields)) = reply else {
+        let Some((expiry, fields)) = reply else {
             return Ok(None);
         };
-        decode_record(fields, Some(ttl), now)
+        decode_record(fields, expiry, now)
     }
 }
 
@@ -626,7 +618,8 @@ impl UserSessionStore for RedisStore {
             async move {
                 let reply: RedisResult<(HashFields, i64)> = redis::pipe()
                     .hgetall(&key)
-                    .pttl(&key)
+                    .cmd("PEXPIRETIME")
+                    .arg(&key)
                     .query_async(&mut connection)
                     .await;
                 reply
@@ -635,10 +628,10 @@ impl UserSessionStore for RedisStore {
         let mut sessions = Vec::new();
         let mut stale = Vec::new();
         for (member, reply) in members.iter().zip(join_all(lookups).await) {
-            let (fields, ttl) = reply.map_err(store_error)?;
-            let seen = fields.get(SEEN_FIELD).and_then(|s| decode_seen(s).0);
+            let (fields, expiry) = reply.map_err(store_error)?;
+            let seen = decode_seen(&fields);
             let handle = StorageKey::from_hex(member).map(SessionHandle::from_storage_key);
-            let record = decode_record(fields, Some(ttl), now)?;
+            let record = decode_record(fields, expiry, now)?;
             let live = record.filter(|r| {
                 r.data.get(USER_KEY).and_then(|v| v.as_str()) == Some(user_id) && !r.is_expired(now)
             });
@@ -697,40 +690,43 @@ mod tests {
     #[test]
     fn records_decode_from_fields_and_skip_foreign_ones() {
         let now = Timestamp::from_unix_millis(1_000);
-        let fields = HashFields::from([("@", "1:500:90000"), (".visits", "3"), ("foreign", "x")]);
-        let record = decode_record(fields.clone(), Some(2_000), now)
-            .unwrap()
-            .unwrap();
+        let fields = HashFields::from([
+            ("@", "1:500:90000"),
+            ("@seen", "900"),
+            (".visits", "3"),
+            ("foreign", "x"),
+        ]);
+        assert_eq!(decode_seen(&fields), Some(Timestamp::from_unix_millis(900)));
+        let record = decode_record(fields.clone(), 5_000, now).unwrap().unwrap();
         assert_eq!(record.data.len(), 1);
         assert_eq!(record.data["visits"], serde_json::json!(3));
-        assert_eq!(record.expires_at, Timestamp::from_unix_millis(3_000));
+        assert_eq!(record.created_at, Timestamp::from_unix_millis(500));
+        assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
+
+        // The key's expiry is the idle deadline, capped by the absolute one; a key without TTL
+        // (left by a foreign write) lives until the absolute deadline.
+        let capped = decode_record(fields.clone(), 999_999, now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(capped.expires_at, Timestamp::from_unix_millis(90_000));
+        let no_ttl = decode_record(fields.clone(), -1, now).unwrap().unwrap();
+        assert_eq!(no_ttl.expires_at, Timestamp::from_unix_millis(90_000));
         assert!(
-            needs_ttl(&fields),
-            "a session of an earlier version has no recorded deadline"
+            decode_record(fields.clone(), -2, now).unwrap().is_none(),
+            "gone"
         );
         assert!(
-            decode_record(HashFields::default(), Some(-2), now)
+            decode_record(fields, 1_000, now).unwrap().is_none(),
+            "expired"
+        );
+        assert!(
+            decode_record(HashFields::default(), -2, now)
                 .unwrap()
                 .is_none()
         );
-
-        // The idle deadline recorded with @seen wins over the TTL, capped by the absolute one.
-        let mut current = fields;
-        current.insert("@seen", "900:5000");
-        assert!(!needs_ttl(&current));
-        let record = decode_record(current.clone(), None, now).unwrap().unwrap();
-        assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
-        current.insert("@seen", "900:999999");
-        let record = decode_record(current.clone(), None, now).unwrap().unwrap();
-        assert_eq!(record.expires_at, Timestamp::from_unix_millis(90_000));
-        current.insert("@seen", "900:1000");
-        assert!(
-            decode_record(current, None, now).unwrap().is_none(),
-            "expired"
-        );
         let corrupt = HashFields::from([("@", "1:500:90000"), (".v", "{not json")]);
         assert!(matches!(
-            decode_record(corrupt, Some(10), now),
+            decode_record(corrupt, 5_000, now),
             Err(StoreError::Corrupt(_))
         ));
     }

@@ -2,9 +2,9 @@
 //! overwriting, clear without losing the metadata, take.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
-//! field `@seen` `"<last written or refreshed ms>:<idle deadline ms>"`, and each session key `k`
-//! is the field `.k` holding its JSON value. The key's TTL is the effective expiry, set with
-//! `PEXPIREAT`.
+//! field `@seen` when it was last written or refreshed (ms), and each session key `k` is the
+//! field `.k` holding its JSON value. The key's TTL is the effective expiry (the idle deadline,
+//! capped by the absolute one), set with `PEXPIREAT`, and moves only forward.
 
 use std::sync::LazyLock;
 
@@ -32,8 +32,8 @@ return 1
 /// An update that clears the session (the rare case; other updates are plain commands, see
 /// `RedisStore::write_fields`). `KEYS[1]` session key; `ARGV[1]` idle deadline (ms), `ARGV[2]`
 /// now (ms, for `@seen`), `ARGV[3]` the number of field/value pairs that follow, then the
-/// removed fields. Returns the new expiry, or -1 (writing nothing) when the session does not
-/// exist.
+/// removed fields. The deadline only moves forward: a later one already set stays. Returns the
+/// new expiry, or -1 (writing nothing) when the session does not exist.
 pub(crate) static CLEAR: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -41,10 +41,11 @@ local meta = redis.call('HGET', KEYS[1], '@')
 if not meta then return -1 end
 local absolute = string.match(meta, '^%d+:%d+:(%d+)$')
 if not absolute then return redis.error_reply('ERR corrupt session metadata') end
-local deadline = ARGV[1]
-if tonumber(absolute) < tonumber(deadline) then deadline = absolute end
+-- Never earlier than the deadline already set (-1, no TTL, never wins), never past the absolute.
+local deadline = math.max(tonumber(ARGV[1]), redis.call('PEXPIRETIME', KEYS[1]))
+deadline = math.min(deadline, tonumber(absolute))
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '@', meta, '@seen', ARGV[2] .. ':' .. deadline)
+redis.call('HSET', KEYS[1], '@', meta, '@seen', ARGV[2])
 local i = 4
 for _ = 1, tonumber(ARGV[3]) do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -53,21 +54,22 @@ end
 for j = i, #ARGV do redis.call('HDEL', KEYS[1], ARGV[j]) end
 -- After the fields: a deadline already past deletes the key, and nothing may recreate it.
 redis.call('PEXPIREAT', KEYS[1], deadline)
-return tonumber(deadline)
+return deadline
 ",
     )
 });
 
-/// `KEYS[1]` session key. Atomically reads and deletes the session: returns `{pttl, fields}`
-/// (fields as the flat `HGETALL` list), or nil when the key does not exist.
+/// `KEYS[1]` session key. Atomically reads and deletes the session: returns
+/// `{pexpiretime, fields}` (fields as the flat `HGETALL` list), or nil when the key does not
+/// exist.
 pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return false end
+local expiry = redis.call('PEXPIRETIME', KEYS[1])
+if expiry == -2 then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
-return {ttl, fields}
+return {expiry, fields}
 ",
     )
 });

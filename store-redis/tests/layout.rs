@@ -46,12 +46,10 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
 
     let fields: HashMap<String, String> = conn.hgetall(&keys[0]).await.unwrap();
     assert_eq!(fields.len(), 4, "{fields:?}");
-    // Last seen and the idle deadline (capped at the absolute one), so loads need no PTTL.
-    let (seen, deadline) = fields["@seen"].split_once(':').expect("seen:deadline");
-    assert!(seen.parse::<u64>().is_ok(), "last-seen time: {fields:?}");
-    assert_eq!(
-        deadline.parse::<u64>().unwrap(),
-        record.expires_at.as_unix_millis()
+    // Only when it was last seen: the key's TTL is the one record of the idle deadline.
+    assert!(
+        fields["@seen"].parse::<u64>().is_ok(),
+        "last-seen time: {fields:?}"
     );
     assert_eq!(fields[".user"], "\"ada\"");
     assert_eq!(fields[".cart"], "[1,2]");
@@ -62,8 +60,15 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
     assert!(fields.values().all(|v| !v.contains(id.expose_secret())));
 
     // TTL is the effective expiry: the idle deadline (60 s) capped by the absolute one (30 s).
-    let ttl: i64 = conn.pttl(&keys[0]).await.unwrap();
-    assert!((25_000..=30_000).contains(&ttl), "ttl {ttl}");
+    let expiry: i64 = redis::cmd("PEXPIRETIME")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        u64::try_from(expiry).unwrap(),
+        record.expires_at.as_unix_millis()
+    );
 }
 
 #[tokio::test]
@@ -126,7 +131,7 @@ async fn scripts_run_after_a_flush(store: RedisStore, mut conn: impl redis::aio:
             .collect(),
         now,
         now + Duration::from_secs(60),
-        now + Duration::from_secs(60),
+        now + Duration::from_secs(120),
     );
 
     let _: () = flush().query_async(&mut conn).await.unwrap();
@@ -137,7 +142,7 @@ async fn scripts_run_after_a_flush(store: RedisStore, mut conn: impl redis::aio:
     let mut clear = session_core::SessionDelta::default();
     clear.clear();
     clear.insert("m", json!(3));
-    let deadline = now + Duration::from_secs(30);
+    let deadline = now + Duration::from_secs(90);
     assert_eq!(
         store.update(&id, &clear, deadline).await.unwrap(),
         Some(deadline),
@@ -311,32 +316,6 @@ async fn updates_cap_the_ttl_and_leave_nothing_behind_for_a_missing_session() {
     assert!(!exists, "update of a missing session left a key behind");
 }
 
-#[tokio::test]
-async fn sessions_written_before_the_recorded_deadline_still_load_from_their_ttl() {
-    let store = common::single().await;
-    let id = SessionId::generate();
-    let now = Timestamp::now();
-    let meta = format!(
-        "1:{}:{}",
-        now.as_unix_millis(),
-        (now + Duration::from_secs(3600)).as_unix_millis()
-    );
-    let mut conn = raw().await;
-    let key = store.key_of(&id);
-    let _: () = conn
-        .hset_multiple(&key, &[("@", meta.as_str()), ("@seen", "1"), (".a", "7")])
-        .await
-        .unwrap();
-    let _: () = conn.pexpire(&key, 60_000).await.unwrap();
-    let record = store.load(&id).await.unwrap().expect("loads");
-    assert_eq!(record.data["a"], json!(7));
-    let left = now.duration_until(record.expires_at);
-    assert!(
-        (Duration::from_secs(55)..=Duration::from_secs(61)).contains(&left),
-        "{left:?}"
-    );
-}
-
 /// The user index lives as long as its longest-lived member: a shorter-lived session indexed
 /// later must not take the index (and with it the older session's listing) down with it.
 #[tokio::test]
@@ -386,5 +365,82 @@ async fn the_user_index_outlives_a_shorter_lived_session_indexed_later() {
     assert!(
         store.load(&long).await.unwrap().is_none(),
         "revoke_all missed it"
+    );
+}
+
+#[tokio::test]
+async fn writes_never_move_the_idle_deadline_earlier() {
+    deadlines_only_move_forward(common::single().await, raw().await).await;
+}
+
+#[tokio::test]
+async fn writes_never_move_the_idle_deadline_earlier_on_the_cluster() {
+    let raw = redis::cluster::ClusterClient::new(common::cluster_urls())
+        .unwrap()
+        .get_async_connection()
+        .await
+        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
+    deadlines_only_move_forward(common::cluster().await, raw).await;
+}
+
+/// A request that loaded before another refreshed the session writes with the older, earlier
+/// deadline: update, touch and clear all leave the later one, in the key's TTL as in what loads
+/// and what the write answers; a deadline already past leaves a live session live. `conn` is a
+/// raw connection to the same Redis as `store`.
+async fn deadlines_only_move_forward(store: RedisStore, mut conn: impl redis::aio::ConnectionLike) {
+    let now = Timestamp::now();
+    let id = SessionId::generate();
+    let record = SessionRecord::new(
+        SessionData::new(),
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(3600),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    let later = now + Duration::from_secs(600);
+    let earlier = now + Duration::from_secs(120);
+    let past = Timestamp::from_unix_millis(now.as_unix_millis() - 1000);
+    let mut delta = session_core::SessionDelta::default();
+    delta.insert("a", json!(1));
+    assert_eq!(store.update(&id, &delta, later).await.unwrap(), Some(later));
+
+    let mut clear = session_core::SessionDelta::default();
+    clear.clear();
+    clear.insert("b", json!(2));
+    for what in ["update", "touch", "clear", "update past", "touch past"] {
+        let write = match what {
+            "update" => store.update(&id, &delta, earlier).await,
+            "touch" => store.touch(&id, earlier).await,
+            "clear" => store.update(&id, &clear, earlier).await,
+            "update past" => store.update(&id, &delta, past).await,
+            _ => store.touch(&id, past).await,
+        };
+        assert_eq!(
+            write.unwrap(),
+            Some(later),
+            "{what} answered another expiry"
+        );
+        let loaded = store.load(&id).await.unwrap();
+        assert_eq!(
+            loaded.map(|r| r.expires_at),
+            Some(later),
+            "{what} moved the loaded deadline"
+        );
+        let expiry: i64 = redis::cmd("PEXPIRETIME")
+            .arg(store.key_of(&id))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            u64::try_from(expiry).ok(),
+            Some(later.as_unix_millis()),
+            "{what} moved the key's TTL"
+        );
+    }
+    assert_eq!(
+        store.load(&id).await.unwrap().unwrap().data,
+        [("a".to_owned(), json!(1)), ("b".to_owned(), json!(2))]
+            .into_iter()
+            .collect::<SessionData>(),
     );
 }
