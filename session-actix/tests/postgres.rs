@@ -51,6 +51,49 @@ async fn concurrent_requests_changing_different_keys_both_survive_in_postgres() 
     assert_concurrent_writes_both_survive(&app, &store).await;
 }
 
+/// A statement stuck behind a lock (a migration holding the table) answers `503` once the
+/// store's statement timeout passes, and the next request after the lock is gone is served.
+#[actix_web::test]
+async fn a_request_blocked_on_a_lock_answers_503_and_the_next_one_is_served() {
+    let schema = random_schema();
+    let store = PostgresStore::connect(&database_url())
+        .await
+        .unwrap()
+        .with_table(&schema, "sessions")
+        .unwrap()
+        .with_statement_timeout(Duration::from_millis(300));
+    store.migrate().await.unwrap();
+    let app = app!(SessionMiddleware::new(store));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+
+    let locker = sqlx::PgPool::connect(&database_url()).await.unwrap();
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE \"{schema}\".sessions IN ACCESS EXCLUSIVE MODE"
+    )))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let res = actix_web::rt::time::timeout(
+        Duration::from_secs(5),
+        test::call_service(&app, get("/get/a", Some(&id))),
+    )
+    .await
+    .expect("the request hung on the lock");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    tx.rollback().await.unwrap();
+    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body_json(res).await, json!(1));
+}
+
 /// A TCP proxy to PostgreSQL on a port of its own. `cut` closes the listener and every
 /// connection through it, as a network partition or a database restart would.
 struct Proxy {

@@ -2,10 +2,15 @@
 
 use std::time::Duration;
 
-use sqlx::{AssertSqlSafe, PgPool};
+use std::sync::Arc;
+
+use sqlx::AssertSqlSafe;
 use tokio::task::JoinHandle;
 
-use session_core::clock::SharedClock;
+use session_core::StoreError;
+
+use crate::PostgresStore;
+use crate::statement::Retry;
 
 /// Rows deleted per statement, so one sweep never holds many locks or a long transaction.
 pub(crate) const BATCH: i64 = 1000;
@@ -25,18 +30,13 @@ impl Drop for CleanupTask {
     }
 }
 
-pub(crate) fn spawn(
-    pool: PgPool,
-    statement: std::sync::Arc<str>,
-    clock: SharedClock,
-    interval: Duration,
-) -> CleanupTask {
+pub(crate) fn spawn(store: PostgresStore, interval: Duration) -> CleanupTask {
     let handle = tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(err) = sweep(&pool, &statement, &clock).await {
+            if let Err(err) = sweep(&store).await {
                 // Keep going: the database may be restarting; the next tick tries again.
                 log::warn!("session cleanup failed, retrying in {interval:?}: {err}");
             }
@@ -46,18 +46,21 @@ pub(crate) fn spawn(
 }
 
 /// Deletes expired rows in batches until a batch comes back short. Returns how many it deleted.
-pub(crate) async fn sweep(
-    pool: &PgPool,
-    statement: &std::sync::Arc<str>,
-    clock: &SharedClock,
-) -> Result<u64, sqlx::Error> {
-    let now = i64::try_from(clock.now().as_unix_millis()).unwrap_or(i64::MAX);
+/// Each batch is one statement, bounded by the store's timeout.
+pub(crate) async fn sweep(store: &PostgresStore) -> Result<u64, StoreError> {
+    let now = i64::try_from(store.clock.now().as_unix_millis()).unwrap_or(i64::MAX);
     let mut total = 0;
     loop {
-        let deleted = sqlx::query(AssertSqlSafe(statement.clone()))
-            .bind(now)
-            .bind(BATCH)
-            .execute(pool)
+        // Deleting expired rows twice deletes the same rows.
+        let deleted = store
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result = sqlx::query(AssertSqlSafe(Arc::clone(&store.sql.cleanup)))
+                    .bind(now)
+                    .bind(BATCH)
+                    .execute(&mut *conn)
+                    .await;
+                (conn, result)
+            })
             .await?
             .rows_affected();
         total += deleted;

@@ -16,7 +16,10 @@
 //!   deadline), so a request that kept the deadline it loaded never pulls back a refresh that
 //!   another request stored meanwhile.
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (`503`); the pool opens
-//!   new connections once the database is back.
+//!   new connections once the database is back. Every call is bounded (5 s unless
+//!   [`with_statement_timeout`](PostgresStore::with_statement_timeout) says otherwise): a
+//!   statement stuck behind a lock or on a dead connection fails as `Unavailable` too, and its
+//!   connection is closed rather than reused.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -38,6 +41,7 @@ mod cleanup;
 mod migrate;
 mod nul;
 mod sql;
+mod statement;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -59,6 +63,7 @@ use session_core::{
 pub use cleanup::CleanupTask;
 pub use sql::InvalidIdentifier;
 use sql::{Identifier, Statements};
+use statement::Retry;
 
 /// The default schema.
 pub const DEFAULT_SCHEMA: &str = "public";
@@ -67,6 +72,10 @@ pub const DEFAULT_TABLE: &str = "sessions";
 
 /// How long a request waits for a pooled connection before it fails with `503`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long one store call may take unless
+/// [`with_statement_timeout`](PostgresStore::with_statement_timeout) says otherwise.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A session store on PostgreSQL. Cloning is cheap: clones share the pool.
 ///
@@ -85,6 +94,7 @@ pub struct PostgresStore {
     table: Identifier,
     sql: Arc<Statements>,
     clock: SharedClock,
+    timeout: Duration,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -113,6 +123,7 @@ impl PostgresStore {
             table,
             sql,
             clock: clock::system(),
+            timeout: DEFAULT_STATEMENT_TIMEOUT,
         }
     }
 
@@ -175,6 +186,44 @@ impl PostgresStore {
         Self { clock, ..self }
     }
 
+    /// Bounds every call the store makes (default [`DEFAULT_STATEMENT_TIMEOUT`], 5 s): waiting
+    /// for a pooled connection and running the statement together take at most `timeout`.
+    /// Past it the call fails with [`StoreError::Unavailable`] (the middleware answers `503`)
+    /// instead of hanging the request on a lock (a migration, a long transaction) or on a
+    /// connection the network black-holed.
+    ///
+    /// The connection whose statement was cut off is closed, not returned to the pool, so the
+    /// next call runs on another connection and the store keeps working. Closing it does not
+    /// stop a statement the server is still waiting to run: once the lock it waited for is
+    /// released, the server may still apply that write, although the caller was told it failed.
+    /// For the server to give up at the same time, set a `lock_timeout` (or `statement_timeout`)
+    /// for the application's role, e.g. `ALTER ROLE app SET lock_timeout = '5s'`; the error it
+    /// raises is `Unavailable` too.
+    ///
+    /// Every batch of [`delete_expired`](Self::delete_expired) is bounded the same way;
+    /// [`migrate`](Self::migrate) is not, since it waits for other instances' migrations.
+    ///
+    /// ```
+    /// # async fn run(pool: sqlx::PgPool) {
+    /// use std::time::Duration;
+    /// use store_postgres::PostgresStore;
+    ///
+    /// let store = PostgresStore::new(pool).with_statement_timeout(Duration::from_secs(2));
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `timeout` is zero, which would fail every call.
+    #[must_use]
+    pub fn with_statement_timeout(self, timeout: Duration) -> Self {
+        assert!(
+            !timeout.is_zero(),
+            "a zero statement timeout would fail every session store call: give a duration such as 5 s"
+        );
+        Self { timeout, ..self }
+    }
+
     /// Creates or upgrades the schema: idempotent, and safe to run from many instances at
     /// once (they serialize on an advisory lock).
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -183,9 +232,7 @@ impl PostgresStore {
 
     /// Deletes expired rows now, in batches of 1000, and returns how many it deleted.
     pub async fn delete_expired(&self) -> Result<u64, StoreError> {
-        cleanup::sweep(&self.pool, &self.sql.cleanup, &self.clock)
-            .await
-            .map_err(store_error)
+        cleanup::sweep(self).await
     }
 
     /// Starts a background task that runs [`delete_expired`](Self::delete_expired) every
@@ -198,34 +245,13 @@ impl PostgresStore {
     pub fn spawn_cleanup(&self, interval: Duration) -> CleanupTask {
         // A zero period would make the timer panic inside the task, silently ending cleanup.
         let interval = interval.max(Duration::from_millis(1));
-        cleanup::spawn(
-            self.pool.clone(),
-            Arc::clone(&self.sql.cleanup),
-            Arc::clone(&self.clock),
-            interval,
-        )
+        cleanup::spawn(self.clone(), interval)
     }
 
     /// The pool this store uses.
     #[must_use]
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-
-    /// Runs an idempotent statement, once more on a fresh connection if the pooled one turns
-    /// out to be broken (the database restarted or the network dropped it). Without this, every
-    /// connection a restart killed would fail one request with `503` after the database is back.
-    async fn idempotent<T, F, Fut>(&self, mut statement: F) -> Result<T, StoreError>
-    where
-        F: FnMut(PgPool) -> Fut,
-        Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
-    {
-        match statement(self.pool.clone()).await {
-            Err(sqlx::Error::Io(_) | sqlx::Error::Protocol(_)) => {
-                statement(self.pool.clone()).await.map_err(store_error)
-            }
-            other => other.map_err(store_error),
-        }
     }
 }
 
@@ -239,9 +265,12 @@ pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
-        // 08: connection exception; 57P0x: server shutting down; 53300: too many connections.
+        // 08: connection exception; 57P0x: server shutting down; 53300: too many connections;
+        // 57014, 55P03: a statement or lock timeout the server enforces (set for the role).
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || matches!(&*code, "53300" | "57014" | "55P03")
         }),
         _ => false,
     };
@@ -297,30 +326,39 @@ fn decode_row(
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let now = self.clock.now();
         let row: Option<RecordRow> = self
-            .idempotent(|pool| async move {
-                sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
                     .bind(id.storage_key().as_bytes().as_slice())
-                    .bind(millis(self.clock.now()))
-                    .fetch_optional(&pool)
-                    .await
+                    .bind(millis(now))
+                    .fetch_optional(&mut *conn)
+                    .await;
+                (conn, result)
             })
             .await?;
         row.map(decode_row).transpose()
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.create)))
-            .bind(id.storage_key().as_bytes().as_slice())
-            .bind(Json(nul::escape_entries_of(&record.data)))
-            .bind(i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX))
-            .bind(millis(record.created_at))
-            .bind(millis(record.expires_at))
-            .bind(millis(record.absolute_expires_at))
-            .bind(millis(self.clock.now()))
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?
+        let now = self.clock.now();
+        let data = Json(nul::escape_entries_of(&record.data));
+        let data = &data;
+        let inserted = self
+            .run(Retry::Never, |mut conn| async move {
+                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.create)))
+                    .bind(id.storage_key().as_bytes().as_slice())
+                    .bind(data)
+                    .bind(i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX))
+                    .bind(millis(record.created_at))
+                    .bind(millis(record.expires_at))
+                    .bind(millis(record.absolute_expires_at))
+                    .bind(millis(now))
+                    .execute(&mut *conn)
+                    .await;
+                (conn, result)
+            })
+            .await?
             .rows_affected();
         Ok(inserted == 1)
     }
@@ -331,29 +369,31 @@ impl SessionStore for PostgresStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        // Applying a delta twice leaves the same data, so a retry is safe.
+        let now = self.clock.now();
         let removed: Vec<Cow<'_, str>> = delta
             .removed_keys()
             .iter()
             .map(|key| nul::escape_str(key))
             .collect();
         let removed: Vec<&str> = removed.iter().map(AsRef::as_ref).collect();
+        let removed = &removed;
         let set = nul::escape_entries_of(delta.set_entries());
         let set = set.as_ref();
+        // Applying a delta twice leaves the same data, and the deadline only moves forward, so
+        // a retry is safe.
         let millis = self
-            .idempotent(|pool| {
-                let removed = removed.clone();
-                async move {
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result =
                     sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.update)))
                         .bind(id.storage_key().as_bytes().as_slice())
                         .bind(delta.is_cleared())
                         .bind(removed)
                         .bind(Json(set))
                         .bind(millis(idle_deadline))
-                        .bind(millis(self.clock.now()))
-                        .fetch_optional(&pool)
-                        .await
-                }
+                        .bind(millis(now))
+                        .fetch_optional(&mut *conn)
+                        .await;
+                (conn, result)
             })
             .await?;
         Ok(deadline(millis))
@@ -364,38 +404,46 @@ impl SessionStore for PostgresStore {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
+        let now = self.clock.now();
         let millis = self
-            .idempotent(|pool| async move {
-                sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.touch)))
-                    .bind(id.storage_key().as_bytes().as_slice())
-                    .bind(millis(idle_deadline))
-                    .bind(millis(self.clock.now()))
-                    .fetch_optional(&pool)
-                    .await
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result =
+                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.touch)))
+                        .bind(id.storage_key().as_bytes().as_slice())
+                        .bind(millis(idle_deadline))
+                        .bind(millis(now))
+                        .fetch_optional(&mut *conn)
+                        .await;
+                (conn, result)
             })
             .await?;
         Ok(deadline(millis))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.idempotent(|pool| async move {
-            sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.delete)))
+        self.run(Retry::OnBrokenConnection, |mut conn| async move {
+            let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.delete)))
                 .bind(id.storage_key().as_bytes().as_slice())
-                .execute(&pool)
-                .await
+                .execute(&mut *conn)
+                .await;
+            (conn, result)
         })
         .await?;
         Ok(())
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let row: Option<(Json<Value>, i32, i64, i64, i64, bool)> =
-            sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.take)))
-                .bind(id.storage_key().as_bytes().as_slice())
-                .bind(millis(self.clock.now()))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
+        let now = self.clock.now();
+        let row: Option<(Json<Value>, i32, i64, i64, i64, bool)> = self
+            .run(Retry::Never, |mut conn| async move {
+                let result = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.take)))
+                    .bind(id.storage_key().as_bytes().as_slice())
+                    .bind(millis(now))
+                    .fetch_optional(&mut *conn)
+                    .await;
+                (conn, result)
+            })
+            .await?;
         match row {
             Some((data, version, created, expires, absolute, true)) => {
                 decode_row((data, version, created, expires, absolute)).map(Some)
@@ -411,13 +459,17 @@ impl SessionStore for PostgresStore {
 #[async_trait]
 impl UserSessionStore for PostgresStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
+        let now = self.clock.now();
+        let user_id = nul::escape_str(user_id);
+        let user_id: &str = &user_id;
         let rows: Vec<(Vec<u8>, i64, i64, i64, Option<Json<Value>>)> = self
-            .idempotent(|pool| async move {
-                sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.sessions_of)))
-                    .bind(nul::escape_str(user_id))
-                    .bind(millis(self.clock.now()))
-                    .fetch_all(&pool)
-                    .await
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.sessions_of)))
+                    .bind(user_id)
+                    .bind(millis(now))
+                    .fetch_all(&mut *conn)
+                    .await;
+                (conn, result)
             })
             .await?;
         rows.into_iter()
@@ -437,13 +489,15 @@ impl UserSessionStore for PostgresStore {
     }
 
     async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
+        let now = self.clock.now();
         let deleted = self
-            .idempotent(|pool| async move {
-                sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke)))
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke)))
                     .bind(handle.storage_key().as_bytes().as_slice())
-                    .bind(millis(self.clock.now()))
-                    .execute(&pool)
-                    .await
+                    .bind(millis(now))
+                    .execute(&mut *conn)
+                    .await;
+                (conn, result)
             })
             .await?
             .rows_affected();
@@ -451,13 +505,17 @@ impl UserSessionStore for PostgresStore {
     }
 
     async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let user_id = nul::escape_str(user_id);
+        let user_id: &str = &user_id;
         let deleted = self
-            .idempotent(|pool| async move {
-                sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all)))
-                    .bind(nul::escape_str(user_id))
-                    .bind(millis(self.clock.now()))
-                    .execute(&pool)
-                    .await
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all)))
+                    .bind(user_id)
+                    .bind(millis(now))
+                    .execute(&mut *conn)
+                    .await;
+                (conn, result)
             })
             .await?
             .rows_affected();
@@ -469,14 +527,18 @@ impl UserSessionStore for PostgresStore {
         user_id: &str,
         keep: &SessionHandle,
     ) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let user_id = nul::escape_str(user_id);
+        let user_id: &str = &user_id;
         let deleted = self
-            .idempotent(|pool| async move {
-                sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all_except)))
-                    .bind(nul::escape_str(user_id))
-                    .bind(millis(self.clock.now()))
+            .run(Retry::OnBrokenConnection, |mut conn| async move {
+                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all_except)))
+                    .bind(user_id)
+                    .bind(millis(now))
                     .bind(keep.storage_key().as_bytes().as_slice())
-                    .execute(&pool)
-                    .await
+                    .execute(&mut *conn)
+                    .await;
+                (conn, result)
             })
             .await?
             .rows_affected();

@@ -401,3 +401,166 @@ async fn a_test_clock_expires_sessions_without_sleeping() {
     assert_eq!(store.delete_expired().await.unwrap(), 1);
     assert_eq!(count(store.pool(), &schema, "true").await, 0);
 }
+
+/// Runs `call`, failing the test if it takes longer than `limit` (the code before statement
+/// timeouts would wait for the lock forever).
+async fn within<T>(limit: Duration, call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(limit, call)
+        .await
+        .expect("the store call hung past its statement timeout")
+}
+
+/// A statement blocked on a lock another connection holds (a long transaction, a migration)
+/// fails as `Unavailable` once the store's timeout passes, and the store works again as soon
+/// as the lock is gone: the cut-off connection is not reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_blocked_on_a_lock_times_out_as_unavailable_and_the_store_recovers() {
+    use session_core::SessionDelta;
+
+    let timeout = Duration::from_millis(300);
+    let store = common::fresh_store().await.with_statement_timeout(timeout);
+    let table = format!("\"{}\".sessions", schema_of(&store));
+    let id = SessionId::generate();
+    let record = record(Duration::from_secs(60), Duration::from_secs(600));
+    assert!(store.create(&id, &record).await.unwrap());
+    let mut delta = SessionDelta::default();
+    delta.insert("a", json!(1));
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let locker = pool().await;
+
+    // A transaction holding the session's row: a write waits for it.
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM {table} WHERE id_hash = $1 FOR UPDATE"
+    )))
+    .bind(id.storage_key().as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let result = within(Duration::from_secs(5), store.update(&id, &delta, deadline)).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() >= timeout && started.elapsed() < timeout * 4,
+        "{:?}",
+        started.elapsed()
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        within(Duration::from_secs(5), store.update(&id, &delta, deadline))
+            .await
+            .unwrap(),
+        Some(deadline)
+    );
+
+    // A table lock (a migration): even a read waits.
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+    )))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let result = within(Duration::from_secs(5), store.load(&id)).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < timeout * 4, "{:?}", started.elapsed());
+    tx.commit().await.unwrap();
+    let loaded = within(Duration::from_secs(5), store.load(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.data["a"], json!(1));
+}
+
+/// A lock or statement timeout the server enforces (set for the application's role, as the
+/// docs suggest) is `Unavailable` as well, on a pool the application built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_side_lock_timeout_is_unavailable() {
+    use std::str::FromStr as _;
+
+    let schema = common::random_schema();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&common::database_url())
+        .unwrap()
+        .options([("lock_timeout", "100ms")]);
+    let store = PostgresStore::new(PgPool::connect_with(options).await.unwrap())
+        .with_table(&schema, "sessions")
+        .unwrap();
+    store.migrate().await.unwrap();
+    let locker = pool().await;
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE \"{schema}\".sessions IN ACCESS EXCLUSIVE MODE"
+    )))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let result = within(Duration::from_secs(3), store.load(&SessionId::generate())).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    tx.rollback().await.unwrap();
+    assert!(store.load(&SessionId::generate()).await.unwrap().is_none());
+}
+
+/// The connection a timeout cut off is closed, not handed back to the pool (where it would
+/// hold its slot until the server finished the abandoned statement): on a one-connection pool
+/// the application built, the next call runs while the lock is still held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_connection_frees_its_pool_slot() {
+    use session_core::SessionDelta;
+
+    let schema = common::random_schema();
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&common::database_url())
+        .await
+        .unwrap();
+    let store = PostgresStore::new(one)
+        .with_table(&schema, "sessions")
+        .unwrap()
+        .with_statement_timeout(Duration::from_millis(300));
+    store.migrate().await.unwrap();
+    let (locked, free) = (SessionId::generate(), SessionId::generate());
+    for id in [&locked, &free] {
+        let record = record(Duration::from_secs(60), Duration::from_secs(600));
+        assert!(store.create(id, &record).await.unwrap());
+    }
+    let locker = pool().await;
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
+    )))
+    .bind(locked.storage_key().as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let mut delta = SessionDelta::default();
+    delta.insert("a", json!(1));
+    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let result = within(
+        Duration::from_secs(5),
+        store.update(&locked, &delta, deadline),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+
+    // The lock is still held; another session's write does not need it.
+    let result = within(
+        Duration::from_secs(5),
+        store.update(&free, &delta, deadline),
+    )
+    .await;
+    assert_eq!(result.unwrap(), Some(deadline));
+    tx.rollback().await.unwrap();
+}
