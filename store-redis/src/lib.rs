@@ -337,6 +337,49 @@ impl RedisStore {
         Ok(Some(absolute).filter(|&absolute| absolute > now))
     }
 
+    /// The key of the session whose hash is `member` (an entry of a user's index, a handle).
+    fn member_key(&self, member: &str) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + member.len());
+        key.push_str(&self.prefix);
+        key.push_str(member);
+        key
+    }
+
+    /// Ends the session stored under `key`, if it holds one, and returns whether it did.
+    async fn revoke_key(&self, key: String) -> Result<bool, StoreError> {
+        let revoked: i64 = scripts::eval(&mut self.connection(), &scripts::REVOKE, &key, |_| {})
+            .await
+            .map_err(store_error)?;
+        Ok(revoked == 1)
+    }
+
+    /// Ends every session in the user's index but `keep`, and returns how many it ended. Every
+    /// entry is revoked, whatever its score: revoking one that is already gone costs little,
+    /// and a clock that drifted must not leave a live session out.
+    async fn revoke_indexed(
+        &self,
+        user_id: &str,
+        keep: Option<&SessionHandle>,
+    ) -> Result<usize, StoreError> {
+        let members: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.user_index_key(user_id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(store_error)?;
+        let keep = keep.map(SessionHandle::storage_key);
+        let revocations = members
+            .iter()
+            .filter(|member| keep.is_none() || StorageKey::from_hex(member).as_ref() != keep)
+            .map(|member| self.revoke_key(self.member_key(member)));
+        let mut revoked = 0;
+        for ended in join_all(revocations).await {
+            revoked += usize::from(ended?);
+        }
+        Ok(revoked)
+    }
+
     /// Adds the session to its user's index and trims entries whose sessions can no longer be
     /// alive, so the index never grows without bound.
     ///
@@ -599,6 +642,11 @@ impl SessionStore for RedisStore {
 /// against its session (the user stored in it, its TTL) and drops stale ones; revocation
 /// deletes session keys one by one, each atomically. A session created for the user while
 /// `revoke_all` runs may survive it: revoke again after the password change has committed.
+///
+/// Revocation decodes nothing: it deletes every key in the user's index that holds a session
+/// (has metadata), so a session this version cannot read (corrupt, or written by a newer format)
+/// is revoked all the same. Listing skips such a session, keeps it in the index for revocation
+/// to find, and reports it with `log::warn!` (by handle, never by ID).
 #[async_trait]
 impl UserSessionStore for RedisStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
@@ -613,7 +661,7 @@ impl UserSessionStore for RedisStore {
             .await
             .map_err(store_error)?;
         let lookups = members.iter().map(|member| {
-            let key = format!("{}{member}", self.prefix);
+            let key = self.member_key(member);
             let mut connection = self.connection();
             async move {
                 let reply: RedisResult<(HashFields, i64)> = redis::pipe()
@@ -629,21 +677,34 @@ impl UserSessionStore for RedisStore {
         let mut stale = Vec::new();
         for (member, reply) in members.iter().zip(join_all(lookups).await) {
             let (fields, expiry) = reply.map_err(store_error)?;
+            let Some(handle) = StorageKey::from_hex(member).map(SessionHandle::from_storage_key)
+            else {
+                stale.push(member.clone());
+                continue;
+            };
             let seen = decode_seen(&fields);
-            let handle = StorageKey::from_hex(member).map(SessionHandle::from_storage_key);
-            let record = decode_record(fields, expiry, now)?;
+            let record = match decode_record(fields, expiry, now) {
+                Ok(record) => record,
+                Err(err) => {
+                    log::warn!(
+                        "session {handle} of a listed user cannot be decoded, so it is not \
+                         listed (revoking the user's sessions still ends it): {err}"
+                    );
+                    continue;
+                }
+            };
             let live = record.filter(|r| {
                 r.data.get(USER_KEY).and_then(|v| v.as_str()) == Some(user_id) && !r.is_expired(now)
             });
-            match (live, handle) {
-                (Some(record), Some(handle)) => sessions.push(ActiveSession::new(
+            match live {
+                Some(record) => sessions.push(ActiveSession::new(
                     handle,
                     record.created_at,
                     seen.unwrap_or(record.created_at),
                     record.expires_at,
                     record.data.get(CLIENT_KEY).cloned(),
                 )),
-                _ => stale.push(member.clone()),
+                None => stale.push(member.clone()),
             }
         }
         if !stale.is_empty() {
@@ -659,12 +720,19 @@ impl UserSessionStore for RedisStore {
     }
 
     async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
-        let deleted: i64 = redis::cmd("DEL")
-            .arg(format!("{}{handle}", self.prefix))
-            .query_async(&mut self.connection())
-            .await
-            .map_err(store_error)?;
-        Ok(deleted > 0)
+        self.revoke_key(self.member_key(&handle.to_string())).await
+    }
+
+    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        self.revoke_indexed(user_id, None).await
+    }
+
+    async fn revoke_all_except(
+        &self,
+        user_id: &str,
+        keep: &SessionHandle,
+    ) -> Result<usize, StoreError> {
+        self.revoke_indexed(user_id, Some(keep)).await
     }
 }
 

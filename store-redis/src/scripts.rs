@@ -1,5 +1,5 @@
 //! The server-side scripts for what plain commands cannot do atomically: create without
-//! overwriting, clear without losing the metadata, take.
+//! overwriting, clear without losing the metadata, take, revoke only what holds a session.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
 //! field `@seen` when it was last written or refreshed (ms), and each session key `k` is the
@@ -70,6 +70,18 @@ if expiry == -2 then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 return {expiry, fields}
+",
+    )
+});
+
+/// `KEYS[1]` a session key. Deletes it if it holds a session, which the metadata field tells
+/// without decoding anything (a session this version cannot read is revoked all the same).
+/// Returns 1 when it did, 0 otherwise.
+pub(crate) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('HEXISTS', KEYS[1], '@') == 0 then return 0 end
+return redis.call('DEL', KEYS[1])
 ",
     )
 });

@@ -444,3 +444,72 @@ async fn deadlines_only_move_forward(store: RedisStore, mut conn: impl redis::ai
             .collect::<SessionData>(),
     );
 }
+
+#[tokio::test]
+async fn an_undecodable_session_is_skipped_by_listing_and_still_revoked() {
+    undecodable_sessions(common::single().await, raw().await).await;
+}
+
+#[tokio::test]
+async fn an_undecodable_session_is_skipped_by_listing_and_still_revoked_on_the_cluster() {
+    let raw = redis::cluster::ClusterClient::new(common::cluster_urls())
+        .unwrap()
+        .get_async_connection()
+        .await
+        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
+    undecodable_sessions(common::cluster().await, raw).await;
+}
+
+/// A user with one good session and three that cannot be decoded (a value that is not JSON,
+/// garbled metadata, a newer format): the listing skips those three and shows the good one;
+/// `revoke_all` ends all four, since revoking needs no decoding. `conn` is a raw connection to
+/// the same Redis as `store`.
+async fn undecodable_sessions(store: RedisStore, mut conn: impl redis::aio::ConnectionLike) {
+    use session_core::UserSessionStore as _;
+    let user = "ada";
+    let now = Timestamp::now();
+    let record = SessionRecord::new(
+        [(session_core::users::USER_KEY.to_owned(), json!(user))]
+            .into_iter()
+            .collect(),
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(120),
+    );
+    let good = SessionId::generate();
+    assert!(store.create(&good, &record).await.unwrap());
+    let corruptions = [
+        (".cart", "{not json".to_owned()),
+        ("@", "garbage".to_owned()),
+        ("@", format!("99:{}:{}", now.as_unix_millis(), u64::MAX)),
+    ];
+    let mut bad = Vec::new();
+    for (field, value) in corruptions {
+        let id = SessionId::generate();
+        assert!(store.create(&id, &record).await.unwrap());
+        let _: () = redis::cmd("HSET")
+            .arg(store.key_of(&id))
+            .arg(field)
+            .arg(value)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(store.load(&id).await.is_err(), "{field} is not corrupt");
+        bad.push(id);
+    }
+
+    let listed = store.sessions_of(user).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.handle).collect::<Vec<_>>(),
+        vec![session_core::SessionHandle::of(&good)]
+    );
+    assert_eq!(store.revoke_all(user).await.unwrap(), 4);
+    for id in bad.iter().chain([&good]) {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(store.key_of(id))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(!exists, "revoke_all left a session's key behind");
+    }
+}
