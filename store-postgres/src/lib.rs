@@ -9,12 +9,17 @@
 //! - **One statement each**: load ignores expired rows; update applies the delta in SQL
 //!   (`data - removed_keys || set_values`) and is a no-op on a missing or expired row, so a purged
 //!   session is never recreated; create is one `INSERT … ON CONFLICT` that cannot overwrite a
-//!   live row. Statements are prepared and cached per connection by sqlx.
+//!   live row; renew is one `UPDATE` that moves the row to the new ID's key. Statements are
+//!   prepared and cached per connection by sqlx.
 //! - **Concurrency**: each update is one row-locking `UPDATE` that applies its own delta to the
 //!   current row, so concurrent requests changing different keys both survive. Update and touch
 //!   set the idle deadline to the later of the stored one and their own (capped by the absolute
 //!   deadline), so a request that kept the deadline it loaded never pulls back a refresh that
 //!   another request stored meanwhile.
+//! - **Revocation wins over renew**: a renew holds the row's lock while it moves the row to its
+//!   new key, so a `revoke_all` running at the same time either deletes the row first (the
+//!   renew then finds nothing) or waits for the lock and deletes the moved row, whose
+//!   `user_id` is generated from its data as the renew left it.
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (`503`); the pool opens
 //!   new connections once the database is back. Every call is bounded (5 s unless
 //!   [`with_statement_timeout`](PostgresStore::with_statement_timeout) says otherwise): a
@@ -44,6 +49,7 @@ mod sql;
 mod statement;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -297,6 +303,31 @@ fn deadline(millis: Option<i64>) -> Option<Timestamp> {
         .map(Timestamp::from_unix_millis)
 }
 
+/// A delta as the update and renew statements bind it, its keys and values escaped for `jsonb`
+/// (see [`nul`]).
+struct EscapedDelta<'a> {
+    removed: Vec<Cow<'a, str>>,
+    set: Cow<'a, BTreeMap<String, Value>>,
+}
+
+impl<'a> EscapedDelta<'a> {
+    fn of(delta: &'a SessionDelta) -> Self {
+        Self {
+            removed: delta
+                .removed_keys()
+                .iter()
+                .map(|key| nul::escape_str(key))
+                .collect(),
+            set: nul::escape_entries_of(delta.set_entries()),
+        }
+    }
+
+    /// The removed keys, as the `text[]` parameter.
+    fn removed(&self) -> Vec<&str> {
+        self.removed.iter().map(AsRef::as_ref).collect()
+    }
+}
+
 fn timestamp(millis: i64) -> Result<Timestamp, StoreError> {
     u64::try_from(millis)
         .map(Timestamp::from_unix_millis)
@@ -370,15 +401,8 @@ impl SessionStore for PostgresStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let now = self.clock.now();
-        let removed: Vec<Cow<'_, str>> = delta
-            .removed_keys()
-            .iter()
-            .map(|key| nul::escape_str(key))
-            .collect();
-        let removed: Vec<&str> = removed.iter().map(AsRef::as_ref).collect();
-        let removed = &removed;
-        let set = nul::escape_entries_of(delta.set_entries());
-        let set = set.as_ref();
+        let escaped = EscapedDelta::of(delta);
+        let (removed, set) = (&escaped.removed(), escaped.set.as_ref());
         // Applying a delta twice leaves the same data, and the deadline only moves forward, so
         // a retry is safe.
         let millis = self
@@ -430,6 +454,42 @@ impl SessionStore for PostgresStore {
         })
         .await?;
         Ok(())
+    }
+
+    /// One `UPDATE` that moves the row to the new ID's key, applying `delta` and the idle
+    /// deadline as [`update`](SessionStore::update) does: the old ID stops working at the
+    /// instant the new one starts, and a revocation that runs meanwhile reaches the row under
+    /// whichever key it has (see the crate docs).
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
+        let now = self.clock.now();
+        // A 256-bit ID from the CSPRNG: colliding with a stored key is not a case to handle.
+        let new_id = SessionId::generate();
+        let new_key = new_id.storage_key();
+        let escaped = EscapedDelta::of(delta);
+        let (removed, set) = (&escaped.removed(), escaped.set.as_ref());
+        // Not retried: had the first run moved the row, a second would find the old key gone.
+        let millis = self
+            .run(Retry::Never, |mut conn| async move {
+                let result =
+                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.renew)))
+                        .bind(old_id.storage_key().as_bytes().as_slice())
+                        .bind(new_key.as_bytes().as_slice())
+                        .bind(delta.is_cleared())
+                        .bind(removed)
+                        .bind(Json(set))
+                        .bind(millis(idle_deadline))
+                        .bind(millis(now))
+                        .fetch_optional(&mut *conn)
+                        .await;
+                (conn, result)
+            })
+            .await?;
+        Ok(deadline(millis).map(|expires| (new_id, expires)))
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {

@@ -69,6 +69,7 @@ pub(crate) struct Statements {
     pub(crate) touch: Arc<str>,
     pub(crate) delete: Arc<str>,
     pub(crate) take: Arc<str>,
+    pub(crate) renew: Arc<str>,
     pub(crate) cleanup: Arc<str>,
     pub(crate) sessions_of: Arc<str>,
     pub(crate) revoke: Arc<str>,
@@ -129,6 +130,21 @@ impl Statements {
                 ts!(2),
                 ts!(3),
                 ts!(3),
+                ms!("expires_at")
+            )),
+            // The row moves to its new key in one statement, holding its lock throughout: a
+            // revocation (a DELETE by user or by key) that runs meanwhile either deletes it
+            // first, and the renew finds nothing, or waits for the lock and then finds and
+            // deletes the moved row, whose `user_id` (generated from the data) reflects the
+            // delta. Neither ID outlives it.
+            renew: sql(format!(
+                "UPDATE {t} SET id_hash = $2, \
+                 data = (CASE WHEN $3 THEN '{{}}'::jsonb ELSE data END - $4::text[]) || $5::jsonb, \
+                 expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
+                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
+                ts!(6),
+                ts!(7),
+                ts!(7),
                 ms!("expires_at")
             )),
             delete: sql(format!("DELETE FROM {t} WHERE id_hash = $1")),

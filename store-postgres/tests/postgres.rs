@@ -564,3 +564,117 @@ async fn a_cut_off_connection_frees_its_pool_slot() {
     assert_eq!(result.unwrap(), Some(deadline));
     tx.rollback().await.unwrap();
 }
+
+/// A session of user `ada` with the given idle lifetime.
+async fn session_of_ada(store: &PostgresStore) -> SessionId {
+    use session_core::users::USER_KEY;
+
+    let id = SessionId::generate();
+    let now = Timestamp::now();
+    let data: SessionData = [(USER_KEY.to_owned(), json!("ada"))].into_iter().collect();
+    let record = SessionRecord::new(
+        data,
+        now,
+        now + Duration::from_secs(60),
+        now + Duration::from_secs(600),
+    );
+    assert!(store.create(&id, &record).await.unwrap());
+    id
+}
+
+#[tokio::test]
+async fn revoke_all_after_renew_reaches_the_new_id_and_renew_after_revoke_all_finds_nothing() {
+    use session_core::{SessionDelta, UserSessionStore};
+
+    let store = common::fresh_store().await;
+    let deadline = Timestamp::now() + Duration::from_secs(120);
+    let old = session_of_ada(&store).await;
+    let (new, expires) = store
+        .renew(&old, &SessionDelta::default(), deadline)
+        .await
+        .unwrap()
+        .expect("a live session renews");
+    assert_eq!(expires, deadline);
+    assert!(store.load(&old).await.unwrap().is_none());
+    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 1);
+    assert_eq!(store.revoke_all("ada").await.unwrap(), 1);
+    assert!(store.load(&new).await.unwrap().is_none());
+
+    let old = session_of_ada(&store).await;
+    assert_eq!(store.revoke_all("ada").await.unwrap(), 1);
+    let renewed = store.renew(&old, &SessionDelta::default(), deadline).await;
+    assert!(renewed.unwrap().is_none(), "a revoked session renewed");
+    assert!(store.sessions_of("ada").await.unwrap().is_empty());
+}
+
+/// Waits until `count` statements naming `schema` wait for a lock.
+async fn wait_for_lock_waiters(observer: &PgPool, schema: &str, count: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
+        )
+        .bind(schema)
+        .fetch_one(observer)
+        .await
+        .unwrap();
+        if waiting >= count {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {waiting} of {count} statements reached the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A `revoke_all` that runs while a renew is in flight wins: the renew reaches the row first
+/// (it queues first on a lock a third connection holds), the revocation queues behind it, and
+/// once both are done neither the old nor the new ID is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_all_during_a_renew_leaves_neither_id_live() {
+    use session_core::{SessionDelta, UserSessionStore};
+
+    let store = common::fresh_store().await;
+    let schema = schema_of(&store);
+    let old = session_of_ada(&store).await;
+    let locker = pool().await;
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
+    )))
+    .bind(old.storage_key().as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+
+    let renew = tokio::spawn({
+        let (store, old) = (store.clone(), old.clone());
+        async move {
+            let deadline = Timestamp::now() + Duration::from_secs(120);
+            store.renew(&old, &SessionDelta::default(), deadline).await
+        }
+    });
+    wait_for_lock_waiters(&locker, &schema, 1).await;
+    let revoke = tokio::spawn({
+        let store = store.clone();
+        async move { store.revoke_all("ada").await }
+    });
+    wait_for_lock_waiters(&locker, &schema, 2).await;
+    tx.commit().await.unwrap();
+
+    let renewed = renew.await.unwrap().unwrap();
+    let revoked = revoke.await.unwrap().unwrap();
+    assert_eq!(revoked, 1, "the revocation reached the session");
+    assert!(store.load(&old).await.unwrap().is_none());
+    if let Some((new, _)) = renewed {
+        assert!(
+            store.load(&new).await.unwrap().is_none(),
+            "the renewed ID survived revoke_all"
+        );
+    }
+    assert!(store.sessions_of("ada").await.unwrap().is_empty());
+    assert_eq!(count(store.pool(), &schema, "true").await, 0);
+}
