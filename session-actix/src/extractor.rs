@@ -285,6 +285,10 @@ impl Session {
             self.check_size(limit, key, key, &Value::String(user_id.clone()))
                 .await?;
         }
+        // Loaded first (one round trip, on sign-in only), so the commit knows whether the
+        // session was live: one that ends while this request runs (revoked, purged) must not come
+        // back bound to the user, while a stale cookie's sign-in starts a session that is.
+        self.load().await?;
         self.state().set_user(user_id);
         Ok(())
     }

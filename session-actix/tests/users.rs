@@ -160,3 +160,29 @@ async fn revoke_all_reaches_every_instance_sharing_postgres() {
     };
     revocation_reaches_every_instance(connect().await, connect().await, connect().await).await;
 }
+
+/// A browser whose cookie names a session the store no longer holds (expired, purged, revoked
+/// before this request began) signs in like a new visitor: the sign-in stands.
+#[actix_web::test]
+async fn signing_in_with_a_stale_cookie_binds_the_user() {
+    let store = session_actix::store::MemoryStore::default();
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(store.clone()))
+            .configure(user_routes),
+    )
+    .await;
+    let stale = SessionId::generate();
+    let res = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/login/ada")
+            .insert_header((header::COOKIE, format!("__sid={}", stale.expose_secret())))
+            .to_request(),
+    )
+    .await;
+    let id = sid(&res);
+    assert_ne!(id, stale.expose_secret());
+    assert_eq!(whoami(&app, &id).await, json!("ada"));
+    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 1);
+}
