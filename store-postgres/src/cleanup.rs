@@ -1,8 +1,7 @@
 //! The background task that deletes expired rows.
 
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::AssertSqlSafe;
 use tokio::task::JoinHandle;
@@ -16,33 +15,66 @@ use crate::statement::Retry;
 pub(crate) const BATCH: i64 = 1000;
 
 /// Handle of the cleanup task started by
-/// [`PostgresStore::spawn_cleanup`](crate::PostgresStore::spawn_cleanup). Dropping it stops the
-/// task.
+/// [`PostgresStore::spawn_cleanup`](crate::PostgresStore::spawn_cleanup).
+///
+/// The task runs until the store's pool is closed ([`PgPool::close`](sqlx::PgPool::close)),
+/// the runtime it was spawned on shuts down, or [`stop`](Self::stop) is called. Dropping the
+/// handle leaves it running, so `let _ = store.spawn_cleanup(..)` keeps cleaning.
 #[derive(Debug)]
-#[must_use = "the cleanup task stops when its handle is dropped"]
 pub struct CleanupTask {
     handle: JoinHandle<()>,
 }
 
-impl Drop for CleanupTask {
-    fn drop(&mut self) {
+impl CleanupTask {
+    /// Stops the task. A batch being deleted at that moment is one statement, so the table is
+    /// never left half swept; the next sweep (of a new task) picks up where this one stopped.
+    ///
+    /// ```
+    /// # async fn run(store: store_postgres::PostgresStore) {
+    /// use std::time::Duration;
+    /// let cleanup = store.spawn_cleanup(Duration::from_secs(300));
+    /// cleanup.stop();
+    /// # }
+    /// ```
+    pub fn stop(self) {
         self.handle.abort();
+    }
+
+    /// Whether the task has ended: stopped, or its pool closed.
+    ///
+    /// ```
+    /// # async fn run(store: store_postgres::PostgresStore) {
+    /// use std::time::Duration;
+    /// let cleanup = store.spawn_cleanup(Duration::from_secs(300));
+    /// assert!(!cleanup.is_finished());
+    /// store.pool().close().await; // the task ends with its pool, soon after
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
     }
 }
 
 pub(crate) fn spawn(store: PostgresStore, interval: Duration) -> CleanupTask {
     let handle = tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(err) = sweep(&store).await {
-                // Keep going: the database may be restarting; the next tick tries again.
-                log::warn!("session cleanup failed, retrying in {interval:?}: {err}");
-            }
-        }
+        let mut closed = store.pool.close_event();
+        // Ends when the pool closes (cutting off a sweep in progress); runs forever otherwise.
+        let _ = closed.do_until(sweep_every(&store, interval)).await;
     });
     CleanupTask { handle }
+}
+
+async fn sweep_every(store: &PostgresStore, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(err) = sweep(store).await {
+            // Keep going: the database may be restarting; the next tick tries again.
+            log::warn!("session cleanup failed, retrying in {interval:?}: {err}");
+        }
+    }
 }
 
 /// Deletes expired rows in batches until a batch comes back short. Returns how many it deleted.

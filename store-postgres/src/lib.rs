@@ -33,7 +33,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = PostgresStore::connect("postgres://postgres@127.0.0.1/test").await?;
 //! store.migrate().await?;
-//! let _cleanup = store.spawn_cleanup(Duration::from_secs(300)); // stops when dropped
+//! let _ = store.spawn_cleanup(Duration::from_secs(300)); // runs until the pool is closed
 //! # Ok(())
 //! # }
 //! ```
@@ -242,12 +242,24 @@ impl PostgresStore {
     }
 
     /// Starts a background task that runs [`delete_expired`](Self::delete_expired) every
-    /// `interval`. A failed sweep is logged and retried at the next tick. The task stops when
-    /// the returned handle is dropped.
+    /// `interval`, from now on. A failed sweep is logged and retried at the next tick. The task
+    /// runs until the store's pool is closed or the runtime shuts down; the returned handle can
+    /// [`stop`](CleanupTask::stop) it earlier, and dropping the handle does not.
+    ///
+    /// ```
+    /// # async fn run(store: store_postgres::PostgresStore) {
+    /// use std::time::Duration;
+    /// let _ = store.spawn_cleanup(Duration::from_secs(300)); // keeps running
+    /// # }
+    /// ```
     ///
     /// # Panics
     ///
     /// Outside a Tokio runtime, like `tokio::spawn`.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "the task keeps running when its handle is dropped, which is the common use"
+    )]
     pub fn spawn_cleanup(&self, interval: Duration) -> CleanupTask {
         // A zero period would make the timer panic inside the task, silently ending cleanup.
         let interval = interval.max(Duration::from_millis(1));

@@ -146,7 +146,7 @@ async fn cleanup_deletes_expired_rows_in_batches_and_keeps_live_ones() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cleanup_task_runs_survives_errors_and_stops_when_dropped() {
+async fn cleanup_task_runs_survives_errors_and_stops_when_told() {
     let schema = common::random_schema();
     let store = PostgresStore::new(pool().await)
         .with_table(&schema, "sessions")
@@ -174,7 +174,7 @@ async fn cleanup_task_runs_survives_errors_and_stops_when_dropped() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    drop(task);
+    task.stop();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let id = SessionId::generate();
     assert!(
@@ -190,7 +190,7 @@ async fn cleanup_task_runs_survives_errors_and_stops_when_dropped() {
     assert_eq!(
         count(store.pool(), &schema, "true").await,
         1,
-        "the task kept running after its handle was dropped"
+        "the task kept running after it was stopped"
     );
 }
 
@@ -677,4 +677,44 @@ async fn revoke_all_during_a_renew_leaves_neither_id_live() {
     }
     assert!(store.sessions_of("ada").await.unwrap().is_empty());
     assert_eq!(count(store.pool(), &schema, "true").await, 0);
+}
+
+/// `let _ = store.spawn_cleanup(..)` is the natural thing to write: the task keeps cleaning
+/// after its handle is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_keeps_running_when_its_handle_is_dropped_and_ends_with_the_pool() {
+    use session_core::clock::{Clock as _, TestClock};
+
+    let clock = TestClock::starting_now();
+    let schema = common::random_schema();
+    let store = PostgresStore::new(pool().await)
+        .with_table(&schema, "sessions")
+        .unwrap()
+        .with_clock(clock.shared());
+    store.migrate().await.unwrap();
+    let _ = store.spawn_cleanup(Duration::from_millis(20));
+    let now = clock.now();
+    let idle = Duration::from_secs(60);
+    let record = SessionRecord::new(SessionData::new(), now, now + idle, now + 10 * idle);
+    assert!(store.create(&SessionId::generate(), &record).await.unwrap());
+    clock.advance(idle + Duration::from_millis(1));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count(store.pool(), &schema, "true").await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cleanup task stopped when its handle was dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let watched = store.spawn_cleanup(Duration::from_millis(20));
+    store.pool().close().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !watched.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cleanup task outlived its pool"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
