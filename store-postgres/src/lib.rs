@@ -17,9 +17,11 @@
 //!   deadline), so a request that kept the deadline it loaded never pulls back a refresh that
 //!   another request stored meanwhile.
 //! - **Revocation wins over renew**: a renew holds the row's lock while it moves the row to its
-//!   new key, so a `revoke_all` running at the same time either deletes the row first (the
-//!   renew then finds nothing) or waits for the lock and deletes the moved row, whose
-//!   `user_id` is generated from its data as the renew left it.
+//!   new key, so a `revoke_all` or `revoke` running at the same time either deletes the row
+//!   first (the renew then finds nothing) or waits for the lock and deletes the moved row,
+//!   whose `user_id` is generated from its data as the renew left it, and which remembers the
+//!   key it was renewed from (`renewed_from`): a `revoke` by the handle of the session before
+//!   its last renew still reaches it.
 //! - **Failures**: a connection problem is [`StoreError::Unavailable`] (`503`); the pool opens
 //!   new connections once the database is back. Every call is bounded (5 s unless
 //!   [`with_statement_timeout`](PostgresStore::with_statement_timeout) says otherwise): a

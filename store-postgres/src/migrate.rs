@@ -28,6 +28,10 @@ const MIGRATIONS: &[&str] = &[
         ADD COLUMN IF NOT EXISTS user_id text GENERATED ALWAYS AS (data ->> '__session:user') STORED,
         ADD COLUMN IF NOT EXISTS last_seen timestamptz NOT NULL DEFAULT now();
     CREATE INDEX IF NOT EXISTS {user_index} ON {t} (user_id) WHERE user_id IS NOT NULL;",
+    // 3: the key a row was renewed from, so that revoking a session by that key while it is
+    // being renewed (or from a listing taken before the renew) still reaches it.
+    r"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS renewed_from bytea;
+    CREATE INDEX IF NOT EXISTS {renewed_index} ON {t} (renewed_from) WHERE renewed_from IS NOT NULL;",
 ];
 
 /// The newest schema version this crate knows.
@@ -43,6 +47,7 @@ pub(crate) async fn run(
     let history = format!("\"{schema}\".\"{table}_migrations\"");
     let index = format!("\"{table}_expires_at_idx\"");
     let user_index = format!("\"{table}_user_id_idx\"");
+    let renewed_index = format!("\"{table}_renewed_idx\"");
 
     let mut tx = pool.begin().await.map_err(store_error)?;
     // One lock for every store-postgres migration in this database: instances migrating
@@ -95,7 +100,8 @@ pub(crate) async fn run(
         let statements = migration
             .replace("{t}", &qualified)
             .replace("{index}", &index)
-            .replace("{user_index}", &user_index);
+            .replace("{user_index}", &user_index)
+            .replace("{renewed_index}", &renewed_index);
         sqlx::raw_sql(AssertSqlSafe(statements))
             .execute(&mut *tx)
             .await

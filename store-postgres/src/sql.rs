@@ -103,7 +103,8 @@ impl Statements {
                  VALUES ($1, $2, $3, {}, {}, {}, {}) ON CONFLICT (id_hash) DO UPDATE SET \
                  data = excluded.data, format_version = excluded.format_version, \
                  created_at = excluded.created_at, expires_at = excluded.expires_at, \
-                 absolute_expires_at = excluded.absolute_expires_at, last_seen = excluded.last_seen \
+                 absolute_expires_at = excluded.absolute_expires_at, last_seen = excluded.last_seen, \
+                 renewed_from = NULL \
                  WHERE s.expires_at <= {}",
                 ts!(4),
                 ts!(5),
@@ -134,11 +135,12 @@ impl Statements {
             )),
             // The row moves to its new key in one statement, holding its lock throughout: a
             // revocation (a DELETE by user or by key) that runs meanwhile either deletes it
-            // first, and the renew finds nothing, or waits for the lock and then finds and
+            // first, and the renew finds nothing, or waits for the lock and then rechecks and
             // deletes the moved row, whose `user_id` (generated from the data) reflects the
-            // delta. Neither ID outlives it.
+            // delta and whose `renewed_from` is the key a revocation by handle names. Neither
+            // ID outlives it.
             renew: sql(format!(
-                "UPDATE {t} SET id_hash = $2, \
+                "UPDATE {t} SET id_hash = $2, renewed_from = $1, \
                  data = (CASE WHEN $3 THEN '{{}}'::jsonb ELSE data END - $4::text[]) || $5::jsonb, \
                  expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
                  WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
@@ -165,8 +167,9 @@ impl Statements {
                 ms!("expires_at"),
                 ts!(2)
             )),
+            // By the key, or by the key the session was renewed from: see `renew`.
             revoke: sql(format!(
-                "DELETE FROM {t} WHERE id_hash = $1 AND expires_at > {}",
+                "DELETE FROM {t} WHERE (id_hash = $1 OR renewed_from = $1) AND expires_at > {}",
                 ts!(2)
             )),
             revoke_all: sql(format!(

@@ -53,7 +53,7 @@ async fn migrate_is_idempotent_and_safe_to_run_concurrently() {
     .fetch_all(store.pool())
     .await
     .unwrap();
-    assert_eq!(versions, vec![1, 2], "each migration is recorded once");
+    assert_eq!(versions, vec![1, 2, 3], "each migration is recorded once");
     let id = SessionId::generate();
     assert!(
         store
@@ -717,4 +717,70 @@ async fn cleanup_keeps_running_when_its_handle_is_dropped_and_ends_with_the_pool
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// A revoke of one session (by the handle an admin listed) that runs while the session is
+/// being renewed wins too: it reaches the row under its new key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_during_a_renew_leaves_neither_id_live() {
+    use session_core::{SessionDelta, SessionHandle, UserSessionStore};
+
+    let store = common::fresh_store().await;
+    let schema = schema_of(&store);
+    let old = session_of_ada(&store).await;
+    let locker = pool().await;
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
+    )))
+    .bind(old.storage_key().as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+
+    let renew = tokio::spawn({
+        let (store, old) = (store.clone(), old.clone());
+        async move {
+            let deadline = Timestamp::now() + Duration::from_secs(120);
+            store.renew(&old, &SessionDelta::default(), deadline).await
+        }
+    });
+    wait_for_lock_waiters(&locker, &schema, 1).await;
+    let revoke = tokio::spawn({
+        let (store, handle) = (store.clone(), SessionHandle::of(&old));
+        async move { store.revoke(&handle).await }
+    });
+    wait_for_lock_waiters(&locker, &schema, 2).await;
+    tx.commit().await.unwrap();
+
+    let renewed = renew.await.unwrap().unwrap();
+    assert!(
+        revoke.await.unwrap().unwrap(),
+        "the revocation reached the session"
+    );
+    if let Some((new, _)) = renewed {
+        assert!(
+            store.load(&new).await.unwrap().is_none(),
+            "the renewed ID survived revoke"
+        );
+    }
+    assert_eq!(count(store.pool(), &schema, "true").await, 0);
+}
+
+/// The handle an admin listed before the session renewed still revokes it.
+#[tokio::test]
+async fn revoking_the_handle_listed_before_a_renew_reaches_the_renewed_session() {
+    use session_core::{SessionDelta, UserSessionStore};
+
+    let store = common::fresh_store().await;
+    let old = session_of_ada(&store).await;
+    let listed = store.sessions_of("ada").await.unwrap();
+    let deadline = Timestamp::now() + Duration::from_secs(120);
+    let (new, _) = store
+        .renew(&old, &SessionDelta::default(), deadline)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.revoke(&listed[0].handle).await.unwrap());
+    assert!(store.load(&new).await.unwrap().is_none());
 }
