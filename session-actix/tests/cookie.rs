@@ -602,6 +602,119 @@ async fn set_user_and_set_client_info_past_the_size_limit_are_a_typed_error_and_
     assert_eq!(body_json(res).await["bound"], json!("grace"));
 }
 
+/// One HTTP/1.1 request on a new connection to `addr`, through actix-web's own request parser:
+/// the response's status, its `Set-Cookie` values and its body.
+async fn http(
+    addr: std::net::SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> (StatusCode, Vec<String>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8(response[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut set_cookies = Vec::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap();
+        assert!(!name.eq_ignore_ascii_case("transfer-encoding"), "{line}");
+        if name.eq_ignore_ascii_case("set-cookie") {
+            set_cookies.push(value.trim().to_owned());
+        }
+    }
+    let status = StatusCode::from_u16(status).unwrap();
+    (status, set_cookies, response[split + 4..].to_vec())
+}
+
+#[actix_web::test]
+async fn a_session_at_the_largest_limit_reaches_a_real_server_in_one_request() {
+    let store = CookieStore::builder()
+        .key("k1", Key::generate())
+        .max_cookie_bytes(store_cookie::MAX_COOKIE_BYTES)
+        .build()
+        .unwrap();
+    let max = session_actix::SessionStore::max_data_bytes(&store).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = actix_web::HttpServer::new(move || {
+        App::new()
+            .wrap(SessionMiddleware::new(store.clone()))
+            .configure(cookie_app_routes)
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    // Fill the session to the limit: `{"p":"…"}` is the value's length plus 8 bytes of JSON.
+    let fill = json!("x".repeat(max - 8));
+    let body = serde_json::to_vec(&fill).unwrap();
+    let head = format!(
+        "POST /try_set/p HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (status, set_cookies, _) = http(addr, &head, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut jar = Jar::default();
+    for value in &set_cookies {
+        let cookie = Cookie::parse_encoded(value.clone()).unwrap();
+        jar.0
+            .insert(cookie.name().to_owned(), cookie.value().to_owned());
+    }
+    assert_eq!(
+        jar.0.len(),
+        store_cookie::MAX_SESSION_CHUNKS,
+        "{:?}",
+        jar.names()
+    );
+
+    // The browser sends every chunk in one Cookie header, beside its other cookies and headers.
+    let other_cookies = format!("theme=dark; tracking={}", "t".repeat(3000));
+    let head = format!(
+        "GET /get/p HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0\r\n\
+         Referer: http://localhost/{}\r\nCookie: {}; {other_cookies}\r\n\r\n",
+        "r".repeat(2000),
+        jar.header(),
+    );
+    assert!(head.len() > 60_000, "{}", head.len());
+    let (status, set_cookies, body) = http(addr, &head, b"").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        set_cookies.is_empty(),
+        "a read of a fresh session writes nothing"
+    );
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), fill);
+
+    // The server does refuse a request head that reaches 128 KiB, so the session's room is
+    // real. (Sent without its end, so that the server reads all of it before it answers and
+    // closes: unread bytes would make the close a reset that loses the answer.)
+    let mut head = String::from("GET /get/p HTTP/1.1\r\nHost: localhost\r\nCookie: c=");
+    head.push_str(&"c".repeat(128 * 1024 - head.len()));
+    let (status, _, _) = http(addr, &head, b"").await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+
+    handle.stop(true).await;
+}
+
 #[actix_web::test]
 async fn a_read_modify_write_always_sends_the_new_cookie() {
     // Server-side stores skip the Set-Cookie of a write that keeps the expiry; here the

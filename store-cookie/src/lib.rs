@@ -48,6 +48,20 @@ pub const DEFAULT_MAX_COOKIE_BYTES: usize = 4 * 1024;
 /// The largest value one chunk cookie holds, leaving room for the name and attributes within
 /// the 4096 bytes browsers accept per cookie.
 pub const CHUNK_BYTES: usize = 3800;
+/// The most cookies one session may span: [`MAX_COOKIE_BYTES`] is this many full chunks.
+///
+/// Two limits meet here. Browsers need only keep 50 cookies per site (RFC 6265 §6.1; Chrome
+/// keeps 180), and the site's other cookies need some of them. actix-web (actix-http 3) refuses
+/// an HTTP/1 request head of 128 KiB (131 072 bytes) or more; the session's cookies may take at
+/// most half of it, leaving the rest to the request line, the other headers and the site's other
+/// cookies: 16 chunks of [`CHUNK_BYTES`] with their names come to about 61 KB. A browser holding
+/// more could not reach the server at all, not even to sign out.
+pub const MAX_SESSION_CHUNKS: usize = 16;
+/// The largest [`CookieStoreBuilder::max_cookie_bytes`] a store accepts: [`MAX_SESSION_CHUNKS`]
+/// chunks of [`CHUNK_BYTES`], 60 800 bytes.
+pub const MAX_COOKIE_BYTES: usize = MAX_SESSION_CHUNKS * CHUNK_BYTES;
+// The middleware reads at most `MAX_CHUNKS` chunks of a session.
+const _: () = assert!(MAX_SESSION_CHUNKS <= MAX_CHUNKS);
 /// The shortest secret [`CookieStore::from_secret`] accepts.
 pub const MIN_SECRET_BYTES: usize = 32;
 /// The key id [`CookieStore::new`] and [`CookieStore::from_secret`] give their key.
@@ -73,8 +87,18 @@ pub enum CookieStoreError {
     /// The size limit leaves no room for any data.
     #[error("a limit of {0} bytes leaves no room for session data; allow at least 512")]
     MaxSizeTooSmall(usize),
-    /// The size limit needs more chunk cookies than a request may carry.
-    #[error("a limit of {0} bytes needs more than 64 chunk cookies; allow at most 243200")]
+    /// The size limit is over [`MAX_COOKIE_BYTES`]: a session that large would span more than
+    /// [`MAX_SESSION_CHUNKS`] cookies, more than a browser and actix-web can be relied on to
+    /// carry in one request.
+    #[error(
+        "a limit of {0} bytes lets one session span more than {chunks} cookies of {chunk} \
+         bytes: too many of the 50 cookies per site browsers must keep, and a Cookie header \
+         over half of the 128 KiB request head actix-web accepts, so a browser holding it could \
+         be locked out, not even able to sign out; allow at most {max}",
+        chunks = MAX_SESSION_CHUNKS,
+        chunk = CHUNK_BYTES,
+        max = MAX_COOKIE_BYTES
+    )]
     MaxSizeTooLarge(usize),
 }
 
@@ -227,10 +251,23 @@ impl CookieStoreBuilder {
     }
 
     /// The limit of one session's cookies together, in bytes of cookie value (default
-    /// [`DEFAULT_MAX_COOKIE_BYTES`]). An `insert` that would exceed it fails with
-    /// `SessionError::TooLarge`. A session sealed under a higher limit than today's no longer
-    /// fits: it opens as none (the visitor starts a new session) rather than failing every
-    /// write. Mind proxies: nginx refuses request header lines over 8 KiB by default.
+    /// [`DEFAULT_MAX_COOKIE_BYTES`], at most [`MAX_COOKIE_BYTES`]: [`build`](Self::build)
+    /// refuses a larger one with [`CookieStoreError::MaxSizeTooLarge`], see
+    /// [`MAX_SESSION_CHUNKS`] for why). A write (`insert`, `flash`, `set_user`,
+    /// `set_client_info`) that would exceed it fails with `SessionError::TooLarge`. A session
+    /// sealed under a higher limit than today's no longer fits: it opens as none (the visitor
+    /// starts a new session) rather than failing every write. Mind proxies: nginx refuses
+    /// request header lines over 8 KiB by default.
+    ///
+    /// ```
+    /// use store_cookie::{CookieStore, CookieStoreError, Key, MAX_COOKIE_BYTES};
+    /// let with_limit = |bytes| CookieStore::builder().key("k1", Key::generate()).max_cookie_bytes(bytes).build();
+    /// assert!(with_limit(MAX_COOKIE_BYTES).is_ok());
+    /// assert_eq!(
+    ///     with_limit(MAX_COOKIE_BYTES + 1).unwrap_err(),
+    ///     CookieStoreError::MaxSizeTooLarge(MAX_COOKIE_BYTES + 1)
+    /// );
+    /// ```
     pub fn max_cookie_bytes(mut self, bytes: usize) -> Self {
         self.max_cookie_bytes = bytes;
         self
@@ -263,7 +300,7 @@ impl CookieStoreBuilder {
         if self.max_cookie_bytes < 512 || max_data_bytes == 0 {
             return Err(CookieStoreError::MaxSizeTooSmall(self.max_cookie_bytes));
         }
-        if self.max_cookie_bytes > MAX_CHUNKS * CHUNK_BYTES {
+        if self.max_cookie_bytes > MAX_COOKIE_BYTES {
             return Err(CookieStoreError::MaxSizeTooLarge(self.max_cookie_bytes));
         }
         let current = sealing(current_id, &current_key)?;

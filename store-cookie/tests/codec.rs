@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use session_core::{SessionData, SessionRecord, Timestamp};
-use store_cookie::{CookieStore, CookieStoreError, Key};
+use store_cookie::{CookieStore, CookieStoreError, Key, MAX_COOKIE_BYTES, MAX_SESSION_CHUNKS};
 
 fn record() -> SessionRecord {
     let now = Timestamp::now();
@@ -56,6 +56,45 @@ fn builder_refuses_bad_configurations() {
             .unwrap()
     );
     assert!(debug.contains("2026-11"), "{debug}");
+}
+
+#[test]
+fn the_largest_cookie_limit_is_what_a_browser_and_actix_web_carry() {
+    let with_limit = |bytes| {
+        CookieStore::builder()
+            .key("a-key-id-of-32-characters-000000", Key::generate())
+            .max_cookie_bytes(bytes)
+            .build()
+    };
+    assert_eq!(MAX_COOKIE_BYTES, 16 * 3800);
+    assert!(with_limit(MAX_COOKIE_BYTES).is_ok());
+    let err = with_limit(MAX_COOKIE_BYTES + 1).unwrap_err();
+    assert_eq!(err, CookieStoreError::MaxSizeTooLarge(MAX_COOKIE_BYTES + 1));
+    let message = err.to_string();
+    for reason in [
+        "60801 bytes",
+        "more than 16 cookies of 3800 bytes",
+        "50 cookies per site",
+        "128 KiB request head actix-web accepts",
+        "allow at most 60800",
+    ] {
+        assert!(message.contains(reason), "{message:?} lacks {reason:?}");
+    }
+    // A session at the limit takes every chunk the limit allows, and opens again.
+    let codec = with_limit(MAX_COOKIE_BYTES)
+        .unwrap()
+        .cookie_codec_for_tests();
+    let mut record = record();
+    record.data = [(
+        "p".to_owned(),
+        json!("x".repeat(codec.max_data_bytes() - 8)),
+    )]
+    .into_iter()
+    .collect();
+    let sealed = codec.seal("__sid", &record).unwrap();
+    assert_eq!(sealed.len(), MAX_SESSION_CHUNKS);
+    let chunks: Vec<&str> = sealed.iter().map(String::as_str).collect();
+    assert_eq!(codec.open("__sid", &chunks, Timestamp::now()), Some(record));
 }
 
 #[test]
