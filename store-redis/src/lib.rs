@@ -11,7 +11,8 @@
 //! - **One round trip each**: load is a pipeline of `HGETALL` and `PEXPIRETIME`; update and
 //!   touch are a pipeline of plain commands (`HSET`, `HDEL`, `PEXPIREAT`, then `HGET` of the
 //!   metadata and `PEXPIRETIME`), which costs Redis a fraction of the CPU of a script; create,
-//!   take and an update that clears are server-side scripts (`EVALSHA`). Create never
+//!   take and an update that clears are server-side scripts (`EVALSHA`); a renew takes a few
+//!   (see below). Create never
 //!   overwrites a live session; update and touch never bring back a missing one (a purged
 //!   session stays purged: fields written to a missing key form a hash without metadata, which
 //!   no load accepts, and are deleted again at once).
@@ -50,17 +51,52 @@
 //!
 //! ## Redis Cluster
 //!
-//! Each session is one key, so every operation on it lands on one slot: create, clear and take
-//! are atomic scripts there, and update and touch keep their guarantees without being atomic
-//! (see the layout notes above).
-//! [`renew`](SessionStore::renew) moves a session between two keys that hash to different slots,
-//! so it takes two round trips: an atomic script reads and deletes the old key
-//! ([`take`](SessionStore::take)), then the create script writes the new one. A concurrent
-//! logout lands either before the take (and wins) or after it (and finds nothing); a concurrent
-//! write to the old ID that lands before the take is carried over, and one that ends after it
-//! finds the session gone (its request then starts a new session with its own changes). If the
-//! create fails, the user is signed out, never left on the old ID. The same two steps run on a
-//! single node.
+//! Each session is one key, so every operation on it lands on one slot: create, clear, take and
+//! revoke are atomic scripts that each touch exactly one key, and update and touch keep their
+//! guarantees without being atomic (see the layout notes above). A user's index lives in a slot
+//! of its own, and [`renew`](SessionStore::renew) moves a session between two keys in different
+//! slots; the next section says how revocation stays sound without a command spanning them. The
+//! same steps run on a single node.
+//!
+//! ## Revocation and renew
+//!
+//! A renew takes a session from its old key and creates it under a new one, in separate
+//! round trips. A [`revoke`](UserSessionStore::revoke) or
+//! [`revoke_all`](UserSessionStore::revoke_all) that runs in between still wins: neither ID
+//! stays live.
+//!
+//! 1. The renew picks the new ID first. A script atomically takes the session from the old key
+//!    and leaves there a *forwarding marker*: a hash whose field `@moved` is the new key's hash.
+//!    It has no metadata, so loads, writes and takes find no session there.
+//! 2. It applies the request's changes and deadline, adds the new ID to the user's index and
+//!    creates it. The create script refuses any existing key; for a fresh ID only a revocation's
+//!    tombstone can be there, so a refusal ends the renew with `None` (no other ID is tried).
+//! 3. It reads the marker again: if it no longer forwards to the new key, a revocation (or a
+//!    logout of the old ID, which deletes it) got there meanwhile, so it deletes the new session
+//!    and answers `None`.
+//!
+//! Revocation runs one script per key. A session there is deleted. A marker is deleted and the
+//! key it forwards to is revoked in turn. Where there is nothing, it leaves a tombstone (field
+//! `@revoked`), so a create still in flight for that key is refused. Whenever the revocation
+//! lands, the session ends:
+//!
+//! - before the take: the take finds nothing, and the renew answers `None`;
+//! - between the take and the create: it follows the marker to the new key and leaves a
+//!   tombstone there, so the create is refused;
+//! - after the create: it deletes the new session, which it reaches through the marker (step 3
+//!   then finds the marker gone) or through the index;
+//! - after the renew: `revoke_all` finds the new ID in the index, and one that read the index
+//!   before the new ID was added still reaches it through the marker.
+//!
+//! Listing leaves an index entry whose key is a marker in place, so revocation can follow it.
+//! Markers and tombstones live a minute, far longer than the steps of a renew or a
+//! `revoke_all`'s walk through the index take: a renew that stalls longer fails closed (step 3
+//! finds no marker), but a `revoke_all` that took longer than that to reach an old key could
+//! miss the renew that completed meanwhile. `revoke_all` returns how many sessions it ended,
+//! each counted once: those it deleted, and those whose renew it stopped before their new ID
+//! was in the index; `revoke` returns `true` for a session it caught mid-renew too. A session
+//! that a new sign-in creates while `revoke_all` runs did not exist when it started, and may
+//! survive it.
 
 mod connection;
 mod fields;
@@ -68,6 +104,7 @@ mod scripts;
 #[cfg(test)]
 mod test_urls;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +127,7 @@ pub use connection::RedisConnection;
 use connection::WorkerConnections;
 
 use fields::HashFields;
+use scripts::Revoked;
 
 /// The default key prefix.
 pub const DEFAULT_KEY_PREFIX: &str = "session:";
@@ -102,6 +140,15 @@ const META_FIELD: &str = "@";
 const SEEN_FIELD: &str = "@seen";
 /// The prefix of the hash fields holding session values.
 const DATA_FIELD_PREFIX: char = '.';
+/// The field of a forwarding marker: the hash of the key a renew is moving the session to. A
+/// marker has no metadata, so nothing loads it as a session.
+const MOVED_FIELD: &str = "@moved";
+
+/// How long a forwarding marker and a tombstone live. Far longer than a renew takes between
+/// taking the old key and checking it again (a few commands, each bounded by [`TIMEOUT`]), and
+/// than a `revoke_all` takes between reading the index and reaching each session; short enough
+/// that renewing on every request leaves little behind.
+const IN_FLIGHT: Duration = Duration::from_secs(60);
 
 /// How long a connection attempt or a command may take before the request fails with `503`.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -268,12 +315,14 @@ impl RedisStore {
     ///   holds every one of them. `GT` only ever moves its TTL later, so a request that loaded
     ///   before another refreshed the session, and writes the deadline it loaded, leaves the
     ///   refresh in place; `PEXPIRETIME` then tells the expiry that holds;
-    /// - metadata missing: the session was deleted or expired before or during the writes. The
-    ///   fields written form a hash without metadata, which no load accepts; they are deleted
-    ///   again and the answer is `None`, so the middleware starts a new session with this
-    ///   request's changes rather than losing them. `NX` gives that hash a TTL (`GT` never sets
-    ///   one on a key without), so nothing outlives the write's deadline even if the deletion
-    ///   never happens;
+    /// - metadata missing: the session was deleted or expired before or during the writes, or
+    ///   the key holds a forwarding marker or a tombstone. The fields written form (or join) a
+    ///   hash without metadata, which no load accepts; they are deleted again (those fields
+    ///   only, so a marker or tombstone stays) and the answer is `None`, so the middleware
+    ///   starts a new session with this request's changes rather than losing them. `NX` gives
+    ///   a hash formed on a missing key a TTL (`GT` never sets one on a key without), so
+    ///   nothing outlives the write's deadline even if the deletion never happens; `GT` may
+    ///   lengthen a marker's or tombstone's life, which only keeps it in force longer;
     /// - the TTL passes the absolute deadline: a second `PEXPIREAT … LT` caps it (only in a
     ///   session's last idle period), and loads cap it regardless.
     ///
@@ -313,7 +362,17 @@ impl RedisStore {
             .await
             .map_err(store_error)?;
         let Some(meta) = meta else {
-            SessionStore::delete(self, id).await?;
+            // Only the fields this write added, never the key: it may hold a forwarding marker
+            // or a tombstone, which revocations rely on.
+            let mut added = redis::cmd("HDEL");
+            added.arg(&key).arg(SEEN_FIELD);
+            for field in delta.set_entries().keys() {
+                added.arg(data_field(field));
+            }
+            let _: i64 = added
+                .query_async(&mut self.connection())
+                .await
+                .map_err(store_error)?;
             return Ok(None);
         };
         let (_, absolute) = decode_meta(&meta)?;
@@ -345,37 +404,157 @@ impl RedisStore {
         key
     }
 
-    /// Ends the session stored under `key`, if it holds one, and returns whether it did.
-    async fn revoke_key(&self, key: String) -> Result<bool, StoreError> {
-        let revoked: i64 = scripts::eval(&mut self.connection(), &scripts::REVOKE, &key, |_| {})
-            .await
-            .map_err(store_error)?;
-        Ok(revoked == 1)
+    /// The first step of a renew: atomically takes the session `old_id` and leaves on its key
+    /// a forwarding marker to `new_id`'s key, which revocations follow (see the crate docs).
+    async fn take_for_move(
+        &self,
+        old_id: &SessionId,
+        new_id: &SessionId,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let now = Timestamp::now();
+        let reply: Option<(i64, HashFields)> = self
+            .run_script(&scripts::TAKE, old_id, |cmd| {
+                cmd.arg(new_id.storage_key().to_hex())
+                    .arg(millis(IN_FLIGHT));
+            })
+            .await?;
+        let Some((expiry, fields)) = reply else {
+            return Ok(None);
+        };
+        decode_record(fields, expiry, now)
     }
 
-    /// Ends every session in the user's index but `keep`, and returns how many it ended. Every
-    /// entry is revoked, whatever its score: revoking one that is already gone costs little,
-    /// and a clock that drifted must not leave a live session out.
+    /// The rest of a renew, once [`take_for_move`](Self::take_for_move) took the session
+    /// (`record`) from `old_id`: applies `delta` and the deadline, creates the session under
+    /// `new_id` and settles the move.
+    async fn finish_renew(
+        &self,
+        old_id: &SessionId,
+        new_id: SessionId,
+        mut record: SessionRecord,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
+        let expires_at = record.apply_update(delta, idle_deadline);
+        if record.is_expired(Timestamp::now()) {
+            return Ok(None);
+        }
+        // Only a revocation's tombstone refuses a fresh ID: another ID would escape it.
+        if !self.create(&new_id, &record).await? {
+            return Ok(None);
+        }
+        if !self.settle_move(old_id, &new_id).await? {
+            return Ok(None);
+        }
+        Ok(Some((new_id, expires_at)))
+    }
+
+    /// The last step of a renew, after the session was created under `new_id`: it stays only
+    /// if the marker on `old_id` still forwards to it, that is if no revocation and no logout
+    /// reached the old ID while the session moved. Otherwise (or if Redis cannot tell) it is
+    /// deleted again and the answer is `false` (or the error). This makes a revocation win even
+    /// if it never got to follow the marker (it failed half-way, or the marker expired).
+    ///
+    /// The marker stays until it expires: a `revoke_all` that read the index before the new ID
+    /// was added to it reaches the session through the marker.
+    async fn settle_move(
+        &self,
+        old_id: &SessionId,
+        new_id: &SessionId,
+    ) -> Result<bool, StoreError> {
+        let marker: RedisResult<Option<String>> = redis::cmd("HGET")
+            .arg(self.key_of(old_id))
+            .arg(MOVED_FIELD)
+            .query_async(&mut self.connection())
+            .await;
+        match marker {
+            Ok(Some(target)) if target == new_id.storage_key().to_hex() => Ok(true),
+            other => {
+                let deleted = SessionStore::delete(self, new_id).await;
+                other.map_err(store_error)?;
+                deleted?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Revokes what the key of the session with hash `member` holds and, while that is a
+    /// forwarding marker, what the key it forwards to holds (a renew's new ID), and so on.
+    ///
+    /// Returns whether it ended a session: deleted a live one, or a marker to a key that is not
+    /// among `listed` (the index entries the caller revokes by themselves, each counted once
+    /// there). A marker to `keep` is deleted, but `keep` is left alone.
+    async fn revoke_forwarded(
+        &self,
+        member: &str,
+        listed: &HashSet<&str>,
+        keep: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut ended = false;
+        let mut key = self.member_key(member);
+        // A new ID never repeats, so a cycle means a keyspace written by someone else.
+        let mut visited = HashSet::new();
+        while visited.insert(key.clone()) {
+            let revoked: Revoked =
+                scripts::eval(&mut self.connection(), &scripts::REVOKE, &key, |cmd| {
+                    cmd.arg(millis(IN_FLIGHT));
+                })
+                .await
+                .map_err(store_error)?;
+            match revoked {
+                Revoked::Session => return Ok(true),
+                Revoked::Nothing => break,
+                Revoked::Forwarded(target) => {
+                    if keep == Some(target.as_str()) {
+                        break;
+                    }
+                    ended |= !listed.contains(target.as_str());
+                    key = self.member_key(&target);
+                }
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Ends every session in the user's index but `keep`, following forwarding markers, and
+    /// returns how many it ended. Every entry is revoked, whatever its score: revoking one that
+    /// is already gone costs little, and a clock that drifted must not leave a live session out.
+    /// The entries revoked then leave the index: each is gone or a tombstone now.
     async fn revoke_indexed(
         &self,
         user_id: &str,
         keep: Option<&SessionHandle>,
     ) -> Result<usize, StoreError> {
+        let index = self.user_index_key(user_id);
         let members: Vec<String> = redis::cmd("ZRANGE")
-            .arg(self.user_index_key(user_id))
+            .arg(&index)
             .arg(0)
             .arg(-1)
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        let keep = keep.map(SessionHandle::storage_key);
-        let revocations = members
+        let keep = keep.map(ToString::to_string);
+        let keep = keep.as_deref();
+        let listed: HashSet<&str> = members.iter().map(String::as_str).collect();
+        let revoked_members: Vec<&str> = members
             .iter()
-            .filter(|member| keep.is_none() || StorageKey::from_hex(member).as_ref() != keep)
-            .map(|member| self.revoke_key(self.member_key(member)));
+            .map(String::as_str)
+            .filter(|&member| Some(member) != keep)
+            .collect();
+        let revocations = revoked_members
+            .iter()
+            .map(|member| self.revoke_forwarded(member, &listed, keep));
         let mut revoked = 0;
         for ended in join_all(revocations).await {
             revoked += usize::from(ended?);
+        }
+        if !revoked_members.is_empty() {
+            let _: i64 = redis::cmd("ZREM")
+                .arg(&index)
+                .arg(&revoked_members)
+                .query_async(&mut self.connection())
+                .await
+                .map_err(store_error)?;
         }
         Ok(revoked)
     }
@@ -529,6 +708,11 @@ fn decode_record(
     )))
 }
 
+/// `duration` in milliseconds, as Redis takes it.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Turns a negative reply (a script's `-1`, `PEXPIRETIME`'s `-1` or `-2`) into `None` and a
 /// deadline into `Some`.
 fn deadline_reply(reply: i64) -> Option<Timestamp> {
@@ -624,6 +808,24 @@ impl SessionStore for RedisStore {
         Ok(())
     }
 
+    /// Moves the session to a fresh ID so that a revocation running meanwhile wins: the take
+    /// leaves a forwarding marker that revocations follow, and the move settles only if the
+    /// marker is still there once the new ID exists (see the crate docs).
+    async fn renew(
+        &self,
+        old_id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
+        // The new ID first: the marker names it.
+        let new_id = SessionId::generate();
+        let Some(record) = self.take_for_move(old_id, &new_id).await? else {
+            return Ok(None);
+        };
+        self.finish_renew(old_id, new_id, record, delta, idle_deadline)
+            .await
+    }
+
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
         let reply: Option<(i64, HashFields)> = self.run_script(&scripts::TAKE, id, |_| {}).await?;
@@ -639,14 +841,14 @@ impl SessionStore for RedisStore {
 /// In a Redis Cluster the index and the session keys live in different slots, so no single
 /// command or script covers both. The index is written before the session it lists (a failure
 /// in between leaves a stale entry, never an unlisted session); listing checks every entry
-/// against its session (the user stored in it, its TTL) and drops stale ones; revocation
-/// deletes session keys one by one, each atomically. A session created for the user while
-/// `revoke_all` runs may survive it: revoke again after the password change has committed.
+/// against its session (the user stored in it, its TTL) and drops stale ones, but keeps the
+/// entry of a renew's forwarding marker; revocation revokes session keys one by one, each
+/// atomically, and follows forwarding markers (see the crate docs on revocation and renew).
 ///
-/// Revocation decodes nothing: it deletes every key in the user's index that holds a session
-/// (has metadata), so a session this version cannot read (corrupt, or written by a newer format)
-/// is revoked all the same. Listing skips such a session, keeps it in the index for revocation
-/// to find, and reports it with `log::warn!` (by handle, never by ID).
+/// Revocation decodes nothing: it ends every key in the user's index that holds a session (has
+/// metadata), so a session this version cannot read (corrupt, or written by a newer format) is
+/// revoked all the same. Listing skips such a session, keeps it in the index for revocation to
+/// find, and reports it with `log::warn!` (by handle, never by ID).
 #[async_trait]
 impl UserSessionStore for RedisStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
@@ -682,6 +884,11 @@ impl UserSessionStore for RedisStore {
                 stale.push(member.clone());
                 continue;
             };
+            if fields.get(MOVED_FIELD).is_some() {
+                // A renew's forwarding marker: not a session to list, but revocations must still
+                // find the entry to follow it.
+                continue;
+            }
             let seen = decode_seen(&fields);
             let record = match decode_record(fields, expiry, now) {
                 Ok(record) => record,
@@ -720,7 +927,8 @@ impl UserSessionStore for RedisStore {
     }
 
     async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
-        self.revoke_key(self.member_key(&handle.to_string())).await
+        self.revoke_forwarded(&handle.to_string(), &HashSet::new(), None)
+            .await
     }
 
     async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
@@ -797,5 +1005,166 @@ mod tests {
             decode_record(corrupt, 5_000, now),
             Err(StoreError::Corrupt(_))
         ));
+    }
+
+    /// A revocation placed between the steps of a renew (the interleavings a request and an
+    /// admin job can produce), on a single node and on a cluster.
+    mod renew_vs_revocation {
+        use serde_json::json;
+        use session_core::users::USER_KEY;
+
+        use super::*;
+        use crate::test_urls::{cluster_urls, redis_url};
+
+        const USER: &str = "ada";
+
+        /// A store under a key prefix of its own, so the user's index holds only this test's.
+        async fn single() -> RedisStore {
+            RedisStore::connect(&redis_url())
+                .await
+                .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
+                .with_key_prefix(random_prefix())
+        }
+
+        async fn cluster() -> RedisStore {
+            RedisStore::connect_cluster(cluster_urls())
+                .await
+                .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)")
+                .with_key_prefix(random_prefix())
+        }
+
+        fn random_prefix() -> String {
+            format!(
+                "test:{}:",
+                &SessionId::generate().storage_key().to_hex()[..16]
+            )
+        }
+
+        /// A live session bound to [`USER`], and its ID.
+        async fn signed_in(store: &RedisStore) -> SessionId {
+            let now = Timestamp::now();
+            let record = SessionRecord::new(
+                [
+                    (USER_KEY.to_owned(), json!(USER)),
+                    ("cart".to_owned(), json!(1)),
+                ]
+                .into_iter()
+                .collect(),
+                now,
+                now + Duration::from_secs(600),
+                now + Duration::from_secs(3600),
+            );
+            let id = SessionId::generate();
+            assert!(store.create(&id, &record).await.unwrap());
+            id
+        }
+
+        fn later() -> Timestamp {
+            Timestamp::now() + Duration::from_secs(900)
+        }
+
+        async fn assert_signed_out(store: &RedisStore, ids: [&SessionId; 2]) {
+            for id in ids {
+                assert!(store.load(id).await.unwrap().is_none(), "an ID is live");
+            }
+            assert!(store.sessions_of(USER).await.unwrap().is_empty());
+        }
+
+        /// Revoked once the session was taken from its old ID and before it exists under the
+        /// new one. A late write to the old ID and a listing come first: neither may erase the
+        /// marker the revocation follows.
+        async fn revoked_between_take_and_create(store: RedisStore, by_handle: bool) {
+            let old = signed_in(&store).await;
+            let new = SessionId::generate();
+            let record = store
+                .take_for_move(&old, &new)
+                .await
+                .unwrap()
+                .expect("the session is live");
+            let mut late = SessionDelta::default();
+            late.insert("late", json!(true));
+            assert_eq!(store.update(&old, &late, later()).await.unwrap(), None);
+            assert!(store.sessions_of(USER).await.unwrap().is_empty());
+
+            if by_handle {
+                assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+            } else {
+                assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
+            }
+            assert!(
+                !store.create(&new, &record).await.unwrap(),
+                "the new ID was created after the revocation"
+            );
+            let renewed = store
+                .finish_renew(&old, new.clone(), record, &SessionDelta::default(), later())
+                .await
+                .unwrap();
+            assert_eq!(renewed, None, "the renew went through");
+            assert_signed_out(&store, [&old, &new]).await;
+        }
+
+        /// Revoked once the session exists under its new ID, before the renew settled.
+        async fn revoked_between_create_and_settle(store: RedisStore, by_handle: bool) {
+            let old = signed_in(&store).await;
+            let new = SessionId::generate();
+            let record = store.take_for_move(&old, &new).await.unwrap().unwrap();
+            assert!(store.create(&new, &record).await.unwrap());
+            if by_handle {
+                assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+            } else {
+                assert_eq!(store.revoke_all(USER).await.unwrap(), 1, "counted once");
+            }
+            assert!(!store.settle_move(&old, &new).await.unwrap());
+            assert_signed_out(&store, [&old, &new]).await;
+        }
+
+        /// Revoked after a complete renew (whose marker is still there): the new ID ends, and
+        /// the session counts once.
+        async fn revoked_after_a_renew(store: RedisStore, by_handle: bool) {
+            let old = signed_in(&store).await;
+            let (new, _) = store
+                .renew(&old, &SessionDelta::default(), later())
+                .await
+                .unwrap()
+                .expect("the session renews");
+            assert!(store.load(&new).await.unwrap().is_some());
+            assert_eq!(store.sessions_of(USER).await.unwrap().len(), 1);
+            // The old key holds the marker only, for a short while.
+            let (marker, ttl): (HashFields, i64) = redis::pipe()
+                .hgetall(store.key_of(&old))
+                .pttl(store.key_of(&old))
+                .query_async(&mut store.connection())
+                .await
+                .unwrap();
+            let new_hash = new.storage_key().to_hex();
+            assert_eq!(marker, HashFields::from([(MOVED_FIELD, new_hash.as_str())]));
+            assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
+            if by_handle {
+                assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+            } else {
+                assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
+            }
+            assert_signed_out(&store, [&old, &new]).await;
+        }
+
+        async fn every_schedule(store: impl Fn() -> RedisStore) {
+            for by_handle in [false, true] {
+                revoked_between_take_and_create(store(), by_handle).await;
+                revoked_between_create_and_settle(store(), by_handle).await;
+                revoked_after_a_renew(store(), by_handle).await;
+            }
+        }
+
+        #[tokio::test]
+        async fn a_revocation_during_a_renew_ends_both_ids() {
+            let store = single().await;
+            every_schedule(|| store.clone().with_key_prefix(random_prefix())).await;
+        }
+
+        #[tokio::test]
+        async fn a_revocation_during_a_renew_ends_both_ids_on_the_cluster() {
+            let store = cluster().await;
+            every_schedule(|| store.clone().with_key_prefix(random_prefix())).await;
+        }
     }
 }

@@ -1,14 +1,20 @@
 //! The server-side scripts for what plain commands cannot do atomically: create without
-//! overwriting, clear without losing the metadata, take, revoke only what holds a session.
+//! overwriting, clear without losing the metadata, take (and leave a forwarding marker), revoke.
+//! Each touches exactly one key, so each runs on Redis Cluster.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
 //! field `@seen` when it was last written or refreshed (ms), and each session key `k` is the
 //! field `.k` holding its JSON value. The key's TTL is the effective expiry (the idle deadline,
-//! capped by the absolute one), set with `PEXPIREAT`, and moves only forward.
+//! capped by the absolute one), set with `PEXPIREAT`, and moves only forward. Two other hashes
+//! hold no session, and every script but `REVOKE` treats them as absent: a forwarding marker
+//! (field `@moved`, the hash of the key a renew moves the session to) and a tombstone (field
+//! `@revoked`). Both live a short while (`IN_FLIGHT` in the crate root).
 
 use std::sync::LazyLock;
 
-use redis::{Cmd, ErrorKind, FromRedisValue, RedisResult, Script, ServerErrorKind};
+use redis::{
+    Cmd, ErrorKind, FromRedisValue, ParsingError, RedisResult, Script, ServerErrorKind, Value,
+};
 
 use crate::RedisConnection;
 
@@ -59,32 +65,81 @@ return deadline
     )
 });
 
-/// `KEYS[1]` session key. Atomically reads and deletes the session: returns
-/// `{pexpiretime, fields}` (fields as the flat `HGETALL` list), or nil when the key does not
-/// exist.
+/// `KEYS[1]` session key; for a renew, `ARGV[1]` the hash of the key the session moves to and
+/// `ARGV[2]` how long the forwarding marker left in its place lives (ms). Atomically reads and
+/// deletes the session: returns `{pexpiretime, fields}` (fields as the flat `HGETALL` list), or
+/// nil when the key holds no session (missing, a marker, a tombstone).
 pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+if redis.call('HEXISTS', KEYS[1], '@') == 0 then return false end
 local expiry = redis.call('PEXPIRETIME', KEYS[1])
-if expiry == -2 then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
+if ARGV[1] then
+  redis.call('HSET', KEYS[1], '@moved', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 return {expiry, fields}
 ",
     )
 });
 
-/// `KEYS[1]` a session key. Deletes it if it holds a session, which the metadata field tells
-/// without decoding anything (a session this version cannot read is revoked all the same).
-/// Returns 1 when it did, 0 otherwise.
+/// `KEYS[1]` a session key; `ARGV[1]` how long a tombstone lives (ms). Ends what the key holds,
+/// decoding nothing (a session this version cannot read is revoked all the same):
+///
+/// - a forwarding marker: deletes it (a renew still in flight then finds it gone and undoes
+///   itself) and returns the hash it forwarded to, for the caller to revoke too;
+/// - a session (metadata present): deletes it and returns 1;
+/// - nothing (or a hash without metadata, the trace of a write to a missing key): leaves a
+///   tombstone, so that a create still in flight for this key (a renew's new ID, indexed before
+///   it is created) is refused, and returns 0. An existing tombstone is left as it is.
 pub(crate) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('HEXISTS', KEYS[1], '@') == 0 then return 0 end
-return redis.call('DEL', KEYS[1])
+local target = redis.call('HGET', KEYS[1], '@moved')
+if target then
+  redis.call('DEL', KEYS[1])
+  return target
+end
+if redis.call('HEXISTS', KEYS[1], '@') == 1 then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+if redis.call('HEXISTS', KEYS[1], '@revoked') == 0 then
+  redis.call('HSET', KEYS[1], '@revoked', '1')
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return 0
 ",
     )
 });
+
+/// What [`REVOKE`] found under a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Revoked {
+    /// A session, now deleted.
+    Session,
+    /// A forwarding marker, now deleted, to the key with this hash.
+    Forwarded(String),
+    /// No session: a tombstone stands there now.
+    Nothing,
+}
+
+impl FromRedisValue for Revoked {
+    fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
+        match value {
+            Value::Int(1) => Ok(Self::Session),
+            Value::Int(0) => Ok(Self::Nothing),
+            Value::BulkString(hash) => String::from_utf8(hash)
+                .map(Self::Forwarded)
+                .map_err(|_| ParsingError::from("a forwarding marker that is not UTF-8")),
+            _ => Err(ParsingError::from(
+                "an unexpected reply to the revoke script",
+            )),
+        }
+    }
+}
 
 /// Runs `script` on the one key `key`, with the arguments `args` adds, as an `EVALSHA` built in
 /// place, loading the script first when Redis answers that it does not have it (after a restart
