@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::cookie::SameSite;
+use session_core::clock::{self, SharedClock};
 use session_core::stateless::CookieCodec;
 use session_core::{ExpiryPolicy, SessionError, SessionStore};
 
@@ -64,6 +65,8 @@ pub(crate) struct SessionConfig {
     pub(crate) cookie: CookieConfig,
     pub(crate) policy: ExpiryPolicy,
     pub(crate) error_handler: ErrorHandler,
+    /// Where every time the middleware reads comes from.
+    pub(crate) clock: SharedClock,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -76,7 +79,8 @@ impl fmt::Debug for SessionConfig {
 }
 
 /// Builds a [`SessionMiddleware`]. Defaults are the secure ones: cookie `__sid`, `Path=/`,
-/// `HttpOnly`, `Secure`, `SameSite=Lax`, idle timeout 24 h, absolute timeout 7 days.
+/// `HttpOnly`, `Secure`, `SameSite=Lax`, idle timeout 24 h, absolute timeout 7 days; time is
+/// read from the system clock.
 ///
 /// ```
 /// use std::time::Duration;
@@ -99,6 +103,7 @@ pub struct SessionMiddlewareBuilder {
     idle_timeout: Duration,
     absolute_timeout: Duration,
     error_handler: Option<ErrorHandler>,
+    clock: SharedClock,
 }
 
 impl fmt::Debug for SessionMiddlewareBuilder {
@@ -108,6 +113,7 @@ impl fmt::Debug for SessionMiddlewareBuilder {
             .field("host_prefix", &self.host_prefix)
             .field("idle_timeout", &self.idle_timeout)
             .field("absolute_timeout", &self.absolute_timeout)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +135,7 @@ impl SessionMiddlewareBuilder {
             idle_timeout: policy.idle_timeout(),
             absolute_timeout: policy.absolute_timeout(),
             error_handler: None,
+            clock: clock::system(),
         }
     }
 
@@ -221,6 +228,50 @@ impl SessionMiddlewareBuilder {
         self
     }
 
+    /// The clock the middleware reads the time from (default: the system clock): for the
+    /// deadlines of new and refreshed sessions, whether a refresh is due, whether a session in a
+    /// cookie store has expired, and the cookie's `Max-Age`. Tests give the middleware and the
+    /// store the same [`TestClock`](crate::clock::TestClock) and move it instead of sleeping. A
+    /// server-side store decides what has expired by a clock of its own (the memory store's is
+    /// set with `MemoryStore::builder().clock(..)`); the cookie store has none, this one decides.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_web::{App, test, web};
+    /// use session_actix::clock::TestClock;
+    /// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let clock = TestClock::starting_now();
+    /// let store = MemoryStore::builder().clock(clock.shared()).build();
+    /// let middleware = SessionMiddleware::builder(store)
+    ///     .idle_timeout(Duration::from_secs(30 * 60))
+    ///     .clock(clock.shared())
+    ///     .build();
+    /// let app = test::init_service(App::new().wrap(middleware).route(
+    ///     "/",
+    ///     web::get().to(|session: Session| async move {
+    ///         let visits: u32 = session.get("visits").await?.unwrap_or(0);
+    ///         session.insert("visits", visits + 1).await?;
+    ///         Ok::<_, actix_web::Error>(visits.to_string())
+    ///     }),
+    /// ))
+    /// .await;
+    /// let res = test::call_service(&app, test::TestRequest::get().to_request()).await;
+    /// let cookie = res.response().cookies().next().unwrap().into_owned();
+    ///
+    /// // Half an hour without a request, on the test clock: the session has expired.
+    /// clock.advance(Duration::from_secs(30 * 60));
+    /// let req = test::TestRequest::get().cookie(cookie).to_request();
+    /// let res = test::call_service(&app, req).await;
+    /// assert_eq!(test::read_body(res).await, "0");
+    /// # });
+    /// ```
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Builds the middleware, or says which setting a browser would reject.
     ///
     /// ```
@@ -251,6 +302,7 @@ impl SessionMiddlewareBuilder {
             error_handler: self
                 .error_handler
                 .unwrap_or_else(|| Arc::new(default_error_response)),
+            clock: self.clock,
         };
         Ok(SessionMiddleware::from_config(config))
     }

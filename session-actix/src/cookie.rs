@@ -26,24 +26,27 @@ pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> CookieChunks {
     )
 }
 
-/// The `Set-Cookie` value that hands `id` to the browser until `expires_at`.
+/// The `Set-Cookie` value that hands `id` to the browser until `expires_at`, it being `now`.
 pub(crate) fn session_cookie(
     config: &CookieConfig,
     id: &SessionId,
     expires_at: Timestamp,
+    now: Timestamp,
 ) -> Option<HeaderValue> {
-    named_cookie(config, &config.name, id.expose_secret(), expires_at)
+    named_cookie(config, &config.name, id.expose_secret(), expires_at, now)
 }
 
 /// A `Set-Cookie` value for cookie `name` (the session cookie or one of its chunks) holding
-/// `value` until `expires_at`.
+/// `value` until `expires_at`, it being `now`: its `Max-Age` is the time left, in seconds
+/// rounded up.
 pub(crate) fn named_cookie(
     config: &CookieConfig,
     name: &str,
     value: &str,
     expires_at: Timestamp,
+    now: Timestamp,
 ) -> Option<HeaderValue> {
-    let remaining = Timestamp::now().duration_until(expires_at);
+    let remaining = now.duration_until(expires_at);
     // Round up so a session with a few hundred milliseconds left is not deleted by `Max-Age=0`.
     let seconds = remaining.as_millis().div_ceil(1000).max(1);
     let max_age = i64::try_from(seconds).unwrap_or(i64::MAX);
@@ -181,7 +184,8 @@ mod tests {
 
     #[test]
     fn set_cookie_matches_what_the_cookie_crate_writes() {
-        let expires_at = Timestamp::now() + std::time::Duration::from_millis(3_600_500);
+        let now = Timestamp::from_unix_millis(1_800_000_000_000);
+        let expires_at = now + std::time::Duration::from_millis(3_600_500);
         let mut configs = Vec::new();
         for same_site in [SameSite::Strict, SameSite::Lax, SameSite::None] {
             for (secure, http_only) in [(true, true), (false, false), (true, false)] {
@@ -199,7 +203,7 @@ mod tests {
         }
         for config in configs {
             for (name, value) in [("__sid", "abc-_.~XYZ09"), ("__sid", "needs encoding;=")] {
-                let fast = named_cookie(&config, name, value, expires_at);
+                let fast = named_cookie(&config, name, value, expires_at, now);
                 let mut cookie = base_cookie(&config, name.to_owned(), value.to_owned());
                 cookie.set_max_age(time::Duration::seconds(3601));
                 let expected = HeaderValue::try_from(cookie.encoded().to_string()).unwrap();

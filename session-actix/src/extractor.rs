@@ -10,6 +10,7 @@ use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use session_core::clock::SharedClock;
 use session_core::{
     CookieAction, ExpiryPolicy, Lookup, SessionError, SessionExpiry, SessionId, SessionState,
     SessionStore, StoreError,
@@ -50,6 +51,8 @@ pub struct Session(Arc<SessionInner>);
 
 struct SessionInner {
     store: Arc<dyn SessionStore>,
+    /// The middleware's clock, which the state reads.
+    clock: SharedClock,
     state: Mutex<SessionState>,
     /// Serializes loads so concurrent reads in one request share a single store round trip.
     load_gate: AsyncMutex<()>,
@@ -67,12 +70,23 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(store: Arc<dyn SessionStore>, origin: Option<SessionId>) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn SessionStore>,
+        origin: Option<SessionId>,
+        clock: SharedClock,
+    ) -> Self {
         Self(Arc::new(SessionInner {
             store,
-            state: Mutex::new(SessionState::new(origin)),
+            state: Mutex::new(SessionState::with_clock(origin, Arc::clone(&clock))),
+            clock,
             load_gate: AsyncMutex::new(()),
         }))
+    }
+
+    /// The state a committed session is left with: no session, so a late write (after the
+    /// response) changes nothing that is persisted.
+    fn committed_state(&self) -> SessionState {
+        SessionState::with_clock(None, Arc::clone(&self.0.clock))
     }
 
     fn state(&self) -> MutexGuard<'_, SessionState> {
@@ -376,13 +390,13 @@ impl Session {
     pub(crate) fn settle(&self, policy: &ExpiryPolicy) -> Option<CookieAction> {
         let mut state = self.state();
         let action = state.settled(policy)?;
-        *state = SessionState::new(None);
+        *state = self.committed_state();
         Some(action)
     }
 
     /// Persists the request's changes; called once by the middleware after the handler.
     pub(crate) async fn commit(&self, policy: &ExpiryPolicy) -> Result<CookieAction, StoreError> {
-        let state = std::mem::replace(&mut *self.state(), SessionState::new(None));
+        let state = std::mem::replace(&mut *self.state(), self.committed_state());
         state.commit(self.0.store.as_ref(), policy).await
     }
 
@@ -391,7 +405,11 @@ impl Session {
     #[cfg(feature = "memory")]
     #[must_use]
     pub fn detached() -> Self {
-        Self::new(Arc::new(store_memory::MemoryStore::default()), None)
+        Self::new(
+            Arc::new(store_memory::MemoryStore::default()),
+            None,
+            session_core::clock::system(),
+        )
     }
 }
 

@@ -40,6 +40,9 @@ mod cookie;
 mod extractor;
 mod middleware;
 
+#[doc(inline)]
+pub use session_core::clock;
+
 pub use config::{ConfigError, SessionMiddlewareBuilder};
 pub use extractor::{MissingSessionMiddleware, Session};
 pub use middleware::{SessionMiddleware, SessionMiddlewareService};

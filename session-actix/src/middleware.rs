@@ -298,15 +298,16 @@ impl SessionSlot {
                 // opens it on the first read and records what the response must carry.
                 Some(codec) => {
                     let incoming = read_chunks(headers, &config.cookie.name);
-                    let adapter = Arc::new(StatelessSession::new(
+                    let adapter = Arc::new(StatelessSession::with_clock(
                         Arc::clone(codec),
                         config.cookie.name.clone(),
                         incoming.values,
+                        Arc::clone(&config.clock),
                     ));
                     let origin = adapter.origin();
                     let store: Arc<dyn SessionStore> = adapter.clone();
                     LiveSession {
-                        session: Session::new(store, origin),
+                        session: Session::new(store, origin, Arc::clone(&config.clock)),
                         stateless: Some((adapter, incoming.names)),
                     }
                 }
@@ -318,7 +319,11 @@ impl SessionSlot {
                         let _ = id.storage_key();
                     }
                     LiveSession {
-                        session: Session::new(Arc::clone(&config.store), origin),
+                        session: Session::new(
+                            Arc::clone(&config.store),
+                            origin,
+                            Arc::clone(&config.clock),
+                        ),
                         stateless: None,
                     }
                 }
@@ -331,7 +336,9 @@ impl SessionSlot {
 /// The `Set-Cookie` values for a server-side session.
 fn session_cookies(config: &SessionConfig, action: CookieAction) -> Vec<HeaderValue> {
     let cookie = match action {
-        CookieAction::Set { id, expires_at } => session_cookie(&config.cookie, &id, expires_at),
+        CookieAction::Set { id, expires_at } => {
+            session_cookie(&config.cookie, &id, expires_at, config.clock.now())
+        }
         CookieAction::Remove => removal_cookie(&config.cookie),
         _ => None,
     };
@@ -349,6 +356,7 @@ fn chunk_cookies(
     let name = &config.cookie.name;
     let (written, mut cookies): (Vec<String>, Vec<HeaderValue>) = match write {
         CookieWrite::Set { chunks, expires_at } => {
+            let now = config.clock.now();
             let names: Vec<String> = if chunks.len() == 1 {
                 vec![name.clone()]
             } else {
@@ -357,7 +365,7 @@ fn chunk_cookies(
             let cookies = names
                 .iter()
                 .zip(chunks)
-                .filter_map(|(n, value)| named_cookie(&config.cookie, n, &value, expires_at))
+                .filter_map(|(n, value)| named_cookie(&config.cookie, n, &value, expires_at, now))
                 .collect();
             (names, cookies)
         }

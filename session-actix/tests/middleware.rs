@@ -12,6 +12,7 @@ use actix_web::{App, HttpResponse, test, web};
 use serde_json::{Value, json};
 use session_actix::{Session, SessionError, SessionMiddleware, SessionStore};
 use session_core::SessionId;
+use session_core::clock::{Clock as _, TestClock};
 use store_acceptance::doubles::{Calls, CountingStore, FailingStore};
 use store_memory::MemoryStore;
 
@@ -227,29 +228,6 @@ async fn reading_with_an_unknown_id_removes_the_stale_cookie() {
 }
 
 #[actix_web::test]
-async fn expired_id_gets_a_fresh_session() {
-    let store = MemoryStore::default();
-    let app = app!(
-        SessionMiddleware::builder(store.clone())
-            .idle_timeout(Duration::from_millis(300))
-            .build()
-    );
-    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
-    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
-    let res = test::call_service(&app, get("/get/a", Some(&id))).await;
-    assert_eq!(
-        body_json(res).await,
-        Value::Null,
-        "expired session still readable"
-    );
-    let res = test::call_service(&app, post("/set/b", Some(&id), json!(2))).await;
-    let fresh = sid(&res);
-    assert_ne!(fresh, id);
-    let record = store.load(&stored_id(&fresh)).await.unwrap().unwrap();
-    assert_eq!(record.data.get("a"), None);
-}
-
-#[actix_web::test]
 async fn flash_is_returned_once() {
     let app = app!(SessionMiddleware::new(MemoryStore::default()));
     let id = sid(&test::call_service(&app, post("/flash", None, json!(null))).await);
@@ -345,44 +323,43 @@ async fn remove_and_clear_are_persisted() {
     );
 }
 
-/// Middleware over `store` with a 1.5 s idle timeout (refreshed once 0.75 s are left) and a
-/// long absolute one.
-fn short_idle(store: impl SessionStore) -> SessionMiddleware {
-    SessionMiddleware::builder(store)
-        .idle_timeout(Duration::from_millis(1500))
-        .absolute_timeout(Duration::from_secs(60))
-        .build()
+/// A memory store counting its calls and middleware over it, both on `clock`, with a 30 min
+/// idle timeout (refreshed once less than 15 min are left) and a long absolute one.
+fn short_idle(clock: &TestClock) -> (CountingStore<MemoryStore>, SessionMiddleware) {
+    let store = CountingStore::new(MemoryStore::builder().clock(clock.shared()).build());
+    let middleware = SessionMiddleware::builder(store.clone())
+        .idle_timeout(MINUTE * 30)
+        .absolute_timeout(MINUTE * 24 * 60)
+        .clock(clock.shared())
+        .build();
+    (store, middleware)
 }
 
-/// Sleeps until `ms` milliseconds after `start`, for timelines of requests.
-async fn sleep_until(start: std::time::Instant, ms: u64) {
-    if let Some(wait) = Duration::from_millis(ms).checked_sub(start.elapsed()) {
-        actix_web::rt::time::sleep(wait).await;
-    }
-}
+const MINUTE: Duration = Duration::from_secs(60);
 
 #[actix_web::test]
 async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
-    let store = CountingStore::new(MemoryStore::default());
-    let app = app!(short_idle(store.clone()));
-    let start = std::time::Instant::now();
-    let at = |ms: u64| sleep_until(start, ms);
+    let clock = TestClock::starting_now();
+    let start = clock.now();
+    let at = |minutes: u32| clock.set(start + MINUTE * minutes);
+    let (store, middleware) = short_idle(&clock);
+    let app = app!(middleware);
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
 
     // Early read: more than half the idle timeout remains, so no touch and no cookie.
-    at(100).await;
+    at(2);
     let res = test::call_service(&app, get("/get/a", Some(&id))).await;
     assert!(res.headers().get(header::SET_COOKIE).is_none());
     assert_eq!(store.calls().touch, 0);
 
     // Past half: the read refreshes the deadline once and re-sends the cookie.
-    at(1000).await;
+    at(20);
     let res = test::call_service(&app, get("/get/a", Some(&id))).await;
     assert_eq!(sid(&res), id);
     assert_eq!(store.calls().touch, 1);
 
-    // Past the original deadline (1.5 s) the refreshed session is alive.
-    at(1800).await;
+    // Past the original deadline (30 min) the refreshed session is alive.
+    at(36);
     let res = test::call_service(&app, get("/get/a", Some(&id))).await;
     assert_eq!(
         body_json(res).await,
@@ -391,7 +368,7 @@ async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
     );
 
     // Idle for longer than the timeout: gone.
-    actix_web::rt::time::sleep(Duration::from_millis(1800)).await;
+    at(36 + 36);
     let res = test::call_service(&app, get("/get/a", Some(&id))).await;
     assert_eq!(
         body_json(res).await,
@@ -402,14 +379,15 @@ async fn idle_timeout_slides_only_past_half_and_expires_when_idle() {
 
 #[actix_web::test]
 async fn writes_to_a_loaded_session_resend_the_cookie_only_when_a_refresh_is_due() {
-    let store = CountingStore::new(MemoryStore::default());
-    let app = app!(short_idle(store.clone()));
-    let start = std::time::Instant::now();
-    let at = |ms: u64| sleep_until(start, ms);
+    let clock = TestClock::starting_now();
+    let start = clock.now();
+    let at = |minutes: u32| clock.set(start + MINUTE * minutes);
+    let (store, middleware) = short_idle(&clock);
+    let app = app!(middleware);
     let id = sid(&test::call_service(&app, post("/set/n", None, json!(1))).await);
 
     // Early read-modify-write: stored, but the deadline (and so the cookie) stays.
-    at(100).await;
+    at(2);
     let before = store.calls();
     let res = test::call_service(&app, get("/incr", Some(&id))).await;
     assert!(res.headers().get(header::SET_COOKIE).is_none());
@@ -424,49 +402,19 @@ async fn writes_to_a_loaded_session_resend_the_cookie_only_when_a_refresh_is_due
     );
 
     // Past half the idle timeout: the same write moves the deadline and re-sends the cookie.
-    at(1000).await;
+    at(20);
     let res = test::call_service(&app, get("/incr", Some(&id))).await;
     assert_eq!(sid(&res), id);
     assert_eq!(body_json(res).await, json!(3));
 
-    // Past the first deadline (1.5 s), the refreshed session holds both writes.
-    at(1800).await;
+    // Past the first deadline (30 min), the refreshed session holds both writes.
+    at(36);
     let res = test::call_service(&app, get("/get/n", Some(&id))).await;
     assert_eq!(body_json(res).await, json!(3));
 
     // A write without a read cannot know the deadline: it moves it and sends the cookie.
     let res = test::call_service(&app, post("/set/m", Some(&id), json!(1))).await;
     assert_eq!(sid(&res), id);
-}
-
-#[actix_web::test]
-async fn absolute_timeout_is_never_extended() {
-    let store = MemoryStore::default();
-    let app = app!(
-        SessionMiddleware::builder(store.clone())
-            .idle_timeout(Duration::from_millis(1000))
-            .absolute_timeout(Duration::from_millis(1600))
-            .build()
-    );
-    let id = sid(&test::call_service(&app, post("/set/n", None, json!(0))).await);
-    // Activity every 400 ms keeps the idle deadline ahead, but not past the absolute one.
-    for n in 1..=3 {
-        actix_web::rt::time::sleep(Duration::from_millis(400)).await;
-        let res = test::call_service(&app, post("/set/n", Some(&id), json!(n))).await;
-        assert_eq!(res.status(), StatusCode::OK);
-    }
-    let record = store.load(&stored_id(&id)).await.unwrap().unwrap();
-    assert_eq!(
-        record.expires_at, record.absolute_expires_at,
-        "idle deadline went past the absolute one"
-    );
-    actix_web::rt::time::sleep(Duration::from_millis(700)).await;
-    let res = test::call_service(&app, get("/get/n", Some(&id))).await;
-    assert_eq!(
-        body_json(res).await,
-        Value::Null,
-        "session outlived its absolute timeout"
-    );
 }
 
 #[actix_web::test]

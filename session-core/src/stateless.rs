@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::clock::SharedClock;
 use crate::{
     CookieAction, SessionData, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError,
     Timestamp,
@@ -238,6 +239,8 @@ pub struct StatelessSession {
     cookie_name: String,
     incoming: Vec<String>,
     scratch: Mutex<Scratch>,
+    /// What decides whether the incoming and the written session have expired.
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for StatelessSession {
@@ -257,11 +260,60 @@ impl StatelessSession {
         cookie_name: impl Into<String>,
         incoming: Vec<String>,
     ) -> Self {
+        Self::with_clock(codec, cookie_name, incoming, crate::clock::system())
+    }
+
+    /// [`new`](Self::new), deciding expiry by `clock` (the one the request's
+    /// [`SessionState`](crate::SessionState) reads, a [`TestClock`](crate::clock::TestClock) in
+    /// tests) instead of the system clock.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use session_core::clock::TestClock;
+    /// use session_core::stateless::{CookieCodec, StatelessSession};
+    /// use session_core::{SessionData, SessionRecord, SessionStore, StoreError, Timestamp};
+    ///
+    /// /// Opens any cookie as a session created at 0 that expires a minute later.
+    /// struct MinuteCodec;
+    /// impl CookieCodec for MinuteCodec {
+    ///     fn seal(&self, _: &str, _: &SessionRecord) -> Result<Vec<String>, StoreError> {
+    ///         Ok(vec!["sealed".into()])
+    ///     }
+    ///     fn open(&self, _: &str, _: &[&str], now: Timestamp) -> Option<SessionRecord> {
+    ///         let (start, end) = (Timestamp::from_unix_millis(0), Timestamp::from_unix_millis(60_000));
+    ///         Some(SessionRecord::new(SessionData::new(), start, end, end)).filter(|r| !r.is_expired(now))
+    ///     }
+    ///     fn needs_reseal(&self, _: &[&str]) -> bool { false }
+    ///     fn max_data_bytes(&self) -> usize { 4096 }
+    /// }
+    ///
+    /// let clock = TestClock::new(Timestamp::from_unix_millis(0));
+    /// let request = || {
+    ///     StatelessSession::with_clock(Arc::new(MinuteCodec), "sid", vec!["c".into()], clock.shared())
+    /// };
+    /// let session = request();
+    /// let id = session.origin().unwrap();
+    /// assert!(session.load(&id).await?.is_some());
+    /// clock.advance(Duration::from_secs(60));
+    /// assert!(request().load(&id).await?.is_none());
+    /// # Ok::<(), StoreError>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn with_clock(
+        codec: Arc<dyn CookieCodec>,
+        cookie_name: impl Into<String>,
+        incoming: Vec<String>,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             codec,
             cookie_name: cookie_name.into(),
             incoming,
             scratch: Mutex::default(),
+            clock,
         }
     }
 
@@ -292,7 +344,7 @@ impl StatelessSession {
         scratch: &'s mut Scratch,
         id: &SessionId,
     ) -> Option<&'s Arc<SessionRecord>> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         if let Some((written_id, _)) = &scratch.written
             && written_id == id
         {
@@ -325,7 +377,7 @@ impl StatelessSession {
             CookieAction::Set { id, .. } => self.current_ref(&mut scratch, &id),
             CookieAction::Remove => return Ok(CookieWrite::Remove),
             // A write that kept the session's expiry still changed what the cookie holds.
-            _ if scratch.written.is_some() => scratch.live_written(Timestamp::now()),
+            _ if scratch.written.is_some() => scratch.live_written(self.clock.now()),
             _ => {
                 let chunks: Vec<&str> = self.incoming.iter().map(String::as_str).collect();
                 if chunks.is_empty() || !self.codec.needs_reseal(&chunks) {

@@ -1,6 +1,7 @@
 //! Routes and helpers shared by the middleware tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -149,6 +150,56 @@ macro_rules! app {
         )
         .await
     };
+}
+
+/// The browser's cookie jar: what `Set-Cookie` headers leave behind (a removal, or a cookie
+/// whose `Max-Age` is zero, drops it).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Jar(pub(crate) BTreeMap<String, String>);
+
+impl Jar {
+    pub(crate) fn absorb<B>(&mut self, res: &ServiceResponse<B>) {
+        for value in res.headers().get_all(header::SET_COOKIE) {
+            let cookie = Cookie::parse_encoded(value.to_str().unwrap().to_owned()).unwrap();
+            let removed =
+                cookie.max_age().is_some_and(|age| age.is_zero()) || cookie.value().is_empty();
+            if removed {
+                self.0.remove(cookie.name());
+            } else {
+                self.0
+                    .insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+    }
+
+    pub(crate) fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+pub(crate) fn with_jar(req: test::TestRequest, jar: &Jar) -> actix_http::Request {
+    if jar.0.is_empty() {
+        req.to_request()
+    } else {
+        req.insert_header((header::COOKIE, jar.header()))
+            .to_request()
+    }
+}
+
+pub(crate) fn get_with(uri: &str, jar: &Jar) -> actix_http::Request {
+    with_jar(test::TestRequest::get().uri(uri), jar)
+}
+
+pub(crate) fn post_with(uri: &str, jar: &Jar, body: Value) -> actix_http::Request {
+    with_jar(test::TestRequest::post().uri(uri).set_json(body), jar)
 }
 
 /// The value of our session cookie set by `res`, if any (an empty value is a removal).
