@@ -16,7 +16,7 @@ use redis::{
     Cmd, ErrorKind, FromRedisValue, ParsingError, RedisResult, Script, ServerErrorKind, Value,
 };
 
-use crate::RedisConnection;
+use redis::aio::ConnectionLike;
 
 /// `KEYS[1]` session key; `ARGV[1]` expiry (ms), then field/value pairs (metadata and `@seen`
 /// first). Returns 1 when created, 0 (writing nothing) when the key exists.
@@ -141,13 +141,20 @@ impl FromRedisValue for Revoked {
     }
 }
 
+/// How many times [`eval`] loads a script that Redis answers it does not have.
+const LOADS: usize = 3;
+
 /// Runs `script` on the one key `key`, with the arguments `args` adds, as an `EVALSHA` built in
 /// place, loading the script first when Redis answers that it does not have it (after a restart
 /// or `SCRIPT FLUSH`), as redis-rs's `invoke_async` does. That API first collects every argument
 /// in a buffer of its own and then copies them all into the command: callgrind counted about
 /// 2k instructions of that per new session.
+///
+/// Unlike `invoke_async`, it loads again if the script is gone once more by the time it runs (a
+/// flush that landed between the load and the run, as the tests' own flushes can), up to
+/// [`LOADS`] times, and then gives up with Redis's answer.
 pub(crate) async fn eval<T: FromRedisValue>(
-    connection: &mut RedisConnection,
+    connection: &mut impl ConnectionLike,
     script: &Script,
     key: &str,
     args: impl FnOnce(&mut Cmd),
@@ -155,11 +162,84 @@ pub(crate) async fn eval<T: FromRedisValue>(
     let mut cmd = redis::cmd("EVALSHA");
     cmd.arg(script.get_hash()).arg(1).arg(key);
     args(&mut cmd);
-    match cmd.query_async(connection).await {
-        Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-            script.load_async(connection).await?;
-            cmd.query_async(connection).await
+    let mut loads = 0;
+    loop {
+        match cmd.query_async(connection).await {
+            Err(err)
+                if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) && loads < LOADS =>
+            {
+                loads += 1;
+                script.load_async(connection).await?;
+            }
+            reply => return reply,
         }
-        reply => reply,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::{Pipeline, RedisError, RedisFuture};
+
+    use super::*;
+
+    /// A connection to a Redis that forgets its scripts `forgets` times in a row: each time a
+    /// flush lands between loading a script and running it.
+    struct Forgetful {
+        forgets: usize,
+        hash: String,
+        loads: usize,
+    }
+
+    impl ConnectionLike for Forgetful {
+        fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+            let reply = if cmd.args_iter().next() == Some(redis::Arg::Simple(b"SCRIPT")) {
+                self.loads += 1;
+                Ok(Value::BulkString(self.hash.clone().into_bytes()))
+            } else if self.forgets > 0 {
+                self.forgets -= 1;
+                Err(RedisError::from((
+                    ErrorKind::Server(ServerErrorKind::NoScript),
+                    "no matching script",
+                )))
+            } else {
+                Ok(Value::Int(1))
+            };
+            Box::pin(std::future::ready(reply))
+        }
+
+        fn req_packed_commands<'a>(
+            &'a mut self,
+            _: &'a Pipeline,
+            _: usize,
+            _: usize,
+        ) -> RedisFuture<'a, Vec<Value>> {
+            Box::pin(std::future::ready(Ok(Vec::new())))
+        }
+
+        fn get_db(&self) -> i64 {
+            0
+        }
+    }
+
+    fn forgetful(forgets: usize) -> Forgetful {
+        Forgetful {
+            forgets,
+            hash: REVOKE.get_hash().to_owned(),
+            loads: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_script_flushed_again_while_it_is_reloaded_still_runs() {
+        let mut connection = forgetful(3);
+        let reply: i64 = eval(&mut connection, &REVOKE, "key", |_| {}).await.unwrap();
+        assert_eq!((reply, connection.loads), (1, 3));
+    }
+
+    #[tokio::test]
+    async fn a_redis_that_never_keeps_the_script_is_an_error_not_a_loop() {
+        let mut connection = forgetful(usize::MAX);
+        let reply: RedisResult<i64> = eval(&mut connection, &REVOKE, "key", |_| {}).await;
+        assert!(reply.is_err());
     }
 }
