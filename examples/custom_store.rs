@@ -3,9 +3,9 @@
 //! `HashMapStore` keeps sessions in a `HashMap` behind a mutex. It is deliberately simple (one
 //! lock, no capacity bound, expired entries purged on write) to show the methods a backend
 //! implements and the rules it keeps: records keyed by the hash of the ID, expiry enforced on
-//! every access, updates that apply only the delta and never recreate a missing session.
-//! The tests at the bottom run the workspace's acceptance suite against it, the same suite every
-//! built-in store passes.
+//! every access (on the clock it is given), updates that apply only the delta and never recreate
+//! a missing session. The tests at the bottom run the workspace's acceptance suite against it on
+//! a test clock, the same suite every built-in store passes.
 //!
 //! Run it with `cargo run -p session-examples --example custom_store`, then
 //! `curl -c jar -b jar http://127.0.0.1:8080/` a few times.
@@ -15,29 +15,48 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use actix_web::{App, HttpServer, get};
 use session_actix::{Session, SessionMiddleware};
+use session_core::clock::{self, SharedClock};
 use session_core::{
     SessionDelta, SessionId, SessionRecord, SessionStore, StorageKey, StoreError, Timestamp,
     async_trait,
 };
 
 /// Sessions in a mutex-guarded `HashMap`, keyed by the SHA-256 of the session ID.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HashMapStore {
     sessions: Mutex<HashMap<StorageKey, SessionRecord>>,
+    /// Where expiry checks read the time: a test gives a `TestClock` and moves it instead of
+    /// sleeping.
+    clock: SharedClock,
+}
+
+impl Default for HashMapStore {
+    fn default() -> Self {
+        Self::with_clock(clock::system())
+    }
 }
 
 impl HashMapStore {
+    /// A store that reads the current time from `clock`.
+    #[must_use]
+    pub fn with_clock(clock: SharedClock) -> Self {
+        Self {
+            sessions: Mutex::default(),
+            clock,
+        }
+    }
+
     fn sessions(&self) -> MutexGuard<'_, HashMap<StorageKey, SessionRecord>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The live record under `id`, with expired ones dropped on the way.
+    /// The live record under `id` at `now`, with an expired one dropped on the way.
     fn live<'a>(
         sessions: &'a mut HashMap<StorageKey, SessionRecord>,
         id: &SessionId,
+        now: Timestamp,
     ) -> Option<&'a mut SessionRecord> {
         let key = id.storage_key();
-        let now = Timestamp::now();
         if sessions
             .get(&key)
             .is_some_and(|record| record.is_expired(now))
@@ -51,12 +70,12 @@ impl HashMapStore {
 #[async_trait]
 impl SessionStore for HashMapStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        Ok(Self::live(&mut self.sessions(), id).cloned())
+        Ok(Self::live(&mut self.sessions(), id, self.clock.now()).cloned())
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
         let mut sessions = self.sessions();
-        let now = Timestamp::now();
+        let now = self.clock.now();
         sessions.retain(|_, record| !record.is_expired(now));
         if sessions.contains_key(&id.storage_key()) {
             return Ok(false);
@@ -72,7 +91,8 @@ impl SessionStore for HashMapStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let mut sessions = self.sessions();
-        Ok(Self::live(&mut sessions, id).map(|record| record.apply_update(delta, idle_deadline)))
+        Ok(Self::live(&mut sessions, id, self.clock.now())
+            .map(|record| record.apply_update(delta, idle_deadline)))
     }
 
     async fn touch(
@@ -81,7 +101,8 @@ impl SessionStore for HashMapStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let mut sessions = self.sessions();
-        Ok(Self::live(&mut sessions, id).map(|record| record.extend_to(idle_deadline)))
+        Ok(Self::live(&mut sessions, id, self.clock.now())
+            .map(|record| record.extend_to(idle_deadline)))
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -93,7 +114,7 @@ impl SessionStore for HashMapStore {
     /// this is.
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let mut sessions = self.sessions();
-        if Self::live(&mut sessions, id).is_none() {
+        if Self::live(&mut sessions, id, self.clock.now()).is_none() {
             return Ok(None);
         }
         Ok(sessions.remove(&id.storage_key()))
@@ -128,5 +149,8 @@ async fn main() -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    store_acceptance::store_acceptance_tests!(|| async { super::HashMapStore::default() });
+    store_acceptance::store_acceptance_tests!(
+        store_acceptance::time::Time::test(),
+        |clock| async { super::HashMapStore::with_clock(clock) }
+    );
 }

@@ -1,10 +1,14 @@
 //! The acceptance suite every session store runs, written once.
 //!
-//! A store crate instantiates it in an integration test with a factory that returns a fresh,
-//! isolated store:
+//! A store crate instantiates it in an integration test with the time the store runs in and a
+//! factory that takes the clock to give the store and returns a fresh, isolated store:
 //!
 //! ```text
-//! store_acceptance::store_acceptance_tests!(|| async { store_memory::MemoryStore::default() });
+//! use store_acceptance::time::Time;
+//!
+//! store_acceptance::store_acceptance_tests!(Time::test(), |clock| async move {
+//!     store_memory::MemoryStore::builder().clock(clock).build()
+//! });
 //! ```
 //!
 //! Each rule of the design (strict IDs, delta writes, store-enforced expiry, no resurrection of a
@@ -33,15 +37,21 @@ pub fn run<F: std::future::Future<Output = ()>>(check: F) {
         .block_on(check);
 }
 
-/// Generates one `#[test]` per store rule, each on a fresh store from `$factory`
-/// (a closure returning a future that yields the store).
+/// Generates one `#[test]` per store rule of [`rules`], each on a fresh store.
+///
+/// `$time` is a [`Time`](crate::time::Time): `Time::test()` for a store that reads the clock it
+/// is given (the expiry rules then move that clock instead of sleeping), `Time::Real` for one
+/// whose server enforces expiry on its own clock. `$factory` takes the
+/// [`SharedClock`](session_core::clock::SharedClock) to give the store and returns a future of
+/// the store.
 ///
 /// A store to which some rules cannot apply (a stateless one) lists the rules it runs instead:
-/// `store_acceptance_tests!(@each factory; rule_a, rule_b)`, and says why the others do not apply.
+/// `store_acceptance_tests!(@each time, factory; rule_a, rule_b)`, and says why the others do
+/// not apply.
 #[macro_export]
 macro_rules! store_acceptance_tests {
-    ($factory:expr) => {
-        $crate::store_acceptance_tests!(@each $factory;
+    ($time:expr, $factory:expr) => {
+        $crate::store_acceptance_tests!(@each $time, $factory;
             create_then_load_round_trips_typed_values,
             unknown_id_loads_none,
             create_never_overwrites_a_live_session,
@@ -64,15 +74,16 @@ macro_rules! store_acceptance_tests {
             renew_of_a_deleted_or_expired_session_moves_nothing
         );
     };
-    (@each $factory:expr; $($rule:ident),+ $(,)?) => {
+    (@each $time:expr, $factory:expr; $($rule:ident),+ $(,)?) => {
         $(
             #[test]
             fn $rule() {
                 $crate::run(async {
-                    let store = ($factory)().await;
+                    let time: $crate::time::Time = $time;
+                    let store = ($factory)(time.clock()).await;
                     let store: ::std::sync::Arc<dyn $crate::__private::SessionStore> =
                         ::std::sync::Arc::new(store);
-                    $crate::rules::$rule(store).await;
+                    $crate::rules::$rule(store, time).await;
                 });
             }
         )+
@@ -80,11 +91,12 @@ macro_rules! store_acceptance_tests {
 }
 
 /// Generates one `#[test]` per rule of [`UserSessionStore`](session_core::UserSessionStore)
-/// (listing and revoking a user's sessions), each on a fresh store from `$factory`.
+/// (listing and revoking a user's sessions, [`user_rules`]), each on a fresh store. `$time` and
+/// `$factory` are as for [`store_acceptance_tests!`].
 #[macro_export]
 macro_rules! user_session_tests {
-    ($factory:expr) => {
-        $crate::user_session_tests!(@each $factory;
+    ($time:expr, $factory:expr) => {
+        $crate::user_session_tests!(@each $time, $factory;
             sessions_of_lists_the_users_live_sessions,
             revoke_ends_one_session,
             revoke_all_ends_every_session_of_the_user,
@@ -92,15 +104,16 @@ macro_rules! user_session_tests {
             set_user_renews_and_expired_sessions_leave_the_listing
         );
     };
-    (@each $factory:expr; $($rule:ident),+ $(,)?) => {
+    (@each $time:expr, $factory:expr; $($rule:ident),+ $(,)?) => {
         $(
             #[test]
             fn $rule() {
                 $crate::run(async {
-                    let store = ($factory)().await;
+                    let time: $crate::time::Time = $time;
+                    let store = ($factory)(time.clock()).await;
                     let store: ::std::sync::Arc<dyn $crate::__private::UserSessionStore> =
                         ::std::sync::Arc::new(store);
-                    $crate::user_rules::$rule(store).await;
+                    $crate::user_rules::$rule(store, time).await;
                 });
             }
         )+

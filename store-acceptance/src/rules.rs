@@ -1,6 +1,8 @@
-//! One async check per store rule. Each takes a fresh store and panics with a message naming the
-//! rule when the store breaks it. Every check applies to every server-side store; a stateless
-//! store says in its own test file which ones it cannot run, and why.
+//! One async check per store rule. Each takes a fresh store and the [`Time`] it runs in (the
+//! store reads the same clock, so the expiry rules let time pass without sleeping on a test
+//! clock), and panics with a message naming the rule when the store breaks it. Every check
+//! applies to every server-side store; a stateless store says in its own test file which ones it
+//! cannot run, and why.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use session_core::{
     CookieAction, ExpiryPolicy, Lookup, SessionData, SessionDelta, SessionError, SessionId,
-    SessionRecord, SessionState, SessionStore, Timestamp,
+    SessionRecord, SessionState, SessionStore,
 };
+
+use crate::time::Time;
 
 type Store = Arc<dyn SessionStore>;
 
@@ -19,8 +23,23 @@ fn long_policy() -> ExpiryPolicy {
     ExpiryPolicy::new(Duration::from_secs(3600), Duration::from_secs(7200))
 }
 
-fn record_with(data: SessionData, idle: Duration, absolute: Duration) -> SessionRecord {
-    let now = Timestamp::now();
+/// The unit the expiry rules count their timeouts in: a minute on a test clock, so the rules
+/// read like real timeouts; 100 ms in real time, where a check sleeps through them (Redis
+/// enforces TTLs on its own clock).
+fn tick(time: &Time) -> Duration {
+    match time {
+        Time::Test(_) => Duration::from_secs(60),
+        Time::Real => Duration::from_millis(100),
+    }
+}
+
+fn record_with(
+    time: &Time,
+    data: SessionData,
+    idle: Duration,
+    absolute: Duration,
+) -> SessionRecord {
+    let now = time.now();
     SessionRecord::new(data, now, now + idle, now + absolute)
 }
 
@@ -32,9 +51,10 @@ fn data(pairs: &[(&str, serde_json::Value)]) -> SessionData {
 }
 
 /// Creates a live session holding `pairs` and returns its ID.
-async fn seed(store: &Store, pairs: &[(&str, serde_json::Value)]) -> SessionId {
+async fn seed(store: &Store, time: &Time, pairs: &[(&str, serde_json::Value)]) -> SessionId {
     let id = SessionId::generate();
     let record = record_with(
+        time,
         data(pairs),
         Duration::from_secs(3600),
         Duration::from_secs(7200),
@@ -81,7 +101,7 @@ struct Profile {
 }
 
 /// Created data loads back unchanged (nested JSON, numbers), with consistent deadlines.
-pub async fn create_then_load_round_trips_typed_values(store: Store) {
+pub async fn create_then_load_round_trips_typed_values(store: Store, time: Time) {
     let profile = Profile {
         name: "Ada".into(),
         roles: vec!["admin".into()],
@@ -89,6 +109,7 @@ pub async fn create_then_load_round_trips_typed_values(store: Store) {
     };
     let id = seed(
         &store,
+        &time,
         &[
             ("profile", serde_json::to_value(&profile).unwrap()),
             ("n", json!(42.5)),
@@ -104,11 +125,11 @@ pub async fn create_then_load_round_trips_typed_values(store: Store) {
     assert_eq!(loaded, profile);
     assert_eq!(record.data["n"], json!(42.5));
     assert!(record.expires_at <= record.absolute_expires_at);
-    assert!(record.created_at <= Timestamp::now());
+    assert!(record.created_at <= time.now());
 }
 
 /// An ID the store never saw loads as none, and deleting it is not an error.
-pub async fn unknown_id_loads_none(store: Store) {
+pub async fn unknown_id_loads_none(store: Store, _time: Time) {
     assert!(store.load(&SessionId::generate()).await.unwrap().is_none());
     store
         .delete(&SessionId::generate())
@@ -117,9 +138,10 @@ pub async fn unknown_id_loads_none(store: Store) {
 }
 
 /// `create` refuses an ID that holds a live session and leaves that session intact.
-pub async fn create_never_overwrites_a_live_session(store: Store) {
-    let id = seed(&store, &[("owner", json!("first"))]).await;
+pub async fn create_never_overwrites_a_live_session(store: Store, time: Time) {
+    let id = seed(&store, &time, &[("owner", json!("first"))]).await;
     let other = record_with(
+        &time,
         data(&[("owner", json!("second"))]),
         Duration::from_secs(60),
         Duration::from_secs(60),
@@ -135,9 +157,10 @@ pub async fn create_never_overwrites_a_live_session(store: Store) {
 }
 
 /// `update` sets and removes exactly the changed keys; untouched keys keep their values.
-pub async fn update_applies_only_the_delta(store: Store) {
+pub async fn update_applies_only_the_delta(store: Store, time: Time) {
     let id = seed(
         &store,
+        &time,
         &[("keep", json!(1)), ("drop", json!(2)), ("change", json!(3))],
     )
     .await;
@@ -146,7 +169,7 @@ pub async fn update_applies_only_the_delta(store: Store) {
     delta.insert("change", json!("new"));
     delta.insert("add", json!([1, 2]));
     let expires = store
-        .update(&id, &delta, Timestamp::now() + Duration::from_secs(60))
+        .update(&id, &delta, time.now() + Duration::from_secs(60))
         .await
         .unwrap();
     assert!(
@@ -161,13 +184,13 @@ pub async fn update_applies_only_the_delta(store: Store) {
 }
 
 /// A clearing delta drops every stored key before its sets apply.
-pub async fn update_with_clear_replaces_all_data(store: Store) {
-    let id = seed(&store, &[("a", json!(1)), ("b", json!(2))]).await;
+pub async fn update_with_clear_replaces_all_data(store: Store, time: Time) {
+    let id = seed(&store, &time, &[("a", json!(1)), ("b", json!(2))]).await;
     let mut delta = SessionDelta::default();
     delta.clear();
     delta.insert("c", json!(3));
     store
-        .update(&id, &delta, Timestamp::now() + Duration::from_secs(60))
+        .update(&id, &delta, time.now() + Duration::from_secs(60))
         .await
         .unwrap()
         .unwrap();
@@ -178,8 +201,9 @@ pub async fn update_with_clear_replaces_all_data(store: Store) {
 }
 
 /// Concurrent updates of one session that change different keys all survive.
-pub async fn concurrent_updates_of_different_keys_all_survive(store: Store) {
-    let id = seed(&store, &[]).await;
+pub async fn concurrent_updates_of_different_keys_all_survive(store: Store, time: Time) {
+    let id = seed(&store, &time, &[]).await;
+    let deadline = time.now() + Duration::from_secs(60);
     let tasks: Vec<_> = (0..32)
         .map(|i| {
             let store = Arc::clone(&store);
@@ -187,10 +211,7 @@ pub async fn concurrent_updates_of_different_keys_all_survive(store: Store) {
             tokio::spawn(async move {
                 let mut delta = SessionDelta::default();
                 delta.insert(format!("key{i}"), json!(i));
-                store
-                    .update(&id, &delta, Timestamp::now() + Duration::from_secs(60))
-                    .await
-                    .unwrap()
+                store.update(&id, &delta, deadline).await.unwrap()
             })
         })
         .collect();
@@ -208,11 +229,11 @@ pub async fn concurrent_updates_of_different_keys_all_survive(store: Store) {
 }
 
 /// `update` and `touch` of a missing session write nothing (strict IDs).
-pub async fn update_of_missing_session_does_not_create_it(store: Store) {
+pub async fn update_of_missing_session_does_not_create_it(store: Store, time: Time) {
     let id = SessionId::generate();
     let mut delta = SessionDelta::default();
     delta.insert("x", json!(1));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let deadline = time.now() + Duration::from_secs(60);
     assert_eq!(store.update(&id, &delta, deadline).await.unwrap(), None);
     assert_eq!(store.touch(&id, deadline).await.unwrap(), None);
     assert!(
@@ -222,13 +243,13 @@ pub async fn update_of_missing_session_does_not_create_it(store: Store) {
 }
 
 /// A late write after a delete (logout) does not bring the session back.
-pub async fn deleted_session_is_never_recreated(store: Store) {
-    let id = seed(&store, &[("user", json!("ada"))]).await;
+pub async fn deleted_session_is_never_recreated(store: Store, time: Time) {
+    let id = seed(&store, &time, &[("user", json!("ada"))]).await;
     store.delete(&id).await.unwrap();
     assert!(store.load(&id).await.unwrap().is_none());
     let mut late = SessionDelta::default();
     late.insert("cart", json!(["book"]));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let deadline = time.now() + Duration::from_secs(60);
     assert_eq!(store.update(&id, &late, deadline).await.unwrap(), None);
     assert_eq!(store.touch(&id, deadline).await.unwrap(), None);
     assert!(
@@ -238,23 +259,20 @@ pub async fn deleted_session_is_never_recreated(store: Store) {
 }
 
 /// Past its idle deadline a session is gone for load, update and touch, enforced by the store.
-pub async fn expired_session_loads_as_none(store: Store) {
+pub async fn expired_session_loads_as_none(store: Store, time: Time) {
+    let tick = tick(&time);
     let id = SessionId::generate();
-    let record = record_with(
-        data(&[("a", json!(1))]),
-        Duration::from_millis(300),
-        Duration::from_secs(60),
-    );
+    let record = record_with(&time, data(&[("a", json!(1))]), tick * 3, tick * 600);
     assert!(store.create(&id, &record).await.unwrap());
     assert!(store.load(&id).await.unwrap().is_some());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    time.pass(tick * 5).await;
     assert!(
         store.load(&id).await.unwrap().is_none(),
         "idle-expired session still loads"
     );
     let mut delta = SessionDelta::default();
     delta.insert("b", json!(2));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let deadline = time.now() + tick * 600;
     assert_eq!(
         store.update(&id, &delta, deadline).await.unwrap(),
         None,
@@ -271,11 +289,7 @@ pub async fn expired_session_loads_as_none(store: Store) {
         store
             .create(
                 &id,
-                &record_with(
-                    SessionData::new(),
-                    Duration::from_secs(5),
-                    Duration::from_secs(5)
-                )
+                &record_with(&time, SessionData::new(), tick * 50, tick * 50)
             )
             .await
             .unwrap()
@@ -283,23 +297,17 @@ pub async fn expired_session_loads_as_none(store: Store) {
 }
 
 /// `touch` moves the idle deadline forward and keeps the data.
-pub async fn touch_extends_the_idle_deadline(store: Store) {
+pub async fn touch_extends_the_idle_deadline(store: Store, time: Time) {
+    let tick = tick(&time);
     let id = SessionId::generate();
-    let record = record_with(
-        data(&[("a", json!(1))]),
-        Duration::from_millis(400),
-        Duration::from_secs(60),
-    );
+    let record = record_with(&time, data(&[("a", json!(1))]), tick * 4, tick * 600);
     assert!(store.create(&id, &record).await.unwrap());
-    let new_expiry = store
-        .touch(&id, Timestamp::now() + Duration::from_secs(30))
-        .await
-        .unwrap();
+    let new_expiry = store.touch(&id, time.now() + tick * 300).await.unwrap();
     assert!(
         new_expiry.is_some_and(|e| e > record.expires_at),
         "touch must extend the expiry"
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    time.pass(tick * 6).await;
     let data = load_data(&store, &id)
         .await
         .expect("touched session must outlive its old deadline");
@@ -307,15 +315,12 @@ pub async fn touch_extends_the_idle_deadline(store: Store) {
 }
 
 /// Neither touch nor update moves the expiry past the absolute deadline, after which the session is gone.
-pub async fn nothing_extends_past_the_absolute_deadline(store: Store) {
+pub async fn nothing_extends_past_the_absolute_deadline(store: Store, time: Time) {
+    let tick = tick(&time);
     let id = SessionId::generate();
-    let record = record_with(
-        data(&[("a", json!(1))]),
-        Duration::from_millis(300),
-        Duration::from_millis(600),
-    );
+    let record = record_with(&time, data(&[("a", json!(1))]), tick * 3, tick * 6);
     assert!(store.create(&id, &record).await.unwrap());
-    let far = Timestamp::now() + Duration::from_secs(3600);
+    let far = time.now() + tick * 36_000;
     let touched = store.touch(&id, far).await.unwrap().unwrap();
     assert_eq!(
         touched, record.absolute_expires_at,
@@ -330,7 +335,7 @@ pub async fn nothing_extends_past_the_absolute_deadline(store: Store) {
     );
     let loaded = store.load(&id).await.unwrap().unwrap();
     assert_eq!(loaded.absolute_expires_at, record.absolute_expires_at);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    time.pass(tick * 8).await;
     assert!(
         store.load(&id).await.unwrap().is_none(),
         "session outlived its absolute deadline"
@@ -338,9 +343,9 @@ pub async fn nothing_extends_past_the_absolute_deadline(store: Store) {
 }
 
 /// Renew through the request flow: data moves to a new ID with the request's changes; the old ID is dead.
-pub async fn renew_moves_data_to_a_new_id(store: Store) {
-    let old = seed(&store, &[("user", json!("ada"))]).await;
-    let mut state = SessionState::new(Some(old.clone()));
+pub async fn renew_moves_data_to_a_new_id(store: Store, time: Time) {
+    let old = seed(&store, &time, &[("user", json!("ada"))]).await;
+    let mut state = time.state(Some(old.clone()));
     state.insert("role", "admin").unwrap();
     state.renew();
     let CookieAction::Set { id: new, .. } = commit(&store, state).await else {
@@ -359,14 +364,14 @@ pub async fn renew_moves_data_to_a_new_id(store: Store) {
 }
 
 /// A flash value is returned by the first read only, and its removal is persisted.
-pub async fn flash_is_read_once_and_its_removal_persisted(store: Store) {
-    let mut first = SessionState::new(None);
+pub async fn flash_is_read_once_and_its_removal_persisted(store: Store, time: Time) {
+    let mut first = time.state(None);
     first.flash("notice", "Signed in").unwrap();
     let CookieAction::Set { id, .. } = commit(&store, first).await else {
         panic!("flash must create a session")
     };
 
-    let mut second = SessionState::new(Some(id.clone()));
+    let mut second = time.state(Some(id.clone()));
     assert_eq!(
         read::<String>(&store, &mut second, "notice")
             .await
@@ -380,7 +385,7 @@ pub async fn flash_is_read_once_and_its_removal_persisted(store: Store) {
         CookieAction::Remove
     ));
 
-    let mut third = SessionState::new(Some(id.clone()));
+    let mut third = time.state(Some(id.clone()));
     assert_eq!(
         read::<String>(&store, &mut third, "notice").await.unwrap(),
         None,
@@ -389,9 +394,9 @@ pub async fn flash_is_read_once_and_its_removal_persisted(store: Store) {
 }
 
 /// Reading a value as the wrong type is a typed error and leaves the stored value as it was.
-pub async fn bad_typed_read_is_an_error_and_leaves_data_intact(store: Store) {
-    let id = seed(&store, &[("count", json!("not a number"))]).await;
-    let mut state = SessionState::new(Some(id.clone()));
+pub async fn bad_typed_read_is_an_error_and_leaves_data_intact(store: Store, time: Time) {
+    let id = seed(&store, &time, &[("count", json!("not a number"))]).await;
+    let mut state = time.state(Some(id.clone()));
     let err = read::<u64>(&store, &mut state, "count").await.unwrap_err();
     assert!(
         matches!(err, SessionError::Deserialize { ref key, .. } if key == "count"),
@@ -405,9 +410,14 @@ pub async fn bad_typed_read_is_an_error_and_leaves_data_intact(store: Store) {
 }
 
 /// A write to a session deleted meanwhile starts a new session holding only that write.
-pub async fn write_to_a_vanished_session_starts_a_new_one(store: Store) {
-    let id = seed(&store, &[("user", json!("ada")), ("secret", json!(1))]).await;
-    let mut state = SessionState::new(Some(id.clone()));
+pub async fn write_to_a_vanished_session_starts_a_new_one(store: Store, time: Time) {
+    let id = seed(
+        &store,
+        &time,
+        &[("user", json!("ada")), ("secret", json!(1))],
+    )
+    .await;
+    let mut state = time.state(Some(id.clone()));
     state.insert("cart", json!(["book"])).unwrap();
     store.delete(&id).await.unwrap(); // a concurrent logout
     let CookieAction::Set { id: fresh, .. } = commit(&store, state).await else {
@@ -425,9 +435,9 @@ pub async fn write_to_a_vanished_session_starts_a_new_one(store: Store) {
 }
 
 /// Purge deletes the session; writes after it in the same request start a new one.
-pub async fn purge_then_write_starts_a_new_session(store: Store) {
-    let id = seed(&store, &[("user", json!("ada"))]).await;
-    let mut state = SessionState::new(Some(id.clone()));
+pub async fn purge_then_write_starts_a_new_session(store: Store, time: Time) {
+    let id = seed(&store, &time, &[("user", json!("ada"))]).await;
+    let mut state = time.state(Some(id.clone()));
     state.purge();
     assert_eq!(
         read::<String>(&store, &mut state, "user").await.unwrap(),
@@ -446,16 +456,16 @@ pub async fn purge_then_write_starts_a_new_session(store: Store) {
     assert_eq!(data.get("user"), None);
     assert_eq!(data.len(), 1);
 
-    let mut purge_only = SessionState::new(Some(fresh.clone()));
+    let mut purge_only = time.state(Some(fresh.clone()));
     purge_only.purge();
     assert_eq!(commit(&store, purge_only).await, CookieAction::Remove);
     assert!(store.load(&fresh).await.unwrap().is_none());
 }
 
 /// An unknown ID from a cookie is never stored: a write gets a fresh ID, a read removes the cookie.
-pub async fn unknown_cookie_id_is_never_adopted(store: Store) {
+pub async fn unknown_cookie_id_is_never_adopted(store: Store, time: Time) {
     let supplied = SessionId::generate();
-    let mut state = SessionState::new(Some(supplied.clone()));
+    let mut state = time.state(Some(supplied.clone()));
     assert_eq!(
         read::<u32>(&store, &mut state, "visits").await.unwrap(),
         None
@@ -471,7 +481,7 @@ pub async fn unknown_cookie_id_is_never_adopted(store: Store) {
     );
 
     // Reading an unknown ID without writing removes the stale cookie and stores nothing.
-    let mut reader = SessionState::new(Some(supplied.clone()));
+    let mut reader = time.state(Some(supplied.clone()));
     assert_eq!(
         read::<u32>(&store, &mut reader, "visits").await.unwrap(),
         None
@@ -481,8 +491,8 @@ pub async fn unknown_cookie_id_is_never_adopted(store: Store) {
 }
 
 /// `take` returns the session and leaves nothing behind for later reads or writes.
-pub async fn take_reads_and_deletes_in_one_step(store: Store) {
-    let id = seed(&store, &[("user", json!("ada"))]).await;
+pub async fn take_reads_and_deletes_in_one_step(store: Store, time: Time) {
+    let id = seed(&store, &time, &[("user", json!("ada"))]).await;
     let taken = store
         .take(&id)
         .await
@@ -499,14 +509,15 @@ pub async fn take_reads_and_deletes_in_one_step(store: Store) {
     );
     let mut late = SessionDelta::default();
     late.insert("cart", json!(1));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let deadline = time.now() + Duration::from_secs(60);
     assert_eq!(store.update(&id, &late, deadline).await.unwrap(), None);
 }
 
 /// `renew` moves the stored data plus the delta to a new ID, keeping creation time and absolute deadline.
-pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Store) {
+pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Store, time: Time) {
     let old = SessionId::generate();
     let record = record_with(
+        &time,
         data(&[("user", json!("ada")), ("drop", json!(1))]),
         Duration::from_secs(60),
         Duration::from_secs(120),
@@ -515,7 +526,7 @@ pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Stor
     let mut delta = SessionDelta::default();
     delta.insert("role", json!("admin"));
     delta.remove("drop");
-    let far = Timestamp::now() + Duration::from_secs(3600);
+    let far = time.now() + Duration::from_secs(3600);
     let (new, expires_at) = store
         .renew(&old, &delta, far)
         .await
@@ -544,9 +555,10 @@ pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Stor
 }
 
 /// `renew` of a deleted or expired session moves nothing, so a logout is never undone by a sign-in.
-pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store) {
-    let deadline = Timestamp::now() + Duration::from_secs(60);
-    let deleted = seed(&store, &[("user", json!("ada"))]).await;
+pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store, time: Time) {
+    let tick = tick(&time);
+    let deadline = time.now() + tick * 600;
+    let deleted = seed(&store, &time, &[("user", json!("ada"))]).await;
     store.delete(&deleted).await.unwrap();
     assert!(
         store
@@ -557,13 +569,9 @@ pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store) {
     );
 
     let expired = SessionId::generate();
-    let short = record_with(
-        data(&[("user", json!("ada"))]),
-        Duration::from_millis(200),
-        Duration::from_secs(60),
-    );
+    let short = record_with(&time, data(&[("user", json!("ada"))]), tick * 2, tick * 600);
     assert!(store.create(&expired, &short).await.unwrap());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    time.pass(tick * 4).await;
     assert!(
         store
             .renew(&expired, &SessionDelta::default(), deadline)
@@ -574,8 +582,8 @@ pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store) {
 
     // Through the request flow: a sign-in that renews a session logged out meanwhile gets a new
     // session with only its own changes, never the logged-out data.
-    let logged_out = seed(&store, &[("user", json!("ada"))]).await;
-    let mut state = SessionState::new(Some(logged_out.clone()));
+    let logged_out = seed(&store, &time, &[("user", json!("ada"))]).await;
+    let mut state = time.state(Some(logged_out.clone()));
     state.renew();
     state.insert("user", "grace").unwrap();
     store.delete(&logged_out).await.unwrap();

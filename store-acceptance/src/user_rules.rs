@@ -1,20 +1,28 @@
 //! One async check per rule of stores that implement [`UserSessionStore`]: listing a user's
-//! sessions and revoking one, all, or all but the current one.
+//! sessions and revoking one, all, or all but the current one. Like [`rules`](crate::rules),
+//! each takes a fresh store and the [`Time`] it runs in.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 use session_core::{
-    CookieAction, ExpiryPolicy, SessionDelta, SessionHandle, SessionId, SessionState, Timestamp,
-    UserSessionStore,
+    CookieAction, ExpiryPolicy, SessionDelta, SessionHandle, SessionId, UserSessionStore,
 };
+
+use crate::time::Time;
 
 type Store = Arc<dyn UserSessionStore>;
 
 /// Signs `user` in on a new session (as a sign-in handler would) and returns its ID.
-async fn sign_in(store: &Store, user: &str, client: &str, policy: &ExpiryPolicy) -> SessionId {
-    let mut state = SessionState::new(None);
+async fn sign_in(
+    store: &Store,
+    time: &Time,
+    user: &str,
+    client: &str,
+    policy: &ExpiryPolicy,
+) -> SessionId {
+    let mut state = time.state(None);
     state.set_user(user);
     state
         .set_client_info(json!({ "user_agent": client }))
@@ -40,11 +48,11 @@ fn unique_user(name: &str) -> String {
 
 /// `sessions_of` lists exactly the user's live sessions, with handles that are not session IDs
 /// and the client info the app recorded.
-pub async fn sessions_of_lists_the_users_live_sessions(store: Store) {
+pub async fn sessions_of_lists_the_users_live_sessions(store: Store, time: Time) {
     let (ada, grace) = (unique_user("ada"), unique_user("grace"));
-    let laptop = sign_in(&store, &ada, "laptop", &policy()).await;
-    let phone = sign_in(&store, &ada, "phone", &policy()).await;
-    let other = sign_in(&store, &grace, "desktop", &policy()).await;
+    let laptop = sign_in(&store, &time, &ada, "laptop", &policy()).await;
+    let phone = sign_in(&store, &time, &ada, "phone", &policy()).await;
+    let other = sign_in(&store, &time, &grace, "desktop", &policy()).await;
     let listed = store.sessions_of(&ada).await.unwrap();
     let mut handles: Vec<SessionHandle> = listed.iter().map(|s| s.handle).collect();
     handles.sort_by_key(ToString::to_string);
@@ -58,8 +66,8 @@ pub async fn sessions_of_lists_the_users_live_sessions(store: Store) {
             SessionId::parse(&text).is_err(),
             "a handle must not be usable as a session ID"
         );
-        assert!(session.created_at <= session.last_seen && session.last_seen <= Timestamp::now());
-        assert!(session.expires_at > Timestamp::now());
+        assert!(session.created_at <= session.last_seen && session.last_seen <= time.now());
+        assert!(session.expires_at > time.now());
     }
     let clients: Vec<_> = listed.iter().filter_map(|s| s.client.clone()).collect();
     assert!(
@@ -78,10 +86,10 @@ pub async fn sessions_of_lists_the_users_live_sessions(store: Store) {
 }
 
 /// `revoke` ends one session; the others stay; a late write cannot bring it back.
-pub async fn revoke_ends_one_session(store: Store) {
+pub async fn revoke_ends_one_session(store: Store, time: Time) {
     let ada = unique_user("ada");
-    let first = sign_in(&store, &ada, "a", &policy()).await;
-    let second = sign_in(&store, &ada, "b", &policy()).await;
+    let first = sign_in(&store, &time, &ada, "a", &policy()).await;
+    let second = sign_in(&store, &time, &ada, "b", &policy()).await;
     assert!(store.revoke(&SessionHandle::of(&first)).await.unwrap());
     assert!(
         !store.revoke(&SessionHandle::of(&first)).await.unwrap(),
@@ -94,21 +102,22 @@ pub async fn revoke_ends_one_session(store: Store) {
     assert!(store.load(&second).await.unwrap().is_some());
     let mut late = SessionDelta::default();
     late.insert("x", json!(1));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let deadline = time.now() + Duration::from_secs(60);
     assert_eq!(store.update(&first, &late, deadline).await.unwrap(), None);
     assert_eq!(store.sessions_of(&ada).await.unwrap().len(), 1);
 }
 
 /// `revoke_all` ends every session of the user and no other user's.
-pub async fn revoke_all_ends_every_session_of_the_user(store: Store) {
+pub async fn revoke_all_ends_every_session_of_the_user(store: Store, time: Time) {
     let (ada, grace) = (unique_user("ada"), unique_user("grace"));
     let ids: Vec<SessionId> = futures_util::future::join_all((0..5).map(|i| {
         let store = Arc::clone(&store);
         let ada = ada.clone();
-        async move { sign_in(&store, &ada, &format!("device {i}"), &policy()).await }
+        let time = time.clone();
+        async move { sign_in(&store, &time, &ada, &format!("device {i}"), &policy()).await }
     }))
     .await;
-    let other = sign_in(&store, &grace, "x", &policy()).await;
+    let other = sign_in(&store, &time, &grace, "x", &policy()).await;
     assert_eq!(store.revoke_all(&ada).await.unwrap(), 5);
     for id in &ids {
         assert!(
@@ -124,11 +133,11 @@ pub async fn revoke_all_ends_every_session_of_the_user(store: Store) {
 }
 
 /// `revoke_all_except` keeps the given session and ends the rest.
-pub async fn revoke_all_except_keeps_the_current_session(store: Store) {
+pub async fn revoke_all_except_keeps_the_current_session(store: Store, time: Time) {
     let ada = unique_user("ada");
-    let current = sign_in(&store, &ada, "this one", &policy()).await;
-    let stale = sign_in(&store, &ada, "old", &policy()).await;
-    let older = sign_in(&store, &ada, "older", &policy()).await;
+    let current = sign_in(&store, &time, &ada, "this one", &policy()).await;
+    let stale = sign_in(&store, &time, &ada, "old", &policy()).await;
+    let older = sign_in(&store, &time, &ada, "older", &policy()).await;
     let ended = store
         .revoke_all_except(&ada, &SessionHandle::of(&current))
         .await
@@ -143,9 +152,9 @@ pub async fn revoke_all_except_keeps_the_current_session(store: Store) {
 }
 
 /// Binding a user renews the session ID; expired sessions leave the listing.
-pub async fn set_user_renews_and_expired_sessions_leave_the_listing(store: Store) {
+pub async fn set_user_renews_and_expired_sessions_leave_the_listing(store: Store, time: Time) {
     let ada = unique_user("ada");
-    let mut anonymous = SessionState::new(None);
+    let mut anonymous = time.state(None);
     anonymous.insert("cart", json!(["book"])).unwrap();
     let store_ref: &dyn session_core::SessionStore = store.as_ref();
     let CookieAction::Set { id: before, .. } =
@@ -153,7 +162,7 @@ pub async fn set_user_renews_and_expired_sessions_leave_the_listing(store: Store
     else {
         panic!("a write must create a session");
     };
-    let mut signing_in = SessionState::new(Some(before.clone()));
+    let mut signing_in = time.state(Some(before.clone()));
     signing_in.set_user(&ada);
     let CookieAction::Set { id: after, .. } =
         signing_in.commit(store_ref, &policy()).await.unwrap()
@@ -168,10 +177,16 @@ pub async fn set_user_renews_and_expired_sessions_leave_the_listing(store: Store
     );
     assert_eq!(store.sessions_of(&ada).await.unwrap().len(), 1);
 
-    let short = ExpiryPolicy::new(Duration::from_millis(300), Duration::from_secs(60));
-    let _brief = sign_in(&store, &ada, "brief", &short).await;
+    // Minutes on a test clock; in real time (Redis enforces TTLs on its own clock) the check
+    // sleeps, so it stays short.
+    let (idle, wait) = match time {
+        Time::Test(_) => (Duration::from_secs(30 * 60), Duration::from_secs(31 * 60)),
+        Time::Real => (Duration::from_millis(300), Duration::from_millis(600)),
+    };
+    let short = ExpiryPolicy::new(idle, Duration::from_secs(7200));
+    let _brief = sign_in(&store, &time, &ada, "brief", &short).await;
     assert_eq!(store.sessions_of(&ada).await.unwrap().len(), 2);
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    time.pass(wait).await;
     assert_eq!(
         store.sessions_of(&ada).await.unwrap().len(),
         1,

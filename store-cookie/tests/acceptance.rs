@@ -3,7 +3,8 @@
 //! A stateless store keeps nothing, so the suite's store calls go to `BrowserJar`: it holds, per
 //! session, only the sealed chunks `CookieStore` produced (as a browser would) and opens and
 //! re-seals them on every call. What the rules check is therefore the sealed format: data,
-//! deadlines and flash survive sealing, and expiry is enforced from inside the payload.
+//! deadlines and flash survive sealing, and expiry is enforced from inside the payload, on the
+//! check's test clock.
 //!
 //! Rules that do not apply to a stateless store, and why:
 //! - `concurrent_updates_of_different_keys_all_survive`: each response carries the whole
@@ -19,6 +20,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use session_core::clock::SharedClock;
 use session_core::stateless::CookieCodec;
 use session_core::{
     SessionDelta, SessionId, SessionRecord, SessionStore, StorageKey, StoreError, Timestamp,
@@ -28,22 +30,24 @@ use store_cookie::{CookieStore, Key};
 
 const NAME: &str = "__sid";
 
-/// A browser holding one sealed cookie per session.
+/// A browser holding one sealed cookie per session, opened at the time `clock` tells.
 struct BrowserJar {
     codec: Arc<dyn CookieCodec>,
     cookies: Mutex<HashMap<StorageKey, Vec<String>>>,
+    clock: SharedClock,
 }
 
 impl BrowserJar {
-    fn new() -> Self {
+    fn new(clock: SharedClock) -> Self {
         let store = CookieStore::builder()
             .key("2026-11", Key::generate())
-            .max_cookie_bytes(store_cookie::MAX_COOKIE_BYTES)
+            .max_cookie_bytes(64 * 1024)
             .build()
             .unwrap();
         Self {
             codec: store.cookie_codec().unwrap(),
             cookies: Mutex::default(),
+            clock,
         }
     }
 
@@ -51,7 +55,7 @@ impl BrowserJar {
         let cookies = self.cookies.lock().unwrap();
         let chunks = cookies.get(&id.storage_key())?;
         let chunks: Vec<&str> = chunks.iter().map(String::as_str).collect();
-        self.codec.open(NAME, &chunks, Timestamp::now())
+        self.codec.open(NAME, &chunks, self.clock.now())
     }
 
     fn keep(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError> {
@@ -107,7 +111,9 @@ impl SessionStore for BrowserJar {
     }
 }
 
-store_acceptance::store_acceptance_tests!(@each || async { BrowserJar::new() };
+store_acceptance::store_acceptance_tests!(@each store_acceptance::time::Time::test(), |clock| async {
+    BrowserJar::new(clock)
+};
     create_then_load_round_trips_typed_values,
     unknown_id_loads_none,
     update_applies_only_the_delta,

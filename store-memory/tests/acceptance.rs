@@ -1,7 +1,13 @@
-//! The store acceptance suite, run against `MemoryStore`.
+//! The store acceptance suite, run against `MemoryStore` on a test clock.
 
-store_acceptance::store_acceptance_tests!(|| async { store_memory::MemoryStore::default() });
+store_acceptance::store_acceptance_tests!(
+    store_acceptance::time::Time::test(),
+    |clock| async move { store_memory::MemoryStore::builder().clock(clock).build() }
+);
 
 mod users {
-    store_acceptance::user_session_tests!(|| async { store_memory::MemoryStore::default() });
+    store_acceptance::user_session_tests!(
+        store_acceptance::time::Time::test(),
+        |clock| async move { store_memory::MemoryStore::builder().clock(clock).build() }
+    );
 }
