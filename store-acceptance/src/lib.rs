@@ -13,7 +13,38 @@
 //!
 //! Each rule of the design (strict IDs, delta writes, store-enforced expiry, no resurrection of a
 //! deleted session, flash removal persisted, bad values left intact) becomes one `#[test]`
-//! named after the rule, so a failing backend shows exactly which rule it breaks.
+//! named after the rule, so a failing backend shows exactly which rule it breaks. The rules are
+//! plain async functions in [`rules`] and [`user_rules`], so one can also run on its own:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use store_acceptance::time::Time;
+//!
+//! let time = Time::test();
+//! let store = store_memory::MemoryStore::builder().clock(time.clock()).build();
+//! // Lets the idle timeout run out by moving the test clock: no sleep.
+//! store_acceptance::run(store_acceptance::rules::expired_session_loads_as_none(
+//!     Arc::new(store),
+//!     time,
+//! ));
+//! ```
+//!
+//! - [`time`]: the time a check runs in. [`Time::test()`](time::Time::test) is a test clock
+//!   that the check moves when it lets time pass, given to the store and to every request's
+//!   state, so expiry is tested without sleeping and with timeouts of minutes.
+//!   [`Time::Real`](time::Time::Real) is the system clock, for Redis, whose server enforces TTLs
+//!   on its own clock: there a check sleeps, so its timeouts stay short.
+//! - [`interleave`]: the interleaving harness. [`Interleaved`](interleave::Interleaved) wraps a
+//!   store and holds a chosen call before or after the store runs it, until released, so a check
+//!   places one request's store calls between another's deterministically.
+//! - [`schedules`]: the schedule table. Races of two requests of one session (and an admin's
+//!   revocation) at fixed hold points, each checking invariants (no lost write, nothing comes
+//!   back, deadlines only move forward, revocation wins);
+//!   [`interleaving_tests!`](crate::interleaving_tests) makes one `#[test]` per schedule.
+//! - [`model`]: the property test. Random schedules of a few requests (loads, commits,
+//!   revocations, time passing), checked after every step against a reference model of what
+//!   the store must hold; a store's test calls
+//!   [`check_random_schedules`](model::check_random_schedules).
 //!
 //! The [`doubles`] module has store wrappers for the framework tests: one that counts calls and
 //! one that fails on demand.
