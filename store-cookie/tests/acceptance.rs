@@ -41,7 +41,7 @@ impl BrowserJar {
     fn new(clock: SharedClock) -> Self {
         let store = CookieStore::builder()
             .key("2026-11", Key::generate())
-            .max_cookie_bytes(64 * 1024)
+            .max_cookie_bytes(store_cookie::MAX_COOKIE_BYTES)
             .build()
             .unwrap();
         Self {
