@@ -402,6 +402,9 @@ async fn a_test_clock_expires_sessions_without_sleeping() {
     assert_eq!(count(store.pool(), &schema, "true").await, 0);
 }
 
+/// How much later than its timeout a cut-off call may return on a busy two-core machine.
+const SLACK: Duration = Duration::from_millis(1500);
+
 /// Runs `call`, failing the test if it takes longer than `limit` (the code before statement
 /// timeouts would wait for the lock forever).
 async fn within<T>(limit: Duration, call: impl std::future::Future<Output = T>) -> T {
@@ -444,7 +447,7 @@ async fn a_statement_blocked_on_a_lock_times_out_as_unavailable_and_the_store_re
         "{result:?}"
     );
     assert!(
-        started.elapsed() >= timeout && started.elapsed() < timeout * 4,
+        started.elapsed() >= timeout && started.elapsed() < timeout + SLACK,
         "{:?}",
         started.elapsed()
     );
@@ -470,7 +473,11 @@ async fn a_statement_blocked_on_a_lock_times_out_as_unavailable_and_the_store_re
         matches!(result, Err(StoreError::Unavailable(_))),
         "{result:?}"
     );
-    assert!(started.elapsed() < timeout * 4, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < timeout + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
     tx.commit().await.unwrap();
     let loaded = within(Duration::from_secs(5), store.load(&id))
         .await
