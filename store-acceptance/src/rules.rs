@@ -23,16 +23,6 @@ fn long_policy() -> ExpiryPolicy {
     ExpiryPolicy::new(Duration::from_secs(3600), Duration::from_secs(7200))
 }
 
-/// The unit the expiry rules count their timeouts in: a minute on a test clock, so the rules
-/// read like real timeouts; 100 ms in real time, where a check sleeps through them (Redis
-/// enforces TTLs on its own clock).
-fn tick(time: &Time) -> Duration {
-    match time {
-        Time::Test(_) => Duration::from_secs(60),
-        Time::Real => Duration::from_millis(100),
-    }
-}
-
 fn record_with(
     time: &Time,
     data: SessionData,
@@ -260,7 +250,7 @@ pub async fn deleted_session_is_never_recreated(store: Store, time: Time) {
 
 /// Past its idle deadline a session is gone for load, update and touch, enforced by the store.
 pub async fn expired_session_loads_as_none(store: Store, time: Time) {
-    let tick = tick(&time);
+    let tick = time.tick();
     let id = SessionId::generate();
     let record = record_with(&time, data(&[("a", json!(1))]), tick * 3, tick * 600);
     assert!(store.create(&id, &record).await.unwrap());
@@ -298,7 +288,7 @@ pub async fn expired_session_loads_as_none(store: Store, time: Time) {
 
 /// `touch` moves the idle deadline forward and keeps the data.
 pub async fn touch_extends_the_idle_deadline(store: Store, time: Time) {
-    let tick = tick(&time);
+    let tick = time.tick();
     let id = SessionId::generate();
     let record = record_with(&time, data(&[("a", json!(1))]), tick * 4, tick * 600);
     assert!(store.create(&id, &record).await.unwrap());
@@ -316,7 +306,7 @@ pub async fn touch_extends_the_idle_deadline(store: Store, time: Time) {
 
 /// Neither touch nor update moves the expiry past the absolute deadline, after which the session is gone.
 pub async fn nothing_extends_past_the_absolute_deadline(store: Store, time: Time) {
-    let tick = tick(&time);
+    let tick = time.tick();
     let id = SessionId::generate();
     let record = record_with(&time, data(&[("a", json!(1))]), tick * 3, tick * 6);
     assert!(store.create(&id, &record).await.unwrap());
@@ -556,7 +546,7 @@ pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Stor
 
 /// `renew` of a deleted or expired session moves nothing, so a logout is never undone by a sign-in.
 pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store, time: Time) {
-    let tick = tick(&time);
+    let tick = time.tick();
     let deadline = time.now() + tick * 600;
     let deleted = seed(&store, &time, &[("user", json!("ada"))]).await;
     store.delete(&deleted).await.unwrap();

@@ -255,11 +255,7 @@ pub async fn writer_vs_revoke(store: Store, time: Time) {
 /// A's write keeps the deadline it loaded, which must not pull B's back — not even when A's
 /// deadline has passed by the time A writes.
 pub async fn kept_deadline_write_vs_refresh(store: Store, time: Time) {
-    let idle = match time {
-        Time::Test(_) => Duration::from_secs(3600),
-        // Redis enforces the TTL on its own clock: keep the real wait short.
-        Time::Real => Duration::from_secs(2),
-    };
+    let idle = time.tick() * 20;
     let policy = ExpiryPolicy::new(idle, Duration::from_secs(7200));
     // 70% of the idle timeout left: no refresh due yet.
     let id = seed(&store, &time, &[], None, idle * 7 / 10).await;

@@ -40,6 +40,17 @@ impl Time {
         }
     }
 
+    /// The unit checks count their timeouts in: a minute on a test clock, so they read like real
+    /// timeouts; 100 ms in real time, where a check sleeps through them (Redis enforces TTLs on
+    /// its own clock).
+    #[must_use]
+    pub fn tick(&self) -> Duration {
+        match self {
+            Self::Test(_) => Duration::from_secs(60),
+            Self::Real => Duration::from_millis(100),
+        }
+    }
+
     /// Lets `by` pass: moves the test clock, or sleeps.
     pub async fn pass(&self, by: Duration) {
         match self {

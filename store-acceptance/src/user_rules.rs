@@ -177,12 +177,7 @@ pub async fn set_user_renews_and_expired_sessions_leave_the_listing(store: Store
     );
     assert_eq!(store.sessions_of(&ada).await.unwrap().len(), 1);
 
-    // Minutes on a test clock; in real time (Redis enforces TTLs on its own clock) the check
-    // sleeps, so it stays short.
-    let (idle, wait) = match time {
-        Time::Test(_) => (Duration::from_secs(30 * 60), Duration::from_secs(31 * 60)),
-        Time::Real => (Duration::from_millis(300), Duration::from_millis(600)),
-    };
+    let (idle, wait) = (time.tick() * 3, time.tick() * 6);
     let short = ExpiryPolicy::new(idle, Duration::from_secs(7200));
     let _brief = sign_in(&store, &time, &ada, "brief", &short).await;
     assert_eq!(store.sessions_of(&ada).await.unwrap().len(), 2);
