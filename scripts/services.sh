@@ -30,17 +30,11 @@ if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
 fi
 wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432
 
-# Each PostgreSQL test works in a schema of its own; drop those an earlier run left behind.
-psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt >/dev/null <<'SQL'
-SET client_min_messages TO warning;
-DO $$
-DECLARE s text;
-BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'session\_test\_%' LOOP
-    EXECUTE format('DROP SCHEMA %I CASCADE', s);
-  END LOOP;
-END $$;
-SQL
+# Each PostgreSQL test works in a schema of its own; drop those an earlier run left behind, each
+# in a transaction of its own (one transaction dropping hundreds of schemas runs out of locks).
+psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt \
+    -c "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE;', nspname) FROM pg_namespace WHERE nspname LIKE 'session\_test\_%'" |
+    psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -q -c 'SET client_min_messages TO warning' -f - >/dev/null
 
 # The local 3-master Redis Cluster the cluster tests use.
 "$(dirname "$0")/redis-cluster.sh"
