@@ -152,22 +152,38 @@ pub async fn two_writers_on_different_keys(store: Store, time: Time) {
     assert!(has(&data, "b", &json!(2)), "B's write was lost: {data:?}");
 }
 
-/// A write held while another request purges the session: the purge stands, and the write
-/// lands in a new session holding only that write.
-pub async fn writer_vs_purge(store: Store, time: Time) {
+/// Seeds a session holding `x` (bound to `user`), loads it as request A, writes `a` and starts
+/// A's commit, held before its update reaches the store. Returns the session's ID, the hold and
+/// A's commit, which answers the ID A's cookie then names.
+async fn writer_held_before_update(
+    store: &Store,
+    time: &Time,
+    user: Option<&str>,
+) -> (
+    SessionId,
+    crate::interleave::Held,
+    tokio::task::JoinHandle<Option<SessionId>>,
+) {
     let id = seed(
-        &store,
-        &time,
+        store,
+        time,
         &[("x", json!(1))],
-        None,
+        user,
         Duration::from_secs(3600),
     )
     .await;
-    let mut a = loaded(&store, &time, &id).await;
+    let mut a = loaded(store, time, &id).await;
     a.insert("a", 1).unwrap();
+    let (held, a_done) = commit_held(store, a, Point::Before(Op::Update), &id).await;
+    (id, held, a_done)
+}
+
+/// A write held while another request purges the session: the purge stands, and the write
+/// lands in a new session holding only that write.
+pub async fn writer_vs_purge(store: Store, time: Time) {
+    let (id, held, a_done) = writer_held_before_update(&store, &time, None).await;
     let mut b = loaded(&store, &time, &id).await;
     b.purge();
-    let (held, a_done) = commit_held(&store, a, Point::Before(Op::Update), &id).await;
     assert_eq!(commit(&store, b, &policy(), &id).await, None);
     held.release();
     let a_cookie = a_done.await.unwrap();
@@ -182,19 +198,9 @@ pub async fn writer_vs_purge(store: Store, time: Time) {
 /// A write held while another request renews: the renewed session keeps the data, the late
 /// write to the old ID lands in a session of its own, and the old ID stays dead.
 pub async fn writer_vs_renew(store: Store, time: Time) {
-    let id = seed(
-        &store,
-        &time,
-        &[("x", json!(1))],
-        None,
-        Duration::from_secs(3600),
-    )
-    .await;
-    let mut a = loaded(&store, &time, &id).await;
-    a.insert("a", 1).unwrap();
+    let (id, held, a_done) = writer_held_before_update(&store, &time, None).await;
     let mut b = loaded(&store, &time, &id).await;
     b.renew();
-    let (held, a_done) = commit_held(&store, a, Point::Before(Op::Update), &id).await;
     let renewed = commit(&store, b, &policy(), &id).await.expect("B renews");
     held.release();
     let a_cookie = a_done.await.unwrap().expect("A's write is kept");
@@ -207,17 +213,7 @@ pub async fn writer_vs_renew(store: Store, time: Time) {
 
 /// A write held while an admin revokes the user's sessions: nothing of the user survives.
 pub async fn writer_vs_revoke_all(store: Store, time: Time) {
-    let id = seed(
-        &store,
-        &time,
-        &[("x", json!(1))],
-        Some(USER),
-        Duration::from_secs(3600),
-    )
-    .await;
-    let mut a = loaded(&store, &time, &id).await;
-    a.insert("a", 1).unwrap();
-    let (held, a_done) = commit_held(&store, a, Point::Before(Op::Update), &id).await;
+    let (id, held, a_done) = writer_held_before_update(&store, &time, Some(USER)).await;
     assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
     held.release();
     let a_cookie = a_done.await.unwrap();
@@ -233,17 +229,7 @@ pub async fn writer_vs_revoke_all(store: Store, time: Time) {
 
 /// A write held while an admin revokes that one session.
 pub async fn writer_vs_revoke(store: Store, time: Time) {
-    let id = seed(
-        &store,
-        &time,
-        &[("x", json!(1))],
-        Some(USER),
-        Duration::from_secs(3600),
-    )
-    .await;
-    let mut a = loaded(&store, &time, &id).await;
-    a.insert("a", 1).unwrap();
-    let (held, a_done) = commit_held(&store, a, Point::Before(Op::Update), &id).await;
+    let (id, held, a_done) = writer_held_before_update(&store, &time, Some(USER)).await;
     assert!(store.revoke(&SessionHandle::of(&id)).await.unwrap());
     held.release();
     let a_cookie = a_done.await.unwrap();
