@@ -121,6 +121,13 @@ impl ActiveSession {
 
 /// A store that can list and revoke the sessions bound to a user, from outside any request
 /// (an admin job, a password-change handler).
+///
+/// **Revocation wins** over requests in flight: after [`revoke_all`](Self::revoke_all)
+/// returns, no session the user held before it started is live, under its old ID or a new one.
+/// A renew (or a sign-in, which renews) that overlaps it ends with no live session (see
+/// [`SessionStore::renew`]), and a write that lands after it finds the session gone and starts
+/// a new one without the user binding. The default methods list, then revoke one by one, which
+/// a concurrent renew can slip between; the workspace's stores override them.
 #[async_trait]
 pub trait UserSessionStore: SessionStore {
     /// The user's live sessions, oldest first.
