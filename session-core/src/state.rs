@@ -370,9 +370,10 @@ impl SessionState {
     ///
     /// - nothing written, nothing due: no store call, [`CookieAction::Unchanged`];
     /// - writes to an existing session: one [`update`](SessionStore::update). A session this
-    ///   request loaded whose refresh is not due keeps its deadline, so the cookie is not sent
-    ///   again ([`CookieAction::Unchanged`]); otherwise the deadline moves and the cookie is
-    ///   sent. If the session vanished meanwhile, a new session (new ID) holding only these
+    ///   request loaded whose refresh is not due keeps its deadline
+    ///   ([`update_keeping_deadline`](SessionStore::update_keeping_deadline)), so the cookie is
+    ///   not sent again ([`CookieAction::Unchanged`]); otherwise the deadline moves and the
+    ///   cookie is sent. If the session vanished meanwhile, a new session (new ID) holding only these
     ///   changes, without a user binding (a revocation is never undone by a request in flight;
     ///   a session already gone when loaded is a new visitor's, whose sign-in stands);
     /// - writes by a visitor without a session: one [`create`](SessionStore::create);
@@ -414,7 +415,7 @@ impl SessionState {
             // A loaded session whose refresh is not due keeps the deadline its cookie carries
             // when it is written to, as when it is only read: the sliding expiry moves in steps
             // of the refresh threshold, and most writes need no Set-Cookie.
-            Some(Some(record)) => Loaded::Kept(record.expires_at),
+            Some(Some(_)) => Loaded::Kept,
         };
         let Some(id) = self.origin.take() else {
             let fallback = if purged {
@@ -441,15 +442,13 @@ impl SessionState {
             };
         }
         if !self.delta.is_empty() {
-            let kept = match loaded {
-                Loaded::Kept(deadline) => Some(deadline),
-                _ => None,
+            let written = if matches!(loaded, Loaded::Kept) {
+                store.update_keeping_deadline(&id, &self.delta).await?
+            } else {
+                store.update(&id, &self.delta, idle_deadline).await?
             };
-            return match store
-                .update(&id, &self.delta, kept.unwrap_or(idle_deadline))
-                .await?
-            {
-                Some(_) if kept.is_some() => Ok(CookieAction::Unchanged),
+            return match written {
+                Some(_) if matches!(loaded, Loaded::Kept) => Ok(CookieAction::Unchanged),
                 Some(expires_at) => Ok(CookieAction::Set { id, expires_at }),
                 None => Ok(create_fresh(store, policy, now, &self.delta, keep_user)
                     .await?
@@ -462,7 +461,7 @@ impl SessionState {
                 Some(expires_at) => CookieAction::Set { id, expires_at },
                 None => CookieAction::Remove,
             }),
-            Loaded::Not | Loaded::Kept(_) => Ok(CookieAction::Unchanged),
+            Loaded::Not | Loaded::Kept => Ok(CookieAction::Unchanged),
         }
     }
 }
@@ -476,7 +475,7 @@ enum Loaded {
     /// A live session whose idle deadline is due for a refresh.
     RefreshDue,
     /// A live session whose idle deadline (the one its cookie carries) stays.
-    Kept(Timestamp),
+    Kept,
 }
 
 /// Starts a new session holding only `delta`'s changes, without the user binding unless

@@ -93,6 +93,40 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Deletes the session. Deleting a missing session is not an error.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
 
+    /// Applies `delta` to a live session and leaves its deadlines as they are: what a request
+    /// whose refresh is not due writes, so it cannot pull back a deadline that a concurrent
+    /// request moved. Returns the session's expiry, or `None` (writing nothing) when the session
+    /// does not exist or has expired.
+    ///
+    /// The default is an [`update`](Self::update) with a deadline that never wins (deadlines
+    /// only move forward); a store where moving no deadline is cheaper overrides it.
+    ///
+    /// ```
+    /// # use session_core::*;
+    /// # struct Store;
+    /// # #[async_trait::async_trait]
+    /// # impl SessionStore for Store {
+    /// #     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> { Ok(None) }
+    /// #     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> { Ok(true) }
+    /// #     async fn update(&self, _: &SessionId, _: &SessionDelta, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+    /// # }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (id, delta) = (SessionId::generate(), SessionDelta::default());
+    /// let written = Store.update_keeping_deadline(&id, &delta).await?;
+    /// assert!(written.is_none(), "no such session");
+    /// # Ok::<(), StoreError>(())
+    /// # }).unwrap();
+    /// ```
+    async fn update_keeping_deadline(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.update(id, delta, Timestamp::from_unix_millis(0)).await
+    }
+
     /// [`load`](Self::load), as a shared record: what the middleware calls. A store that keeps
     /// records in memory overrides it to hand out its own reference-counted record instead of a
     /// copy; the default wraps [`load`](Self::load).
@@ -231,6 +265,14 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         (**self).delete(id).await
+    }
+
+    async fn update_keeping_deadline(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        (**self).update_keeping_deadline(id, delta).await
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {

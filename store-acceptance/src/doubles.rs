@@ -123,6 +123,15 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
         self.inner.update(id, delta, idle_deadline).await
     }
 
+    async fn update_keeping_deadline(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        bump(&self.counts.update);
+        self.inner.update_keeping_deadline(id, delta).await
+    }
+
     async fn touch(
         &self,
         id: &SessionId,
@@ -206,6 +215,15 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
     ) -> Result<Option<Timestamp>, StoreError> {
         self.check()?;
         self.inner.update(id, delta, idle_deadline).await
+    }
+
+    async fn update_keeping_deadline(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.check()?;
+        self.inner.update_keeping_deadline(id, delta).await
     }
 
     async fn touch(

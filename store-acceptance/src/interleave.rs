@@ -39,7 +39,7 @@ pub enum Op {
     Load,
     /// [`SessionStore::create`].
     Create,
-    /// [`SessionStore::update`].
+    /// [`SessionStore::update`] or [`SessionStore::update_keeping_deadline`].
     Update,
     /// [`SessionStore::touch`].
     Touch,
@@ -201,6 +201,15 @@ impl SessionStore for Interleaved {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         self.around(Op::Update, self.inner.update(id, delta, idle_deadline))
+            .await
+    }
+
+    async fn update_keeping_deadline(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.around(Op::Update, self.inner.update_keeping_deadline(id, delta))
             .await
     }
 

@@ -3,24 +3,23 @@
 //! - **Layout**: the key is `<prefix><hex SHA-256 of the session ID>` (default prefix
 //!   `session:`), so the keyspace holds no usable cookie. Field `@` holds the metadata
 //!   (`<format version>:<created ms>:<absolute expiry ms>`), field `@seen` when the session was
-//!   last written or refreshed (ms), and each session key `k` is the field `.k` with its JSON
-//!   value. The key's TTL is the effective expiry (the idle deadline, capped by the absolute
-//!   one) and the only record of the idle deadline. The sessions bound to a user are listed in
-//!   the sorted set `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes;
-//!   scores: their absolute expiry), which expires with its longest-lived member.
-//! - **One round trip each**: load is a pipeline of `HGETALL` and `PEXPIRETIME`; update and
-//!   touch are a pipeline of plain commands (`HSET`, `HDEL`, `PEXPIREAT`, then `HGET` of the
-//!   metadata and `PEXPIRETIME`), which costs Redis a fraction of the CPU of a script; create,
-//!   take and an update that clears are server-side scripts (`EVALSHA`); a renew takes a few
-//!   (see below). Create never
-//!   overwrites a live session; update and touch never bring back a missing one (a purged
-//!   session stays purged: fields written to a missing key form a hash without metadata, which
-//!   no load accepts, and are deleted again at once).
-//! - **Deadlines only move forward**: writes set the TTL with `PEXPIREAT … GT`, so a request
-//!   that writes the deadline it loaded never pulls back a later one another request set, and
-//!   a deadline already past never ends a live session. The TTL never passes the absolute
-//!   expiry: a second `PEXPIREAT … LT` caps it in a session's last idle period, the only time
-//!   a write takes two round trips.
+//!   last written or refreshed (ms), field `@idle` the idle deadline (ms), and each session key
+//!   `k` is the field `.k` with its JSON value. The key's TTL is the effective expiry (the idle
+//!   deadline, capped by the absolute one). The sessions bound to a user are listed in the
+//!   sorted set `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes; scores:
+//!   their absolute expiry), which expires with its longest-lived member.
+//! - **One round trip each**: load is one `HGETALL`; a write that keeps the deadline (most
+//!   writes: a request whose refresh is not due) is a pipeline of plain commands (`HSET`,
+//!   `HDEL`, then `HMGET` of the metadata and `@idle`), which costs Redis a fraction of the CPU
+//!   of a script; create, take, and the rare updates that move the deadline (a refresh, a
+//!   touch) or clear the session are server-side scripts (`EVALSHA`); a renew takes a few (see
+//!   below). Create never overwrites a live session; writes never bring back a missing one (a
+//!   purged session stays purged: fields written to a missing key form a hash without
+//!   metadata, which no load accepts, and are deleted again at once).
+//! - **Deadlines only move forward**: only the update script moves a deadline, to the later of
+//!   the stored one and the one asked for, TTL and `@idle` together, never past the absolute
+//!   expiry; a write that keeps its deadline touches neither, so a request that loaded before
+//!   another refreshed the session never pulls the refresh back.
 //! - **Delta writes**: update applies `HSET`/`HDEL` for just the changed keys, so concurrent
 //!   requests that change different keys both survive.
 //! - **Connections**: [`RedisStore::connect`] and [`RedisStore::connect_cluster`] give each
@@ -134,10 +133,12 @@ pub const DEFAULT_KEY_PREFIX: &str = "session:";
 
 /// The hash field holding a session's metadata.
 const META_FIELD: &str = "@";
-/// The hash field holding when the session was last written or refreshed (ms). The idle
-/// deadline is not recorded beside it: the key's TTL is its one authority, which `GT` keeps from
-/// moving back (a field would be overwritten by whichever write came last).
+/// The hash field holding when the session was last written or refreshed (ms).
 const SEEN_FIELD: &str = "@seen";
+/// The hash field holding the idle deadline (ms), beside the key's TTL, so that a load is one
+/// `HGETALL`. Only create and the update script write it, and the script never moves it (or the
+/// TTL) earlier; a write that keeps the deadline touches neither.
+const IDLE_FIELD: &str = "@idle";
 /// The prefix of the hash fields holding session values.
 const DATA_FIELD_PREFIX: char = '.';
 /// The field of a forwarding marker: the hash of the key a renew is moving the session to. A
@@ -303,35 +304,29 @@ impl RedisStore {
         format!("{}user:{hex}", self.prefix)
     }
 
-    /// Applies `delta` (which does not clear) and moves the idle deadline forward to
-    /// `idle_deadline`, in one pipelined round trip of plain commands: `HSET` of the changed
-    /// values and `@seen`, `HDEL` of the removed ones, `PEXPIREAT … NX` and `PEXPIREAT … GT`,
-    /// then `HGET` of the metadata and `PEXPIRETIME`. A script would make it atomic, but costs
-    /// Redis several times the CPU of these commands; instead the metadata read, after the
-    /// writes, tells whether they reached a live session. Only create (on a missing key) and
-    /// clear (on a live one) write the metadata, so:
+    /// Applies `delta` (which does not clear) and leaves the deadlines alone, in one pipelined
+    /// round trip of plain commands: `HSET` of the changed values and `@seen`, `HDEL` of the
+    /// removed ones, `PEXPIREAT … NX`, then `HMGET` of the metadata and the idle deadline. It is
+    /// what most writes are (a request whose refresh is not due), and costs Redis a fraction of
+    /// the update script's CPU. The metadata read, after the writes, tells whether they reached a
+    /// live session. Only create and the update script write the metadata, so:
     ///
     /// - metadata present: the session was live from before the writes until after them, and
-    ///   holds every one of them. `GT` only ever moves its TTL later, so a request that loaded
-    ///   before another refreshed the session, and writes the deadline it loaded, leaves the
-    ///   refresh in place; `PEXPIRETIME` then tells the expiry that holds;
+    ///   holds every one of them; its TTL and `@idle` are untouched, so a concurrent refresh
+    ///   stands;
     /// - metadata missing: the session was deleted or expired before or during the writes, or
     ///   the key holds a forwarding marker or a tombstone. The fields written form (or join) a
     ///   hash without metadata, which no load accepts; they are deleted again (those fields
     ///   only, so a marker or tombstone stays) and the answer is `None`, so the middleware
     ///   starts a new session with this request's changes rather than losing them. `NX` gives
-    ///   a hash formed on a missing key a TTL (`GT` never sets one on a key without), so
-    ///   nothing outlives the write's deadline even if the deletion never happens; `GT` may
-    ///   lengthen a marker's or tombstone's life, which only keeps it in force longer;
-    /// - the TTL passes the absolute deadline: a second `PEXPIREAT … LT` caps it (only in a
-    ///   session's last idle period), and loads cap it regardless.
+    ///   a hash formed on a missing key a short TTL, so nothing outlives it even if the deletion
+    ///   never happens; it never changes a live session's TTL (which always has one).
     ///
     /// Corrupt metadata is found only after the writes went to that (unusable) hash.
-    async fn write_fields(
+    async fn write_keeping_deadline(
         &self,
         id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let key = self.key_of(id);
         let now = Timestamp::now();
@@ -348,16 +343,13 @@ impl RedisStore {
             }
             del.ignore();
         }
-        for condition in ["NX", "GT"] {
-            pipe.cmd("PEXPIREAT")
-                .arg(&key)
-                .arg(idle_deadline.as_unix_millis())
-                .arg(condition)
-                .ignore();
-        }
-        pipe.hget(&key, META_FIELD);
-        pipe.cmd("PEXPIRETIME").arg(&key);
-        let (meta, expiry): (Option<String>, i64) = pipe
+        pipe.cmd("PEXPIREAT")
+            .arg(&key)
+            .arg((now + IN_FLIGHT).as_unix_millis())
+            .arg("NX")
+            .ignore();
+        pipe.cmd("HMGET").arg(&key).arg(META_FIELD).arg(IDLE_FIELD);
+        let ((meta, idle),): ((Option<String>, Option<String>),) = pipe
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
@@ -376,24 +368,36 @@ impl RedisStore {
             return Ok(None);
         };
         let (_, absolute) = decode_meta(&meta)?;
-        let expires_at = match expiry {
-            // Gone between the two reads: deleted or expired just after the writes.
-            -2 => return Ok(None),
-            // -1 (no TTL) is left only by a foreign write: the cap below gives it one.
-            _ => deadline_reply(expiry).filter(|&at| at <= absolute),
-        };
-        if let Some(expires_at) = expires_at {
-            return Ok(Some(expires_at));
-        }
-        let _: i64 = redis::cmd("PEXPIREAT")
-            .arg(&key)
-            .arg(absolute.as_unix_millis())
-            .arg("LT")
-            .query_async(&mut self.connection())
-            .await
-            .map_err(store_error)?;
-        // An absolute deadline already past has just deleted the key.
-        Ok(Some(absolute).filter(|&absolute| absolute > now))
+        let idle = decode_idle(idle.as_deref())?;
+        Ok(Some(idle.min(absolute)))
+    }
+
+    /// Runs the update script: applies `delta` (clearing first if it says so) and moves the idle
+    /// deadline forward to `idle_deadline` (never earlier, never past the absolute deadline), TTL
+    /// and `@idle` alike, atomically. Returns the expiry, or `None` when no live session holds
+    /// the key (a marker or tombstone included), writing nothing then.
+    async fn update_script(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let now = Timestamp::now();
+        let reply: i64 = self
+            .run_script(&scripts::UPDATE, id, |cmd| {
+                cmd.arg(idle_deadline.as_unix_millis())
+                    .arg(now.as_unix_millis())
+                    .arg(if delta.is_cleared() { "1" } else { "0" })
+                    .arg(delta.set_entries().len());
+                for (key, value) in delta.set_entries() {
+                    cmd.arg(data_field(key)).arg(json_string(value));
+                }
+                for key in delta.removed_keys() {
+                    cmd.arg(data_field(key));
+                }
+            })
+            .await?;
+        Ok(deadline_reply(reply).filter(|&expires_at| expires_at > now))
     }
 
     /// The key of the session whose hash is `member` (an entry of a user's index, a handle).
@@ -660,6 +664,15 @@ fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
     Ok((millis(created)?, millis(absolute)?))
 }
 
+/// The idle deadline recorded in a session's `@idle` field.
+fn decode_idle(field: Option<&str>) -> Result<Timestamp, StoreError> {
+    field
+        .ok_or_else(|| StoreError::corrupt("session has no recorded idle deadline"))?
+        .parse()
+        .map(Timestamp::from_unix_millis)
+        .map_err(StoreError::corrupt)
+}
+
 /// When the session was last written or refreshed, from its `@seen` field.
 fn decode_seen(fields: &HashFields) -> Option<Timestamp> {
     fields
@@ -669,8 +682,9 @@ fn decode_seen(fields: &HashFields) -> Option<Timestamp> {
         .map(Timestamp::from_unix_millis)
 }
 
-/// A record from its hash fields and its key's `PEXPIRETIME` (`expiry`, ms), which is the idle
-/// deadline; the effective expiry is that, capped by the absolute deadline.
+/// A record from its hash fields and its idle deadline (`expiry`, ms: the `@idle` field on a
+/// load, the key's `PEXPIRETIME` where a script or a listing reads it anyway); the effective
+/// expiry is that, capped by the absolute deadline.
 fn decode_record(
     mut fields: HashFields,
     expiry: i64,
@@ -729,14 +743,18 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let key = self.key_of(id);
         let now = Timestamp::now();
-        let (fields, expiry): (HashFields, i64) = redis::pipe()
-            .cmd("HGETALL")
-            .arg(&key)
-            .cmd("PEXPIRETIME")
+        let fields: HashFields = redis::cmd("HGETALL")
             .arg(&key)
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
+        // A hash without metadata (missing, a marker, a tombstone) is no session, whatever its
+        // other fields.
+        if fields.get(META_FIELD).is_none() {
+            return Ok(None);
+        }
+        let idle = decode_idle(fields.get(IDLE_FIELD))?;
+        let expiry = i64::try_from(idle.as_unix_millis()).unwrap_or(i64::MAX);
         decode_record(fields, expiry, now)
     }
 
@@ -754,7 +772,9 @@ impl SessionStore for RedisStore {
                     .arg(META_FIELD)
                     .arg(encode_meta(record))
                     .arg(SEEN_FIELD)
-                    .arg(now.as_unix_millis());
+                    .arg(now.as_unix_millis())
+                    .arg(IDLE_FIELD)
+                    .arg(record.expires_at.as_unix_millis());
                 for (key, value) in &record.data {
                     cmd.arg(data_field(key)).arg(json_string(value));
                 }
@@ -769,25 +789,22 @@ impl SessionStore for RedisStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        if !delta.is_cleared() {
-            return self.write_fields(id, delta, idle_deadline).await;
+        self.update_script(id, delta, idle_deadline).await
+    }
+
+    async fn update_keeping_deadline(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        if delta.is_cleared() {
+            // Clearing must keep the metadata, which only the script can do atomically; a
+            // deadline that never wins keeps the stored one.
+            return self
+                .update_script(id, delta, Timestamp::from_unix_millis(0))
+                .await;
         }
-        // Clearing keeps only the metadata, which the script reads and writes back in place.
-        let now = Timestamp::now();
-        let reply: i64 = self
-            .run_script(&scripts::CLEAR, id, |cmd| {
-                cmd.arg(idle_deadline.as_unix_millis())
-                    .arg(now.as_unix_millis())
-                    .arg(delta.set_entries().len());
-                for (key, value) in delta.set_entries() {
-                    cmd.arg(data_field(key)).arg(json_string(value));
-                }
-                for key in delta.removed_keys() {
-                    cmd.arg(data_field(key));
-                }
-            })
-            .await?;
-        Ok(deadline_reply(reply).filter(|&expires_at| expires_at > now))
+        self.write_keeping_deadline(id, delta).await
     }
 
     async fn touch(
@@ -795,7 +812,7 @@ impl SessionStore for RedisStore {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.write_fields(id, &SessionDelta::default(), idle_deadline)
+        self.update_script(id, &SessionDelta::default(), idle_deadline)
             .await
     }
 

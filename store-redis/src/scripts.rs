@@ -3,7 +3,7 @@
 //! Each touches exactly one key, so each runs on Redis Cluster.
 //!
 //! Layout of one session hash: field `@` holds the metadata `"<version>:<created_ms>:<absolute_ms>"`,
-//! field `@seen` when it was last written or refreshed (ms), and each session key `k` is the
+//! field `@seen` when it was last written or refreshed (ms), `@idle` the idle deadline (ms), and each session key `k` is the
 //! field `.k` holding its JSON value. The key's TTL is the effective expiry (the idle deadline,
 //! capped by the absolute one), set with `PEXPIREAT`, and moves only forward. Two other hashes
 //! hold no session, and every script but `REVOKE` treats them as absent: a forwarding marker
@@ -35,12 +35,14 @@ return 1
     )
 });
 
-/// An update that clears the session (the rare case; other updates are plain commands, see
-/// `RedisStore::write_fields`). `KEYS[1]` session key; `ARGV[1]` idle deadline (ms), `ARGV[2]`
-/// now (ms, for `@seen`), `ARGV[3]` the number of field/value pairs that follow, then the
-/// removed fields. The deadline only moves forward: a later one already set stays. Returns the
-/// new expiry, or -1 (writing nothing) when the session does not exist.
-pub(crate) static CLEAR: LazyLock<Script> = LazyLock::new(|| {
+/// An update that moves the idle deadline (a refresh, a touch) or clears the session; the
+/// common write, which keeps the deadline, is plain commands (see
+/// `RedisStore::write_keeping_deadline`). `KEYS[1]` session key; `ARGV[1]` idle deadline (ms),
+/// `ARGV[2]` now (ms, for `@seen`), `ARGV[3]` `1` to clear the data first, `ARGV[4]` the number
+/// of field/value pairs that follow, then the removed fields. The deadline only moves forward
+/// (a later one already set stays, TTL and `@idle` alike) and never past the absolute one.
+/// Returns the new expiry, or -1 (writing nothing) when no session holds the key.
+pub(crate) static UPDATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local meta = redis.call('HGET', KEYS[1], '@')
@@ -50,16 +52,19 @@ if not absolute then return redis.error_reply('ERR corrupt session metadata') en
 -- Never earlier than the deadline already set (-1, no TTL, never wins), never past the absolute.
 local deadline = math.max(tonumber(ARGV[1]), redis.call('PEXPIRETIME', KEYS[1]))
 deadline = math.min(deadline, tonumber(absolute))
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '@', meta, '@seen', ARGV[2])
-local i = 4
-for _ = 1, tonumber(ARGV[3]) do
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], '@', meta)
+end
+redis.call('HSET', KEYS[1], '@seen', ARGV[2], '@idle', string.format('%d', deadline))
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 for j = i, #ARGV do redis.call('HDEL', KEYS[1], ARGV[j]) end
 -- After the fields: a deadline already past deletes the key, and nothing may recreate it.
-redis.call('PEXPIREAT', KEYS[1], deadline)
+redis.call('PEXPIREAT', KEYS[1], string.format('%d', deadline))
 return deadline
 ",
     )

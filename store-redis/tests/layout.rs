@@ -45,11 +45,15 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
     assert!(!keys[0].contains(id.expose_secret()));
 
     let fields: HashMap<String, String> = conn.hgetall(&keys[0]).await.unwrap();
-    assert_eq!(fields.len(), 4, "{fields:?}");
-    // Only when it was last seen: the key's TTL is the one record of the idle deadline.
+    assert_eq!(fields.len(), 5, "{fields:?}");
     assert!(
         fields["@seen"].parse::<u64>().is_ok(),
         "last-seen time: {fields:?}"
+    );
+    // The idle deadline, capped by the absolute one, recorded beside the TTL.
+    assert_eq!(
+        fields["@idle"],
+        record.expires_at.as_unix_millis().to_string()
     );
     assert_eq!(fields[".user"], "\"ada\"");
     assert_eq!(fields[".cart"], "[1,2]");
@@ -171,11 +175,16 @@ async fn corrupt_metadata_is_a_typed_error_not_a_panic() {
     let mut delta = session_core::SessionDelta::default();
     delta.insert("a", json!(1));
     assert!(matches!(
-        store
-            .update(&id, &delta, Timestamp::now() + Duration::from_secs(5))
-            .await,
+        store.update_keeping_deadline(&id, &delta).await,
         Err(StoreError::Corrupt(_))
     ));
+    // The update script refuses it too, as an error of its own.
+    assert!(
+        store
+            .update(&id, &delta, Timestamp::now() + Duration::from_secs(5))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
