@@ -147,24 +147,28 @@ async fn cleanup_deletes_expired_rows_in_batches_and_keeps_live_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_task_runs_survives_errors_and_stops_when_told() {
+    use session_core::clock::TestClock;
+
+    // Expiry follows the test clock; only the task's own interval runs in real time.
+    let clock = TestClock::starting_now();
     let schema = common::random_schema();
     let store = PostgresStore::new(pool().await)
         .with_table(&schema, "sessions")
-        .unwrap();
+        .unwrap()
+        .with_clock(clock.shared());
     // The table does not exist yet: every sweep fails until it does.
     let task = store.spawn_cleanup(Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
     store.migrate().await.unwrap();
     let id = SessionId::generate();
+    let minute = Duration::from_secs(60);
     assert!(
         store
-            .create(
-                &id,
-                &record(Duration::from_millis(100), Duration::from_secs(60))
-            )
+            .create(&id, &record(minute, minute * 60))
             .await
             .unwrap()
     );
+    clock.advance(minute * 2);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while count(store.pool(), &schema, "true").await > 0 {
         assert!(
@@ -179,13 +183,12 @@ async fn cleanup_task_runs_survives_errors_and_stops_when_told() {
     let id = SessionId::generate();
     assert!(
         store
-            .create(
-                &id,
-                &record(Duration::from_millis(10), Duration::from_secs(60))
-            )
+            .create(&id, &record(minute, minute * 600))
             .await
             .unwrap()
     );
+    clock.advance(minute * 2);
+    // Long enough for several sweeps, had the task not stopped.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         count(store.pool(), &schema, "true").await,
