@@ -10,6 +10,11 @@ use redis::{FromRedisValue, ParsingError, Value};
 pub(crate) struct HashFields(Vec<(String, String)>);
 
 impl HashFields {
+    /// Whether the hash has no fields (its key does not exist).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The value of `field`, if the hash has it.
     pub(crate) fn get(&self, field: &str) -> Option<&str> {
         self.0

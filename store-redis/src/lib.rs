@@ -400,6 +400,31 @@ impl RedisStore {
         Ok(deadline_reply(reply).filter(|&expires_at| expires_at > now))
     }
 
+    /// The second step of [`create`](SessionStore::create), after the user index lists the
+    /// session: the create script, which never overwrites an existing key.
+    async fn create_unindexed(
+        &self,
+        id: &SessionId,
+        record: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        let now = Timestamp::now();
+        let created: i64 = self
+            .run_script(&scripts::CREATE, id, |cmd| {
+                cmd.arg(record.expires_at.as_unix_millis())
+                    .arg(META_FIELD)
+                    .arg(encode_meta(record))
+                    .arg(SEEN_FIELD)
+                    .arg(now.as_unix_millis())
+                    .arg(IDLE_FIELD)
+                    .arg(record.expires_at.as_unix_millis());
+                for (key, value) in &record.data {
+                    cmd.arg(data_field(key)).arg(json_string(value));
+                }
+            })
+            .await?;
+        Ok(created == 1)
+    }
+
     /// The key of the session whose hash is `member` (an entry of a user's index, a handle).
     fn member_key(&self, member: &str) -> String {
         let mut key = String::with_capacity(self.prefix.len() + member.len());
@@ -765,22 +790,7 @@ impl SessionStore for RedisStore {
             self.index_session(user, id, record.absolute_expires_at)
                 .await?;
         }
-        let now = Timestamp::now();
-        let created: i64 = self
-            .run_script(&scripts::CREATE, id, |cmd| {
-                cmd.arg(record.expires_at.as_unix_millis())
-                    .arg(META_FIELD)
-                    .arg(encode_meta(record))
-                    .arg(SEEN_FIELD)
-                    .arg(now.as_unix_millis())
-                    .arg(IDLE_FIELD)
-                    .arg(record.expires_at.as_unix_millis());
-                for (key, value) in &record.data {
-                    cmd.arg(data_field(key)).arg(json_string(value));
-                }
-            })
-            .await?;
-        Ok(created == 1)
+        self.create_unindexed(id, record).await
     }
 
     async fn update(
@@ -858,8 +868,10 @@ impl SessionStore for RedisStore {
 /// In a Redis Cluster the index and the session keys live in different slots, so no single
 /// command or script covers both. The index is written before the session it lists (a failure
 /// in between leaves a stale entry, never an unlisted session); listing checks every entry
-/// against its session (the user stored in it, its TTL) and drops stale ones, but keeps the
-/// entry of a renew's forwarding marker; revocation revokes session keys one by one, each
+/// against its session (the user stored in it, its TTL) and drops those whose key holds
+/// something else (another user's or an expired session, a tombstone), but keeps the entry of
+/// a renew's forwarding marker and of a missing key (a create may be in flight; such entries go
+/// when their absolute expiry passes, trimmed as sessions are indexed); revocation revokes session keys one by one, each
 /// atomically, and follows forwarding markers (see the crate docs on revocation and renew).
 ///
 /// Revocation decodes nothing: it ends every key in the user's index that holds a session (has
@@ -901,9 +913,11 @@ impl UserSessionStore for RedisStore {
                 stale.push(member.clone());
                 continue;
             };
-            if fields.get(MOVED_FIELD).is_some() {
+            if fields.get(MOVED_FIELD).is_some() || fields.is_empty() {
                 // A renew's forwarding marker: not a session to list, but revocations must still
-                // find the entry to follow it.
+                // find the entry to follow it. A missing key may be a session whose create is in
+                // flight (the index is written first): its entry stays until the trim by
+                // absolute expiry, or revocation could miss the session once it exists.
                 continue;
             }
             let seen = decode_seen(&fields);
@@ -1055,6 +1069,26 @@ mod tests {
                 "test:{}:",
                 &SessionId::generate().storage_key().to_hex()[..16]
             )
+        }
+
+        /// A sign-in indexes its new session, then creates it; a listing in between must not
+        /// drop the entry (it finds no key yet), or `revoke_all` would miss the session.
+        #[tokio::test]
+        async fn a_listing_between_indexing_and_creating_keeps_the_entry() {
+            let store = single().await;
+            let first = signed_in(&store).await;
+            let id = SessionId::generate();
+            let Some(record) = store.load(&first).await.unwrap() else {
+                panic!("the first session is live");
+            };
+            store
+                .index_session(USER, &id, record.absolute_expires_at)
+                .await
+                .unwrap();
+            assert_eq!(store.sessions_of(USER).await.unwrap().len(), 1);
+            assert!(store.create_unindexed(&id, &record).await.unwrap());
+            assert_eq!(store.revoke_all(USER).await.unwrap(), 2);
+            assert!(store.load(&id).await.unwrap().is_none());
         }
 
         /// A live session bound to [`USER`], and its ID.

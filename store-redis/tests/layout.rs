@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use redis::AsyncCommands as _;
 use serde_json::json;
+use session_core::users::USER_KEY;
 use session_core::{SessionData, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 use store_redis::RedisStore;
 
@@ -232,54 +233,23 @@ async fn the_user_index_is_trimmed_and_keyed_by_absolute_expiry() {
             .iter()
             .any(|(_, s)| (*s as u64) == absolute.as_unix_millis())
     );
-    // A session deleted behind the index's back leaves it at the next listing.
-    let _: () = conn.del(store.key_of(&ids[0])).await.unwrap();
+    // A key that holds another user's session leaves the index at the next listing.
+    let mut rebind = session_core::SessionDelta::default();
+    rebind.insert(USER_KEY, json!("grace"));
+    let far = Timestamp::now() + Duration::from_secs(60);
+    assert!(store.update(&ids[0], &rebind, far).await.unwrap().is_some());
     assert_eq!(store.sessions_of("ada").await.unwrap().len(), 2);
     let left: i64 = conn.zcard(&index[0]).await.unwrap();
-    assert_eq!(left, 2, "the stale entry was not trimmed");
-}
-
-#[tokio::test]
-async fn a_deadline_already_past_leaves_no_key_behind() {
-    let (store, prefix) = common::single_with_prefix().await;
-    let id = SessionId::generate();
-    let past = Timestamp::from_unix_millis(Timestamp::now().as_unix_millis() - 1000);
-    let record = SessionRecord::new(SessionData::new(), past, past, past);
-    assert!(store.create(&id, &record).await.unwrap());
-    let live = SessionId::generate();
-    assert!(
-        store
-            .create(
-                &live,
-                &SessionRecord::new(
-                    SessionData::new(),
-                    Timestamp::now(),
-                    Timestamp::now() + Duration::from_secs(60),
-                    Timestamp::now() + Duration::from_secs(60)
-                )
-            )
-            .await
-            .unwrap()
+    assert_eq!(
+        left, 2,
+        "the entry of another user's session was not trimmed"
     );
-    // An update whose capped deadline is already past (the absolute one) must not leave a key
-    // without a TTL behind.
-    let mut conn = raw().await;
-    let _: () = conn
-        .hset(
-            store.key_of(&live),
-            "@",
-            format!("1:0:{}", past.as_unix_millis()),
-        )
-        .await
-        .unwrap();
-    let mut delta = session_core::SessionDelta::default();
-    delta.insert("a", json!(1));
-    let _ = store
-        .update(&live, &delta, Timestamp::now() + Duration::from_secs(60))
-        .await
-        .unwrap();
-    let keys: Vec<String> = conn.keys(format!("{prefix}*")).await.unwrap();
-    assert!(keys.is_empty(), "keys left behind: {keys:?}");
+    // A missing key is not listed, but its entry stays: its create may be in flight, and
+    // revocation must find the session once it exists.
+    let _: () = conn.del(store.key_of(&ids[1])).await.unwrap();
+    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 1);
+    let left: i64 = conn.zcard(&index[0]).await.unwrap();
+    assert_eq!(left, 2, "the entry of a missing key was dropped");
 }
 
 #[tokio::test]
