@@ -415,7 +415,7 @@ impl SessionState {
             // A loaded session whose refresh is not due keeps the deadline its cookie carries
             // when it is written to, as when it is only read: the sliding expiry moves in steps
             // of the refresh threshold, and most writes need no Set-Cookie.
-            Some(Some(_)) => Loaded::Kept,
+            Some(Some(record)) => Loaded::Kept(record.expires_at),
         };
         let Some(id) = self.origin.take() else {
             let fallback = if purged {
@@ -442,13 +442,15 @@ impl SessionState {
             };
         }
         if !self.delta.is_empty() {
-            let written = if matches!(loaded, Loaded::Kept) {
-                store.update_keeping_deadline(&id, &self.delta).await?
+            let written = if let Loaded::Kept(deadline) = loaded {
+                store
+                    .update_keeping_deadline(&id, &self.delta, deadline)
+                    .await?
             } else {
                 store.update(&id, &self.delta, idle_deadline).await?
             };
             return match written {
-                Some(_) if matches!(loaded, Loaded::Kept) => Ok(CookieAction::Unchanged),
+                Some(_) if matches!(loaded, Loaded::Kept(_)) => Ok(CookieAction::Unchanged),
                 Some(expires_at) => Ok(CookieAction::Set { id, expires_at }),
                 None => Ok(create_fresh(store, policy, now, &self.delta, keep_user)
                     .await?
@@ -461,7 +463,7 @@ impl SessionState {
                 Some(expires_at) => CookieAction::Set { id, expires_at },
                 None => CookieAction::Remove,
             }),
-            Loaded::Not | Loaded::Kept => Ok(CookieAction::Unchanged),
+            Loaded::Not | Loaded::Kept(_) => Ok(CookieAction::Unchanged),
         }
     }
 }
@@ -474,8 +476,8 @@ enum Loaded {
     Gone,
     /// A live session whose idle deadline is due for a refresh.
     RefreshDue,
-    /// A live session whose idle deadline (the one its cookie carries) stays.
-    Kept,
+    /// A live session whose idle deadline (the one its cookie carries, given here) stays.
+    Kept(Timestamp),
 }
 
 /// Starts a new session holding only `delta`'s changes, without the user binding unless

@@ -98,8 +98,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// request moved. Returns the session's expiry, or `None` (writing nothing) when the session
     /// does not exist or has expired.
     ///
-    /// The default is an [`update`](Self::update) with a deadline that never wins (deadlines
-    /// only move forward); a store where moving no deadline is cheaper overrides it.
+    /// `loaded` is the idle deadline the request loaded. The default is an
+    /// [`update`](Self::update) to it, which moves nothing since deadlines only move forward
+    /// (and at worst, on a store that broke that rule, sets the deadline the request saw); a
+    /// store where moving no deadline is cheaper overrides it and ignores `loaded`.
     ///
     /// ```
     /// # use session_core::*;
@@ -114,7 +116,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// # }
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let (id, delta) = (SessionId::generate(), SessionDelta::default());
-    /// let written = Store.update_keeping_deadline(&id, &delta).await?;
+    /// let written = Store.update_keeping_deadline(&id, &delta, Timestamp::now()).await?;
     /// assert!(written.is_none(), "no such session");
     /// # Ok::<(), StoreError>(())
     /// # }).unwrap();
@@ -123,8 +125,9 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         id: &SessionId,
         delta: &SessionDelta,
+        loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.update(id, delta, Timestamp::from_unix_millis(0)).await
+        self.update(id, delta, loaded).await
     }
 
     /// [`load`](Self::load), as a shared record: what the middleware calls. A store that keeps
@@ -271,8 +274,9 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
         &self,
         id: &SessionId,
         delta: &SessionDelta,
+        loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        (**self).update_keeping_deadline(id, delta).await
+        (**self).update_keeping_deadline(id, delta, loaded).await
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {

@@ -124,9 +124,11 @@ impl ActiveSession {
 ///
 /// **Revocation wins** over requests in flight: after [`revoke_all`](Self::revoke_all)
 /// returns, no session the user held before it started is live, under its old ID or a new one.
-/// A renew (or a sign-in, which renews) that overlaps it ends with no live session (see
-/// [`SessionStore::renew`]), and a write that lands after it finds the session gone and starts
-/// a new one without the user binding. The default methods list, then revoke one by one, which
+/// A renew of such a session (or a sign-in again on it, which renews) that overlaps the
+/// revocation leaves no live session (see [`SessionStore::renew`]), and a write that lands after
+/// it finds the session gone and starts a new one without the user binding. A sign-in from a
+/// session that was not the user's is a new authentication: if it completes while
+/// `revoke_all` runs, it may survive it; revoke again once a password change has committed. The default methods list, then revoke one by one, which
 /// a concurrent renew can slip between; the workspace's stores override them.
 #[async_trait]
 pub trait UserSessionStore: SessionStore {

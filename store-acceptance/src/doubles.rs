@@ -127,9 +127,10 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
         &self,
         id: &SessionId,
         delta: &SessionDelta,
+        loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         bump(&self.counts.update);
-        self.inner.update_keeping_deadline(id, delta).await
+        self.inner.update_keeping_deadline(id, delta, loaded).await
     }
 
     async fn touch(
@@ -221,9 +222,10 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         &self,
         id: &SessionId,
         delta: &SessionDelta,
+        loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         self.check()?;
-        self.inner.update_keeping_deadline(id, delta).await
+        self.inner.update_keeping_deadline(id, delta, loaded).await
     }
 
     async fn touch(

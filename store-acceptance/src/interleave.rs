@@ -208,9 +208,13 @@ impl SessionStore for Interleaved {
         &self,
         id: &SessionId,
         delta: &SessionDelta,
+        loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.around(Op::Update, self.inner.update_keeping_deadline(id, delta))
-            .await
+        self.around(
+            Op::Update,
+            self.inner.update_keeping_deadline(id, delta, loaded),
+        )
+        .await
     }
 
     async fn touch(

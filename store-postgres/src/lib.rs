@@ -204,9 +204,11 @@ impl PostgresStore {
     /// next call runs on another connection and the store keeps working. Closing it does not
     /// stop a statement the server is still waiting to run: once the lock it waited for is
     /// released, the server may still apply that write, although the caller was told it failed.
-    /// For the server to give up at the same time, set a `lock_timeout` (or `statement_timeout`)
-    /// for the application's role, e.g. `ALTER ROLE app SET lock_timeout = '5s'`; the error it
-    /// raises is `Unavailable` too.
+    /// Until then its server process stays, blocked: while a lock is held, every request that
+    /// times out leaves one behind and the pool opens a fresh connection, so a long-held lock
+    /// can use up the server's `max_connections`. For the server to give up at the same time,
+    /// set a `lock_timeout` (or `statement_timeout`) for the application's role, e.g.
+    /// `ALTER ROLE app SET lock_timeout = '5s'`; the error it raises is `Unavailable` too.
     ///
     /// Every batch of [`delete_expired`](Self::delete_expired) is bounded the same way;
     /// [`migrate`](Self::migrate) is not, since it waits for other instances' migrations.

@@ -806,6 +806,7 @@ impl SessionStore for RedisStore {
         &self,
         id: &SessionId,
         delta: &SessionDelta,
+        _loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         if delta.is_cleared() {
             // Clearing must keep the metadata, which only the script can do atomically; a

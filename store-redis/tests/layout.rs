@@ -176,7 +176,9 @@ async fn corrupt_metadata_is_a_typed_error_not_a_panic() {
     let mut delta = session_core::SessionDelta::default();
     delta.insert("a", json!(1));
     assert!(matches!(
-        store.update_keeping_deadline(&id, &delta).await,
+        store
+            .update_keeping_deadline(&id, &delta, Timestamp::now())
+            .await,
         Err(StoreError::Corrupt(_))
     ));
     // The update script refuses it too, as an error of its own.
