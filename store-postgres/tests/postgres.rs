@@ -169,14 +169,10 @@ async fn cleanup_task_runs_survives_errors_and_stops_when_told() {
             .unwrap()
     );
     clock.advance(minute * 2);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while count(store.pool(), &schema, "true").await > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cleanup task never deleted the expired row"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the cleanup task never deleted the expired row", || async {
+        count(store.pool(), &schema, "true").await == 0
+    })
+    .await;
 
     task.stop();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -617,10 +613,24 @@ async fn revoke_all_after_renew_reaches_the_new_id_and_renew_after_revoke_all_fi
     assert!(store.sessions_of("ada").await.unwrap().is_empty());
 }
 
+/// Polls `done` until it holds, failing with `what` after 10 s. For what a test cannot see
+/// happen but can only observe: another connection queueing on a lock, a background task's
+/// sweep.
+async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done().await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Waits until `count` statements naming `schema` wait for a lock.
 async fn wait_for_lock_waiters(observer: &PgPool, schema: &str, count: i64) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("statements never reached the lock", || async {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity \
              WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
@@ -629,27 +639,27 @@ async fn wait_for_lock_waiters(observer: &PgPool, schema: &str, count: i64) {
         .fetch_one(observer)
         .await
         .unwrap();
-        if waiting >= count {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "only {waiting} of {count} statements reached the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        waiting >= count
+    })
+    .await;
 }
 
-/// A `revoke_all` that runs while a renew is in flight wins: the renew reaches the row first
-/// (it queues first on a lock a third connection holds), the revocation queues behind it, and
-/// once both are done neither the old nor the new ID is live.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoke_all_during_a_renew_leaves_neither_id_live() {
-    use session_core::{SessionDelta, UserSessionStore};
+/// Renews a session of Ada's while `revoke` runs, in that order on the row: a third connection
+/// holds the row's lock until the renew and then the revocation queue on it. Returns the
+/// renew's answer, the revocation's, and the old ID.
+async fn renew_with_a_revocation_queued_behind<R, Fut>(
+    store: &PostgresStore,
+    revoke: R,
+) -> (Option<(SessionId, Timestamp)>, Fut::Output, SessionId)
+where
+    R: FnOnce(PostgresStore, SessionId) -> Fut,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    use session_core::SessionDelta;
 
-    let store = common::fresh_store().await;
-    let schema = schema_of(&store);
-    let old = session_of_ada(&store).await;
+    let schema = schema_of(store);
+    let old = session_of_ada(store).await;
     let locker = pool().await;
     let mut tx = locker.begin().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -668,15 +678,26 @@ async fn revoke_all_during_a_renew_leaves_neither_id_live() {
         }
     });
     wait_for_lock_waiters(&locker, &schema, 1).await;
-    let revoke = tokio::spawn({
-        let store = store.clone();
-        async move { store.revoke_all("ada").await }
-    });
+    let revoke = tokio::spawn(revoke(store.clone(), old.clone()));
     wait_for_lock_waiters(&locker, &schema, 2).await;
     tx.commit().await.unwrap();
+    (renew.await.unwrap().unwrap(), revoke.await.unwrap(), old)
+}
 
-    let renewed = renew.await.unwrap().unwrap();
-    let revoked = revoke.await.unwrap().unwrap();
+/// A `revoke_all` that runs while a renew is in flight wins: the renew reaches the row first
+/// (it queues first on a lock a third connection holds), the revocation queues behind it, and
+/// once both are done neither the old nor the new ID is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_all_during_a_renew_leaves_neither_id_live() {
+    use session_core::UserSessionStore;
+
+    let store = common::fresh_store().await;
+    let (renewed, revoked, old) =
+        renew_with_a_revocation_queued_behind(&store, |store, _| async move {
+            store.revoke_all("ada").await.unwrap()
+        })
+        .await;
+    let schema = schema_of(&store);
     assert_eq!(revoked, 1, "the revocation reached the session");
     assert!(store.load(&old).await.unwrap().is_none());
     if let Some((new, _)) = renewed {
@@ -708,66 +729,34 @@ async fn cleanup_keeps_running_when_its_handle_is_dropped_and_ends_with_the_pool
     let record = SessionRecord::new(SessionData::new(), now, now + idle, now + 10 * idle);
     assert!(store.create(&SessionId::generate(), &record).await.unwrap());
     clock.advance(idle + Duration::from_millis(1));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while count(store.pool(), &schema, "true").await > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cleanup task stopped when its handle was dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the cleanup task stopped when its handle was dropped",
+        || async { count(store.pool(), &schema, "true").await == 0 },
+    )
+    .await;
 
     let watched = store.spawn_cleanup(Duration::from_millis(20));
     store.pool().close().await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !watched.is_finished() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cleanup task outlived its pool"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("the cleanup task outlived its pool", || async {
+        watched.is_finished()
+    })
+    .await;
 }
 
 /// A revoke of one session (by the handle an admin listed) that runs while the session is
 /// being renewed wins too: it reaches the row under its new key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_during_a_renew_leaves_neither_id_live() {
-    use session_core::{SessionDelta, SessionHandle, UserSessionStore};
+    use session_core::{SessionHandle, UserSessionStore};
 
     let store = common::fresh_store().await;
+    let (renewed, revoked, _) =
+        renew_with_a_revocation_queued_behind(&store, |store, old| async move {
+            store.revoke(&SessionHandle::of(&old)).await.unwrap()
+        })
+        .await;
     let schema = schema_of(&store);
-    let old = session_of_ada(&store).await;
-    let locker = pool().await;
-    let mut tx = locker.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
-    )))
-    .bind(old.storage_key().as_bytes().as_slice())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-
-    let renew = tokio::spawn({
-        let (store, old) = (store.clone(), old.clone());
-        async move {
-            let deadline = Timestamp::now() + Duration::from_secs(120);
-            store.renew(&old, &SessionDelta::default(), deadline).await
-        }
-    });
-    wait_for_lock_waiters(&locker, &schema, 1).await;
-    let revoke = tokio::spawn({
-        let (store, handle) = (store.clone(), SessionHandle::of(&old));
-        async move { store.revoke(&handle).await }
-    });
-    wait_for_lock_waiters(&locker, &schema, 2).await;
-    tx.commit().await.unwrap();
-
-    let renewed = renew.await.unwrap().unwrap();
-    assert!(
-        revoke.await.unwrap().unwrap(),
-        "the revocation reached the session"
-    );
+    assert!(revoked, "the revocation reached the session");
     if let Some((new, _)) = renewed {
         assert!(
             store.load(&new).await.unwrap().is_none(),
