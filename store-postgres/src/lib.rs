@@ -275,6 +275,40 @@ impl PostgresStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Runs `sql`, the update or the renew statement, which apply `delta` and move the idle
+    /// deadline forward to `idle_deadline` on the live row keyed by `id`'s hash (the renew moving
+    /// it to `new_key`). Returns the row's new expiry (Unix ms), if it was live.
+    async fn write_delta(
+        &self,
+        retry: Retry,
+        sql: &Arc<str>,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+        new_key: Option<&StorageKey>,
+    ) -> Result<Option<i64>, StoreError> {
+        let now = self.clock.now();
+        let escaped = EscapedDelta::of(delta);
+        let (removed, set) = (&escaped.removed(), escaped.set.as_ref());
+        let key = id.storage_key();
+        let key = &key;
+        self.run(retry, |mut conn| async move {
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(sql)))
+                .bind(key.as_bytes().as_slice())
+                .bind(delta.is_cleared())
+                .bind(removed)
+                .bind(Json(set))
+                .bind(millis(idle_deadline))
+                .bind(millis(now));
+            if let Some(new_key) = new_key {
+                query = query.bind(new_key.as_bytes().as_slice());
+            }
+            let result = query.fetch_optional(&mut *conn).await;
+            (conn, result)
+        })
+        .await
+    }
 }
 
 /// A connection problem is `Unavailable` (retryable, `503`); a row that does not decode is
@@ -416,25 +450,17 @@ impl SessionStore for PostgresStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let now = self.clock.now();
-        let escaped = EscapedDelta::of(delta);
-        let (removed, set) = (&escaped.removed(), escaped.set.as_ref());
         // Applying a delta twice leaves the same data, and the deadline only moves forward, so
         // a retry is safe.
         let millis = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result =
-                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.update)))
-                        .bind(id.storage_key().as_bytes().as_slice())
-                        .bind(delta.is_cleared())
-                        .bind(removed)
-                        .bind(Json(set))
-                        .bind(millis(idle_deadline))
-                        .bind(millis(now))
-                        .fetch_optional(&mut *conn)
-                        .await;
-                (conn, result)
-            })
+            .write_delta(
+                Retry::OnBrokenConnection,
+                &self.sql.update,
+                id,
+                delta,
+                idle_deadline,
+                None,
+            )
             .await?;
         Ok(deadline(millis))
     }
@@ -482,28 +508,19 @@ impl SessionStore for PostgresStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
-        let now = self.clock.now();
         // A 256-bit ID from the CSPRNG: colliding with a stored key is not a case to handle.
         let new_id = SessionId::generate();
         let new_key = new_id.storage_key();
-        let escaped = EscapedDelta::of(delta);
-        let (removed, set) = (&escaped.removed(), escaped.set.as_ref());
         // Not retried: had the first run moved the row, a second would find the old key gone.
         let millis = self
-            .run(Retry::Never, |mut conn| async move {
-                let result =
-                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.renew)))
-                        .bind(old_id.storage_key().as_bytes().as_slice())
-                        .bind(new_key.as_bytes().as_slice())
-                        .bind(delta.is_cleared())
-                        .bind(removed)
-                        .bind(Json(set))
-                        .bind(millis(idle_deadline))
-                        .bind(millis(now))
-                        .fetch_optional(&mut *conn)
-                        .await;
-                (conn, result)
-            })
+            .write_delta(
+                Retry::Never,
+                &self.sql.renew,
+                old_id,
+                delta,
+                idle_deadline,
+                Some(&new_key),
+            )
             .await?;
         Ok(deadline(millis).map(|expires| (new_id, expires)))
     }

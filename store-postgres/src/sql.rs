@@ -91,6 +91,16 @@ impl Statements {
     pub(crate) fn new(schema: &Identifier, table: &Identifier) -> Self {
         let t = format!("\"{}\".\"{}\"", schema.as_str(), table.as_str());
         let sql = |s: String| Arc::<str>::from(s);
+        // What update and renew both write: `$1` the key, `$2` whether to clear, `$3` the
+        // removed keys, `$4` the set ones, `$5` the idle deadline (forward only), `$6` now.
+        let write_delta = format!(
+            "data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
+             expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {}",
+            ts!(5),
+            ts!(6)
+        );
+        let live_row = format!("WHERE id_hash = $1 AND expires_at > {}", ts!(6));
+        let returned = ms!("expires_at");
         Self {
             load: sql(format!(
                 "SELECT {RECORD_COLUMNS} FROM {t} WHERE id_hash = $1 AND expires_at > {}",
@@ -116,13 +126,7 @@ impl Statements {
             // not pull back a refresh another request stored after it loaded (GREATEST), and no
             // write moves the deadline past the absolute one (LEAST).
             update: sql(format!(
-                "UPDATE {t} SET data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
-                 expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
-                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
-                ts!(5),
-                ts!(6),
-                ts!(6),
-                ms!("expires_at")
+                "UPDATE {t} SET {write_delta} {live_row} RETURNING {returned}"
             )),
             touch: sql(format!(
                 "UPDATE {t} SET expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), \
@@ -139,15 +143,10 @@ impl Statements {
             // deletes the moved row, whose `user_id` (generated from the data) reflects the
             // delta and whose `renewed_from` is the key a revocation by handle names. Neither
             // ID outlives it.
+            // The update's parameters, then `$7` the new key.
             renew: sql(format!(
-                "UPDATE {t} SET id_hash = $2, renewed_from = $1, \
-                 data = (CASE WHEN $3 THEN '{{}}'::jsonb ELSE data END - $4::text[]) || $5::jsonb, \
-                 expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
-                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
-                ts!(6),
-                ts!(7),
-                ts!(7),
-                ms!("expires_at")
+                "UPDATE {t} SET id_hash = $7, renewed_from = $1, {write_delta} {live_row} \
+                 RETURNING {returned}"
             )),
             delete: sql(format!("DELETE FROM {t} WHERE id_hash = $1")),
             take: sql(format!(
