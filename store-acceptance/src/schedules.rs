@@ -58,6 +58,19 @@ pub async fn seed(
     id
 }
 
+/// A live session holding `x = 1` (bound to `user`), with an hour of its idle timeout left:
+/// what most schedules start from.
+async fn seed_x(store: &Store, time: &Time, user: Option<&str>) -> SessionId {
+    seed(
+        store,
+        time,
+        &[("x", json!(1))],
+        user,
+        Duration::from_secs(3600),
+    )
+    .await
+}
+
 /// A request that carries `id` and loads its session, as a handler's first read does.
 pub async fn loaded(store: &Store, time: &Time, id: &SessionId) -> SessionState {
     let mut state = time.state(Some(id.clone()));
@@ -164,14 +177,7 @@ async fn writer_held_before_update(
     crate::interleave::Held,
     tokio::task::JoinHandle<Option<SessionId>>,
 ) {
-    let id = seed(
-        store,
-        time,
-        &[("x", json!(1))],
-        user,
-        Duration::from_secs(3600),
-    )
-    .await;
+    let id = seed_x(store, time, user).await;
     let mut a = loaded(store, time, &id).await;
     a.insert("a", 1).unwrap();
     let (held, a_done) = commit_held(store, a, Point::Before(Op::Update), &id).await;
@@ -282,14 +288,7 @@ pub async fn kept_deadline_write_vs_refresh(store: Store, time: Time) {
 /// sessions, at each point of the renew: revocation wins.
 pub async fn login_vs_revoke_all(store: Store, time: Time) {
     for point in [Point::Before(Op::Renew), Point::After(Op::Renew)] {
-        let id = seed(
-            &store,
-            &time,
-            &[("x", json!(1))],
-            Some(USER),
-            Duration::from_secs(3600),
-        )
-        .await;
+        let id = seed_x(&store, &time, Some(USER)).await;
         let mut a = loaded(&store, &time, &id).await;
         a.set_user(USER);
         let (held, a_done) = commit_held(&store, a, point, &id).await;
@@ -317,10 +316,9 @@ pub async fn login_races_revoke_all(store: Store, time: Time) {
             let store = Arc::clone(&store);
             async move { store.revoke_all(USER).await.unwrap() }
         });
-        let revoked = revoke.await.unwrap();
-        let a_cookie = login.await.unwrap();
         // Once both are done, the revocation has overlapped the login (or come after it).
-        let _ = revoked;
+        revoke.await.unwrap();
+        let a_cookie = login.await.unwrap();
         assert_gone(&store, &id, "the pre-renew ID").await;
         assert_signed_out(&store, &[a_cookie], "concurrent login and revoke_all").await;
     }
@@ -329,14 +327,7 @@ pub async fn login_races_revoke_all(store: Store, time: Time) {
 /// Two requests renew the same session: one wins the data, the other's changes land in a
 /// session of their own, and the old ID is dead.
 pub async fn renew_vs_renew(store: Store, time: Time) {
-    let id = seed(
-        &store,
-        &time,
-        &[("x", json!(1))],
-        None,
-        Duration::from_secs(3600),
-    )
-    .await;
+    let id = seed_x(&store, &time, None).await;
     let mut a = loaded(&store, &time, &id).await;
     let mut b = loaded(&store, &time, &id).await;
     a.renew();
@@ -369,14 +360,7 @@ pub async fn renew_vs_renew(store: Store, time: Time) {
 
 /// A renew held while another request purges the session: the purge wins, nothing is moved.
 pub async fn renew_vs_purge(store: Store, time: Time) {
-    let id = seed(
-        &store,
-        &time,
-        &[("x", json!(1))],
-        None,
-        Duration::from_secs(3600),
-    )
-    .await;
+    let id = seed_x(&store, &time, None).await;
     let mut a = loaded(&store, &time, &id).await;
     a.renew();
     let mut b = loaded(&store, &time, &id).await;
