@@ -441,16 +441,13 @@ impl RedisStore {
         new_id: &SessionId,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
-        let reply: Option<(i64, HashFields)> = self
+        let fields: Option<HashFields> = self
             .run_script(&scripts::TAKE, old_id, |cmd| {
                 cmd.arg(new_id.storage_key().to_hex())
                     .arg(millis(IN_FLIGHT));
             })
             .await?;
-        let Some((expiry, fields)) = reply else {
-            return Ok(None);
-        };
-        decode_record(fields, expiry, now)
+        fields.map_or(Ok(None), |fields| decode_record(fields, now))
     }
 
     /// The rest of a renew, once [`take_for_move`](Self::take_for_move) took the session
@@ -707,25 +704,18 @@ fn decode_seen(fields: &HashFields) -> Option<Timestamp> {
         .map(Timestamp::from_unix_millis)
 }
 
-/// A record from its hash fields and its idle deadline (`expiry`, ms: the `@idle` field on a
-/// load, the key's `PEXPIRETIME` where a script or a listing reads it anyway); the effective
-/// expiry is that, capped by the absolute deadline.
+/// A record from its hash fields: `None` for a hash without metadata (a missing key, a
+/// forwarding marker, a tombstone) or a session past its expiry, the `@idle` deadline capped by
+/// the absolute one.
 fn decode_record(
     mut fields: HashFields,
-    expiry: i64,
     now: Timestamp,
 ) -> Result<Option<SessionRecord>, StoreError> {
     let Some(meta) = fields.remove(META_FIELD) else {
         return Ok(None);
     };
     let (created_at, absolute_expires_at) = decode_meta(&meta)?;
-    let expires_at = match deadline_reply(expiry) {
-        Some(expires_at) => expires_at,
-        // -1: no TTL, which only a foreign write leaves; the absolute deadline still holds.
-        None if expiry == -1 => absolute_expires_at,
-        // -2: gone between the two commands.
-        None => return Ok(None),
-    };
+    let expires_at = decode_idle(fields.get(IDLE_FIELD))?;
     if expires_at.min(absolute_expires_at) <= now {
         return Ok(None);
     }
@@ -752,8 +742,7 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Turns a negative reply (a script's `-1`, `PEXPIRETIME`'s `-1` or `-2`) into `None` and a
-/// deadline into `Some`.
+/// Turns the update script's `-1` (no session) into `None` and a deadline into `Some`.
 fn deadline_reply(reply: i64) -> Option<Timestamp> {
     u64::try_from(reply).ok().map(Timestamp::from_unix_millis)
 }
@@ -773,14 +762,7 @@ impl SessionStore for RedisStore {
             .query_async(&mut self.connection())
             .await
             .map_err(store_error)?;
-        // A hash without metadata (missing, a marker, a tombstone) is no session, whatever its
-        // other fields.
-        if fields.get(META_FIELD).is_none() {
-            return Ok(None);
-        }
-        let idle = decode_idle(fields.get(IDLE_FIELD))?;
-        let expiry = i64::try_from(idle.as_unix_millis()).unwrap_or(i64::MAX);
-        decode_record(fields, expiry, now)
+        decode_record(fields, now)
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
@@ -856,11 +838,8 @@ impl SessionStore for RedisStore {
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
-        let reply: Option<(i64, HashFields)> = self.run_script(&scripts::TAKE, id, |_| {}).await?;
-        let Some((expiry, fields)) = reply else {
-            return Ok(None);
-        };
-        decode_record(fields, expiry, now)
+        let fields: Option<HashFields> = self.run_script(&scripts::TAKE, id, |_| {}).await?;
+        fields.map_or(Ok(None), |fields| decode_record(fields, now))
     }
 }
 
@@ -896,9 +875,7 @@ impl UserSessionStore for RedisStore {
             let key = self.member_key(member);
             let mut connection = self.connection();
             async move {
-                let reply: RedisResult<(HashFields, i64)> = redis::pipe()
-                    .hgetall(&key)
-                    .cmd("PEXPIRETIME")
+                let reply: RedisResult<HashFields> = redis::cmd("HGETALL")
                     .arg(&key)
                     .query_async(&mut connection)
                     .await;
@@ -908,7 +885,7 @@ impl UserSessionStore for RedisStore {
         let mut sessions = Vec::new();
         let mut stale = Vec::new();
         for (member, reply) in members.iter().zip(join_all(lookups).await) {
-            let (fields, expiry) = reply.map_err(store_error)?;
+            let fields = reply.map_err(store_error)?;
             let Some(handle) = StorageKey::from_hex(member).map(SessionHandle::from_storage_key)
             else {
                 stale.push(member.clone());
@@ -922,7 +899,7 @@ impl UserSessionStore for RedisStore {
                 continue;
             }
             let seen = decode_seen(&fields);
-            let record = match decode_record(fields, expiry, now) {
+            let record = match decode_record(fields, now) {
                 Ok(record) => record,
                 Err(err) => {
                     log::warn!(
@@ -998,43 +975,40 @@ mod tests {
     #[test]
     fn records_decode_from_fields_and_skip_foreign_ones() {
         let now = Timestamp::from_unix_millis(1_000);
-        let fields = HashFields::from([
-            ("@", "1:500:90000"),
-            ("@seen", "900"),
-            (".visits", "3"),
-            ("foreign", "x"),
-        ]);
+        let with_idle = |idle: &str| {
+            HashFields::from([
+                ("@", "1:500:90000"),
+                ("@seen", "900"),
+                ("@idle", idle),
+                (".visits", "3"),
+                ("foreign", "x"),
+            ])
+        };
+        let fields = with_idle("5000");
         assert_eq!(decode_seen(&fields), Some(Timestamp::from_unix_millis(900)));
-        let record = decode_record(fields.clone(), 5_000, now).unwrap().unwrap();
+        let record = decode_record(fields, now).unwrap().unwrap();
         assert_eq!(record.data.len(), 1);
         assert_eq!(record.data["visits"], serde_json::json!(3));
         assert_eq!(record.created_at, Timestamp::from_unix_millis(500));
         assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
 
-        // The key's expiry is the idle deadline, capped by the absolute one; a key without TTL
-        // (left by a foreign write) lives until the absolute deadline.
-        let capped = decode_record(fields.clone(), 999_999, now)
-            .unwrap()
-            .unwrap();
+        // The idle deadline is capped by the absolute one.
+        let capped = decode_record(with_idle("999999"), now).unwrap().unwrap();
         assert_eq!(capped.expires_at, Timestamp::from_unix_millis(90_000));
-        let no_ttl = decode_record(fields.clone(), -1, now).unwrap().unwrap();
-        assert_eq!(no_ttl.expires_at, Timestamp::from_unix_millis(90_000));
         assert!(
-            decode_record(fields.clone(), -2, now).unwrap().is_none(),
-            "gone"
-        );
-        assert!(
-            decode_record(fields, 1_000, now).unwrap().is_none(),
+            decode_record(with_idle("1000"), now).unwrap().is_none(),
             "expired"
         );
-        assert!(
-            decode_record(HashFields::default(), -2, now)
-                .unwrap()
-                .is_none()
-        );
-        let corrupt = HashFields::from([("@", "1:500:90000"), (".v", "{not json")]);
+        assert!(decode_record(HashFields::default(), now).unwrap().is_none());
+        let no_idle = HashFields::from([("@", "1:500:90000"), (".v", "1")]);
         assert!(matches!(
-            decode_record(corrupt, 5_000, now),
+            decode_record(no_idle, now),
+            Err(StoreError::Corrupt(_))
+        ));
+        let corrupt =
+            HashFields::from([("@", "1:500:90000"), ("@idle", "5000"), (".v", "{not json")]);
+        assert!(matches!(
+            decode_record(corrupt, now),
             Err(StoreError::Corrupt(_))
         ));
     }

@@ -72,20 +72,19 @@ return deadline
 
 /// `KEYS[1]` session key; for a renew, `ARGV[1]` the hash of the key the session moves to and
 /// `ARGV[2]` how long the forwarding marker left in its place lives (ms). Atomically reads and
-/// deletes the session: returns `{pexpiretime, fields}` (fields as the flat `HGETALL` list), or
+/// deletes the session: returns its fields (the flat `HGETALL` list), or
 /// nil when the key holds no session (missing, a marker, a tombstone).
 pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('HEXISTS', KEYS[1], '@') == 0 then return false end
-local expiry = redis.call('PEXPIRETIME', KEYS[1])
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 if ARGV[1] then
   redis.call('HSET', KEYS[1], '@moved', ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return {expiry, fields}
+return fields
 ",
     )
 });
