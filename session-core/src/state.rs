@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::clock::SharedClock;
-use crate::flash::{flash_key, is_reserved, with_flash_key};
+use crate::flash::flash_key;
 use crate::store::create_with_fresh_id;
+use crate::users::is_reserved;
 use crate::{
     DeltaLookup, ExpiryPolicy, SessionData, SessionDelta, SessionError, SessionExpiry, SessionId,
     SessionRecord, SessionStore, StoreError, Timestamp,
@@ -169,12 +170,13 @@ impl SessionState {
         key: &str,
     ) -> Result<Lookup<Option<T>>, SessionError> {
         check_key(key)?;
-        let found = with_flash_key(key, |flashed| match (self.peek(flashed), self.peek(key)) {
+        let flashed = flash_key(key);
+        let found = match (self.peek(&flashed), self.peek(key)) {
             (Lookup::Ready(flash), Lookup::Ready(plain)) => {
                 Lookup::Ready(flash.map(|v| (v, true)).or(plain.map(|v| (v, false))))
             }
             _ => Lookup::NeedsLoad,
-        });
+        };
         let Lookup::Ready(found) = found else {
             return Ok(Lookup::NeedsLoad);
         };
@@ -186,7 +188,7 @@ impl SessionState {
             source,
         })?;
         if from_flash {
-            self.delta.remove(&flash_key(key));
+            self.delta.remove(&flashed);
         }
         Ok(Lookup::Ready(Some(typed)))
     }

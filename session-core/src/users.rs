@@ -12,7 +12,10 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{SessionId, SessionStore, StorageKey, StoreError, Timestamp};
+use crate::{
+    DeltaLookup, SessionDelta, SessionId, SessionRecord, SessionStore, StorageKey, StoreError,
+    Timestamp,
+};
 
 /// The prefix of keys the library keeps in every session for itself.
 pub const RESERVED_PREFIX: &str = "__session:";
@@ -20,6 +23,54 @@ pub const RESERVED_PREFIX: &str = "__session:";
 pub const USER_KEY: &str = "__session:user";
 /// The reserved key holding what the app chose to record about the client (user agent, IP).
 pub const CLIENT_KEY: &str = "__session:client";
+
+/// Whether `key` is one the library keeps for itself (user binding, client info, flash
+/// values), which a handler cannot set or read directly.
+#[must_use]
+pub fn is_reserved(key: &str) -> bool {
+    key.starts_with(RESERVED_PREFIX) || key.starts_with(crate::flash::FLASH_PREFIX)
+}
+
+impl SessionRecord {
+    /// The user the session is bound to, if any.
+    ///
+    /// ```
+    /// use session_core::users::USER_KEY;
+    /// use session_core::{SessionData, SessionRecord, Timestamp};
+    /// let mut data = SessionData::new();
+    /// data.insert(USER_KEY.into(), "ada".into());
+    /// let at = Timestamp::from_unix_millis(0);
+    /// assert_eq!(SessionRecord::new(data, at, at, at).user(), Some("ada"));
+    /// ```
+    #[must_use]
+    pub fn user(&self) -> Option<&str> {
+        self.data.get(USER_KEY).and_then(Value::as_str)
+    }
+
+    /// What the app recorded about the client (see `SessionState::set_client_info`).
+    #[must_use]
+    pub fn client(&self) -> Option<&Value> {
+        self.data.get(CLIENT_KEY)
+    }
+}
+
+impl SessionDelta {
+    /// Whether applying the delta may change the session's user binding (it sets, removes or
+    /// clears the user key), so a store that indexes sessions by user must look again.
+    ///
+    /// ```
+    /// use session_core::SessionDelta;
+    /// let mut delta = SessionDelta::default();
+    /// delta.insert("cart", 1.into());
+    /// assert!(!delta.may_rebind());
+    /// delta.clear();
+    /// assert!(delta.may_rebind());
+    /// ```
+    #[must_use]
+    pub fn may_rebind(&self) -> bool {
+        !matches!(self.lookup(USER_KEY), DeltaLookup::Untouched)
+    }
+}
 
 /// An opaque, stable reference to one stored session, for listing and revoking it.
 ///
