@@ -6,7 +6,7 @@ use actix_session::storage::{CookieSessionStore, RedisSessionStore};
 use actix_web::cookie::Key;
 use actix_web::{App, HttpServer};
 use session_actix::store::{CookieStore, MemoryStore, PostgresStore, RedisStore};
-use session_actix::{SessionMiddleware, SessionStore};
+use session_actix::{IntoSessionBackend, SessionMiddleware};
 
 use crate::routes::{NoSession, routes};
 
@@ -129,7 +129,10 @@ pub(crate) async fn serve(setup: Setup, addr: (&str, u16)) -> io::Result<()> {
 
 /// Serves the routes behind this workspace's middleware over `store`, with the cookie not
 /// `Secure` because the load generator speaks plain HTTP.
-async fn serve_ours(addr: (&str, u16), store: impl SessionStore + Clone) -> io::Result<()> {
+async fn serve_ours(
+    addr: (&str, u16),
+    store: impl IntoSessionBackend + Clone + Send + 'static,
+) -> io::Result<()> {
     serve_with!(addr, session_actix::Session, || {
         SessionMiddleware::builder(store.clone())
             .secure(false)

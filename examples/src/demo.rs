@@ -40,7 +40,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use session_actix::{
-    Session, SessionError, SessionMiddleware, SessionStore, Timestamp, UserSessionStore,
+    IntoSessionBackend, Session, SessionError, SessionMiddleware, Timestamp, UserSessionStore,
 };
 
 pub use guard::RequireUser;
@@ -79,7 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The session middleware the demo runs with: the secure defaults except `Secure`, so the
 /// cookie also works over plain `http://127.0.0.1`.
 #[must_use]
-pub fn middleware(store: impl SessionStore) -> SessionMiddleware {
+pub fn middleware(store: impl IntoSessionBackend) -> SessionMiddleware {
     SessionMiddleware::builder(store)
         // Browsers drop `Secure` cookies received over plain HTTP, and the demo is served on
         // http://127.0.0.1. Production keeps the `Secure` default and serves over HTTPS.

@@ -7,10 +7,10 @@ use std::time::Duration;
 use actix_web::HttpResponse;
 use actix_web::cookie::SameSite;
 use session_core::clock::{self, SharedClock};
-use session_core::stateless::CookieCodec;
-use session_core::{ExpiryPolicy, SessionError, SessionStore};
+use session_core::{ExpiryPolicy, SessionBackend};
 
 use crate::SessionMiddleware;
+use crate::error::SessionError;
 
 /// Builds the response for a session error (a failing store, a value of the wrong type).
 pub(crate) type ErrorHandler = Arc<dyn Fn(&SessionError) -> HttpResponse + Send + Sync>;
@@ -59,9 +59,7 @@ pub(crate) struct CookieConfig {
 
 /// Everything the middleware service needs, shared by all requests.
 pub(crate) struct SessionConfig {
-    pub(crate) store: Arc<dyn SessionStore>,
-    /// Set for a stateless store: the whole session travels in the cookie.
-    pub(crate) codec: Option<Arc<dyn CookieCodec>>,
+    pub(crate) backend: SessionBackend,
     pub(crate) cookie: CookieConfig,
     pub(crate) policy: ExpiryPolicy,
     pub(crate) error_handler: ErrorHandler,
@@ -97,7 +95,7 @@ impl fmt::Debug for SessionConfig {
 /// ```
 #[must_use]
 pub struct SessionMiddlewareBuilder {
-    store: Arc<dyn SessionStore>,
+    backend: SessionBackend,
     cookie: CookieConfig,
     host_prefix: bool,
     idle_timeout: Duration,
@@ -119,10 +117,10 @@ impl fmt::Debug for SessionMiddlewareBuilder {
 }
 
 impl SessionMiddlewareBuilder {
-    pub(crate) fn new(store: Arc<dyn SessionStore>) -> Self {
+    pub(crate) fn new(backend: SessionBackend) -> Self {
         let policy = ExpiryPolicy::default();
         Self {
-            store,
+            backend,
             cookie: CookieConfig {
                 name: "__sid".to_owned(),
                 path: "/".to_owned(),
@@ -295,8 +293,7 @@ impl SessionMiddlewareBuilder {
             return Err(ConfigError::ZeroTimeout("absolute"));
         }
         let config = SessionConfig {
-            codec: self.store.cookie_codec(),
-            store: self.store,
+            backend: self.backend,
             cookie,
             policy: ExpiryPolicy::new(self.idle_timeout, self.absolute_timeout),
             error_handler: self
@@ -376,48 +373,40 @@ fn is_attribute_byte(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use session_core::{SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
+
     use super::*;
 
     fn builder() -> SessionMiddlewareBuilder {
-        SessionMiddlewareBuilder::new(Arc::new(NoStore))
+        SessionMiddlewareBuilder::new(SessionBackend::Store(Arc::new(NoStore)))
     }
 
     struct NoStore;
 
     #[async_trait::async_trait]
-    impl SessionStore for NoStore {
-        async fn load(
-            &self,
-            _: &session_core::SessionId,
-        ) -> Result<Option<session_core::SessionRecord>, session_core::StoreError> {
+    impl session_core::SessionStore for NoStore {
+        async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
             Ok(None)
         }
-        async fn create(
-            &self,
-            _: &session_core::SessionId,
-            _: &session_core::SessionRecord,
-        ) -> Result<bool, session_core::StoreError> {
+        async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> {
             Ok(true)
         }
         async fn update(
             &self,
-            _: &session_core::SessionId,
-            _: &session_core::SessionDelta,
-            _: session_core::Timestamp,
-        ) -> Result<Option<session_core::Timestamp>, session_core::StoreError> {
+            _: &SessionId,
+            _: &SessionDelta,
+            _: Timestamp,
+        ) -> Result<Option<Timestamp>, StoreError> {
             Ok(None)
         }
         async fn touch(
             &self,
-            _: &session_core::SessionId,
-            _: session_core::Timestamp,
-        ) -> Result<Option<session_core::Timestamp>, session_core::StoreError> {
+            _: &SessionId,
+            _: Timestamp,
+        ) -> Result<Option<Timestamp>, StoreError> {
             Ok(None)
         }
-        async fn delete(
-            &self,
-            _: &session_core::SessionId,
-        ) -> Result<(), session_core::StoreError> {
+        async fn delete(&self, _: &SessionId) -> Result<(), StoreError> {
             Ok(())
         }
     }

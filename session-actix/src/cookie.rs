@@ -1,235 +1,302 @@
-//! Reading the session ID from the request and writing the session cookie on the response.
+//! The session cookie on the wire: reading it (or a sealed session's chunks) from a request's
+//! `Cookie` headers, and writing the `Set-Cookie`s of a response.
+//!
+//! A sealed session longer than one cookie travels as chunks `<name>.0`, `<name>.1`, …, which
+//! the sealer authenticates as one whole, so a missing, reordered or foreign chunk fails to open.
 
-use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::cookie::{Cookie, time};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use session_core::stateless::CookieChunks;
 use session_core::{SessionId, Timestamp};
 
 use crate::config::CookieConfig;
 
-/// The first well-formed session ID among the request's cookies named `name`.
-///
-/// Malformed, over-long or foreign values are skipped: a bad cookie is a visitor without a
-/// session, never an error, and it never reaches the store.
-pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
+/// The largest value one chunk cookie holds, leaving room for the name and attributes within
+/// the 4096 bytes browsers accept per cookie.
+pub(crate) const CHUNK_BYTES: usize = 3800;
+/// The most chunks of one sealed session that are read or written: 60 800 bytes, the cookie
+/// store's `MAX_COOKIE_BYTES` (see there for why).
+pub(crate) const MAX_CHUNKS: usize = 16;
+
+/// The request's cookies. A pair that is not UTF-8 or does not parse is skipped, so a foreign
+/// cookie holding other bytes never hides the session; values are percent-decoded and lose one
+/// pair of double quotes, as the `cookie` crate parses them.
+fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(header::COOKIE)
-        .find_map(|line| SessionId::from_cookie_bytes(line.as_bytes(), name))
+        .flat_map(|line| line.as_bytes().split(|&b| b == b';'))
+        .filter_map(|pair| Cookie::parse_encoded(std::str::from_utf8(pair).ok()?).ok())
 }
 
-/// Reads `name` (a session in one cookie) or `name.0`, `name.1`, … (a chunked session), from
-/// the lines' raw bytes: a foreign cookie holding other bytes does not hide the session.
-pub(crate) fn read_chunks(headers: &HeaderMap, name: &str) -> CookieChunks {
-    CookieChunks::from_header_bytes(
-        headers.get_all(header::COOKIE).map(HeaderValue::as_bytes),
-        name,
-    )
+/// The first well-formed session ID among the request's cookies named `name`. Malformed or
+/// foreign values are skipped: a bad cookie is a visitor without a session, never an error, and
+/// it never reaches the store.
+pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
+    request_cookies(headers)
+        .filter(|cookie| cookie.name() == name)
+        .find_map(|cookie| SessionId::parse(cookie.value()).ok())
 }
 
-/// The `Set-Cookie` value that hands `id` to the browser until `expires_at`, it being `now`.
-pub(crate) fn session_cookie(
+/// The sealed session a request carried.
+#[derive(Debug, Default)]
+pub(crate) struct SealedCookie {
+    /// The sealed value: cookie `name` (a session in one cookie), else the chunks `name.0`,
+    /// `name.1`, … joined. `None` when there is none, or a chunk is missing.
+    pub(crate) value: Option<String>,
+    /// Every session cookie name the request carried, so the response removes stale ones.
+    pub(crate) names: Vec<String>,
+}
+
+/// Reads the sealed session of cookie `name`. Only the first cookie of each name counts.
+pub(crate) fn read_sealed(headers: &HeaderMap, name: &str) -> SealedCookie {
+    let mut whole = None;
+    let mut chunks: Vec<Option<String>> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for cookie in request_cookies(headers) {
+        let slot = if cookie.name() == name {
+            &mut whole
+        } else if let Some(index) = chunk_index(cookie.name(), name) {
+            if chunks.len() <= index {
+                chunks.resize(index + 1, None);
+            }
+            &mut chunks[index]
+        } else {
+            continue;
+        };
+        slot.get_or_insert_with(|| cookie.value().to_owned());
+        if !names.iter().any(|seen| seen == cookie.name()) {
+            names.push(cookie.name().to_owned());
+        }
+    }
+    // All of 0..n, or nothing: a gap means a lost chunk, so the session cannot open.
+    let value = whole.or_else(|| chunks.into_iter().collect::<Option<String>>());
+    SealedCookie {
+        value: value.filter(|v| !v.is_empty()),
+        names,
+    }
+}
+
+/// `Some(i)` when `key` is chunk `name.i` (below [`MAX_CHUNKS`]).
+fn chunk_index(key: &str, name: &str) -> Option<usize> {
+    let digits = key.strip_prefix(name)?.strip_prefix('.')?;
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&index| index < MAX_CHUNKS)
+}
+
+/// What a response does with the session cookie.
+#[derive(Debug)]
+pub(crate) enum CookieWrite {
+    /// Nothing.
+    Unchanged,
+    /// Sets the cookie (chunked when longer than [`CHUNK_BYTES`]) until `expires_at`.
+    Set {
+        /// The cookie value: a session ID, or a sealed session.
+        value: String,
+        /// When the session expires.
+        expires_at: Timestamp,
+    },
+    /// Removes the cookie.
+    Remove,
+}
+
+/// The `Set-Cookie` values of `write`, it being `now`: the session cookie, or its chunks, and
+/// removals of every cookie in `carried` (names the request carried) it does not overwrite.
+pub(crate) fn set_cookies(
     config: &CookieConfig,
-    id: &SessionId,
-    expires_at: Timestamp,
+    write: CookieWrite,
+    carried: &[String],
     now: Timestamp,
-) -> Option<HeaderValue> {
-    named_cookie(config, &config.name, id.expose_secret(), expires_at, now)
-}
-
-/// A `Set-Cookie` value for cookie `name` (the session cookie or one of its chunks) holding
-/// `value` until `expires_at`, it being `now`: its `Max-Age` is the time left, in seconds
-/// rounded up.
-pub(crate) fn named_cookie(
-    config: &CookieConfig,
-    name: &str,
-    value: &str,
-    expires_at: Timestamp,
-    now: Timestamp,
-) -> Option<HeaderValue> {
-    let remaining = now.duration_until(expires_at);
-    // Round up so a session with a few hundred milliseconds left is not deleted by `Max-Age=0`.
-    let seconds = remaining.as_millis().div_ceil(1000).max(1);
-    let max_age = i64::try_from(seconds).unwrap_or(i64::MAX);
-    if !(unreserved(name) && unreserved(value)) {
-        let mut cookie = base_cookie(config, name.to_owned(), value.to_owned());
-        cookie.set_max_age(time::Duration::seconds(max_age));
-        return header_value(&cookie);
-    }
-    // Written directly, in the order `Cookie`'s `Display` uses: this runs on every response that
-    // sets the session cookie, and formatting through `Cookie` cost several times more.
-    let mut text = String::with_capacity(name.len() + value.len() + 96);
-    text.push_str(name);
-    text.push('=');
-    text.push_str(value);
-    if config.http_only {
-        text.push_str("; HttpOnly");
-    }
-    text.push_str(match config.same_site {
-        SameSite::Strict => "; SameSite=Strict",
-        SameSite::Lax => "; SameSite=Lax",
-        SameSite::None => "; SameSite=None",
-    });
-    if config.secure {
-        text.push_str("; Secure");
-    }
-    text.push_str("; Path=");
-    text.push_str(&config.path);
-    if let Some(domain) = &config.domain {
-        text.push_str("; Domain=");
-        text.push_str(domain);
-    }
-    text.push_str("; Max-Age=");
-    text.push_str(&max_age.to_string());
-    HeaderValue::try_from(text).ok()
-}
-
-/// The `Set-Cookie` value that makes the browser drop the session cookie.
-pub(crate) fn removal_cookie(config: &CookieConfig) -> Option<HeaderValue> {
-    named_removal(config, config.name.clone())
-}
-
-/// The `Set-Cookie` value that makes the browser drop cookie `name`.
-pub(crate) fn named_removal(config: &CookieConfig, name: String) -> Option<HeaderValue> {
-    let mut cookie = base_cookie(config, name, String::new());
-    cookie.make_removal();
-    header_value(&cookie)
-}
-
-/// Whether percent-encoding leaves `text` as it is. Session IDs and sealed sessions are
-/// base64url (and `.`), so this holds for every value the middleware writes, and the encoder's
-/// byte-by-byte pass over a value that may be kilobytes long can be skipped. The test has no early
-/// exit, so it compiles to vector instructions.
-fn unreserved(text: &str) -> bool {
-    text.bytes().fold(true, |all, b| {
-        all & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.') | (b == b'~'))
-    })
-}
-
-/// The `Set-Cookie` value of `cookie`, its name and value percent-encoded.
-fn header_value(cookie: &Cookie<'_>) -> Option<HeaderValue> {
-    let text = if unreserved(cookie.name()) && unreserved(cookie.value()) {
-        cookie.to_string()
-    } else {
-        cookie.encoded().to_string()
+) -> Vec<HeaderValue> {
+    let mut written: Vec<(String, Option<(&str, i64)>)> = match &write {
+        CookieWrite::Unchanged => return Vec::new(),
+        CookieWrite::Set { value, expires_at } => {
+            // Rounded up, so a session with a few hundred milliseconds left is not deleted by
+            // `Max-Age=0`.
+            let seconds = now
+                .duration_until(*expires_at)
+                .as_millis()
+                .div_ceil(1000)
+                .max(1);
+            let max_age = i64::try_from(seconds).unwrap_or(i64::MAX);
+            if value.len() <= CHUNK_BYTES {
+                vec![(config.name.clone(), Some((value.as_str(), max_age)))]
+            } else {
+                // The value is ASCII (an ID or base64url), so byte chunks are string chunks.
+                let pieces = (0..value.len()).step_by(CHUNK_BYTES);
+                pieces
+                    .filter_map(|at| value.get(at..value.len().min(at + CHUNK_BYTES)))
+                    .enumerate()
+                    .map(|(i, chunk)| (format!("{}.{i}", config.name), Some((chunk, max_age))))
+                    .collect()
+            }
+        }
+        CookieWrite::Remove => vec![(config.name.clone(), None)],
     };
-    HeaderValue::try_from(text).ok()
+    for name in carried {
+        if !written.iter().any(|(written, _)| written == name) {
+            written.push((name.clone(), None));
+        }
+    }
+    written
+        .into_iter()
+        .filter_map(|(name, set)| set_cookie(config, name, set))
+        .collect()
 }
 
-fn base_cookie(config: &CookieConfig, name: String, value: String) -> Cookie<'static> {
-    let mut cookie = Cookie::new(name, value);
-    cookie.set_path(config.path.clone());
+/// One `Set-Cookie` value: cookie `name` holding `value` for `max_age` seconds, or its removal.
+fn set_cookie(
+    config: &CookieConfig,
+    name: String,
+    set: Option<(&str, i64)>,
+) -> Option<HeaderValue> {
+    let value = set.map_or_else(String::new, |(value, _)| value.to_owned());
+    let mut cookie = Cookie::build(name, value)
+        .path(config.path.clone())
+        .secure(config.secure)
+        .http_only(config.http_only)
+        .same_site(config.same_site)
+        .finish();
     if let Some(domain) = &config.domain {
         cookie.set_domain(domain.clone());
     }
-    cookie.set_secure(config.secure);
-    cookie.set_http_only(config.http_only);
-    cookie.set_same_site(config.same_site);
-    cookie
+    match set {
+        Some((_, max_age)) => cookie.set_max_age(time::Duration::seconds(max_age)),
+        None => cookie.make_removal(),
+    }
+    HeaderValue::try_from(cookie.encoded().to_string()).ok()
 }
 
 #[cfg(test)]
 mod tests {
+    use actix_web::cookie::SameSite;
     use actix_web::http::header::HeaderName;
 
     use super::*;
 
-    fn headers(lines: &[&str]) -> HeaderMap {
+    fn headers(lines: &[&[u8]]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for line in lines {
-            map.append(
-                HeaderName::from_static("cookie"),
-                HeaderValue::from_str(line).unwrap(),
-            );
+            let value = HeaderValue::from_bytes(line).unwrap();
+            map.append(HeaderName::from_static("cookie"), value);
         }
         map
     }
 
+    fn config() -> CookieConfig {
+        CookieConfig {
+            name: "__sid".to_owned(),
+            path: "/".to_owned(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+        }
+    }
+
     #[test]
-    fn finds_the_first_valid_id_among_cookies() {
-        let id = SessionId::generate();
-        let line = format!("other=1; __sid=garbage; __sid={}; x=y", id.expose_secret());
-        assert_eq!(
-            read_session_id(&headers(&[&line]), "__sid"),
-            Some(id.clone())
-        );
-        let split = headers(&["a=b", &format!("__sid={}", id.expose_secret())]);
+    fn finds_the_first_valid_id_among_cookies_and_lines() {
+        let (id, other) = (SessionId::generate(), SessionId::generate());
+        let (a, b) = (id.expose_secret(), other.expose_secret());
+        for line in [
+            format!("__sid={a}"),
+            format!(" __sid = \"{a}\" "),
+            format!("theme=dark; __sid=junk; __sid={a}; __sid={b}"),
+            format!("x__sid={b}; __sidx={b}; __sid={a}"),
+            format!("q=__sid={b}; __sid={a}"),
+            format!("é=__sid; ;;__sid={a};"),
+        ] {
+            let found = read_session_id(&headers(&[line.as_bytes()]), "__sid");
+            assert_eq!(found.as_ref(), Some(&id), "{line}");
+        }
+        let split = headers(&[b"a=b", format!("__sid={a}").as_bytes()]);
         assert_eq!(read_session_id(&split, "__sid"), Some(id));
-    }
-
-    #[test]
-    fn a_foreign_cookie_with_other_bytes_does_not_hide_the_session() {
-        let id = SessionId::generate();
-        let mut map = HeaderMap::new();
-        let line = [
-            b"city=M\xfcnchen; __sid=".as_slice(),
-            id.expose_secret().as_bytes(),
-        ]
-        .concat();
-        map.append(
-            HeaderName::from_static("cookie"),
-            HeaderValue::from_bytes(&line).unwrap(),
-        );
-        assert_eq!(read_session_id(&map, "__sid"), Some(id));
-    }
-
-    #[test]
-    fn a_foreign_cookie_with_other_bytes_does_not_hide_a_sealed_session() {
-        let mut map = HeaderMap::new();
-        map.append(
-            HeaderName::from_static("cookie"),
-            HeaderValue::from_bytes(b"city=M\xfcnchen; __sid.1=b; __sid.0=a").unwrap(),
-        );
-        assert_eq!(read_chunks(&map, "__sid").values, ["a", "b"]);
-    }
-
-    #[test]
-    fn set_cookie_matches_what_the_cookie_crate_writes() {
-        let now = Timestamp::from_unix_millis(1_800_000_000_000);
-        let expires_at = now + std::time::Duration::from_millis(3_600_500);
-        let mut configs = Vec::new();
-        for same_site in [SameSite::Strict, SameSite::Lax, SameSite::None] {
-            for (secure, http_only) in [(true, true), (false, false), (true, false)] {
-                for domain in [None, Some("example.com"), Some(".example.com")] {
-                    configs.push(CookieConfig {
-                        name: "__sid".to_owned(),
-                        path: "/app".to_owned(),
-                        domain: domain.map(str::to_owned),
-                        secure,
-                        http_only,
-                        same_site,
-                    });
-                }
-            }
-        }
-        for config in configs {
-            for (name, value) in [("__sid", "abc-_.~XYZ09"), ("__sid", "needs encoding;=")] {
-                let fast = named_cookie(&config, name, value, expires_at, now);
-                let mut cookie = base_cookie(&config, name.to_owned(), value.to_owned());
-                cookie.set_max_age(time::Duration::seconds(3601));
-                let expected = HeaderValue::try_from(cookie.encoded().to_string()).unwrap();
-                assert_eq!(fast, Some(expected), "{config:?} {value}");
-            }
-        }
     }
 
     #[test]
     fn malformed_headers_give_no_id() {
         for line in [
-            "",
-            ";;;",
-            "__sid",
-            "__sid=",
-            "__sid=a=b",
-            "__sidx=1",
-            &format!("__sid={}", "A".repeat(5000)),
+            &b""[..],
+            b";;;",
+            b"__sid",
+            b"__sid=",
+            b"__sid=a=b",
+            b"__sidx=1",
+            b"__sid=\xff\xfe",
+            "__sid=".repeat(1000).as_bytes(),
         ] {
-            assert_eq!(read_session_id(&headers(&[line]), "__sid"), None, "{line}");
+            assert_eq!(
+                read_session_id(&headers(&[line]), "__sid"),
+                None,
+                "{line:?}"
+            );
         }
-        let mut map = HeaderMap::new();
-        map.append(
-            HeaderName::from_static("cookie"),
-            HeaderValue::from_bytes(b"__sid=\xff\xfe").unwrap(),
+    }
+
+    #[test]
+    fn a_foreign_cookie_with_other_bytes_does_not_hide_the_session() {
+        let id = SessionId::generate();
+        let line = [
+            b"city=M\xfcnchen; e=\xf0\x9f\x8d\xaa; __sid=".as_slice(),
+            id.expose_secret().as_bytes(),
+        ];
+        let map = headers(&[&line.concat()]);
+        assert_eq!(read_session_id(&map, "__sid"), Some(id));
+        let map = headers(&[b"city=M\xfcnchen; __sid.1=b; __sid.0=a"]);
+        assert_eq!(read_sealed(&map, "__sid").value.as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn chunks_are_read_in_order_and_a_gap_loses_the_session() {
+        let read = |line: &[u8]| read_sealed(&headers(&[line]), "s");
+        let whole = read(b"s.1=b; s=w; s.0=a");
+        assert_eq!((whole.value.as_deref(), whole.names.len()), (Some("w"), 3));
+        assert_eq!(read(b"s.1=b; s.0=a; s.0=x").value.as_deref(), Some("ab"));
+        assert_eq!(read(b"s.0=a; s.2=c").value, None);
+        assert_eq!(read(b"s.00=a").value.as_deref(), Some("a"));
+        for ignored in [&b"s.16=a"[..], b"s.=a", b"s.x=a", b"s.123=a", b"t.0=a"] {
+            assert_eq!(read(ignored).value, None, "{ignored:?}");
+        }
+    }
+
+    fn texts(values: Vec<HeaderValue>) -> Vec<String> {
+        values
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_long_value_is_chunked_and_stale_cookies_are_removed() {
+        let now = Timestamp::from_unix_millis(1_800_000_000_000);
+        let expires_at = now + std::time::Duration::from_millis(3_600_500);
+        let long = "x".repeat(CHUNK_BYTES + 1);
+        let carried = ["__sid".to_owned(), "__sid.3".to_owned()];
+        let set = CookieWrite::Set {
+            value: long,
+            expires_at,
+        };
+        let cookies = texts(set_cookies(&config(), set, &carried, now));
+        assert_eq!(cookies.len(), 4, "{cookies:?}");
+        assert!(cookies[0].starts_with(&format!("__sid.0={}; ", "x".repeat(CHUNK_BYTES))));
+        assert!(cookies[1].starts_with("__sid.1=x; "));
+        assert!(cookies[0].contains("Max-Age=3601"), "{}", cookies[0]);
+        for removed in &cookies[2..] {
+            assert!(removed.contains("Max-Age=0"), "{removed}");
+        }
+        let one = CookieWrite::Set {
+            value: "v".into(),
+            expires_at,
+        };
+        let cookies = texts(set_cookies(&config(), one, &carried, now));
+        assert_eq!(cookies.len(), 2);
+        assert_eq!(
+            cookies[0],
+            "__sid=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=3601"
         );
-        assert_eq!(read_session_id(&map, "__sid"), None);
+        let removed = texts(set_cookies(&config(), CookieWrite::Remove, &[], now));
+        assert_eq!(removed.len(), 1);
+        assert!(removed[0].starts_with("__sid=; "), "{}", removed[0]);
+        assert!(set_cookies(&config(), CookieWrite::Unchanged, &carried, now).is_empty());
     }
 }

@@ -35,20 +35,27 @@
 //!
 //! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` and `cookie` (default), `redis` and `postgres`.
 
+mod cache;
 mod config;
 mod cookie;
+mod error;
 mod extractor;
 mod middleware;
+mod sealed;
+mod session;
+mod slot;
 
 #[doc(inline)]
 pub use session_core::clock;
 
 pub use config::{ConfigError, SessionMiddlewareBuilder};
-pub use extractor::{MissingSessionMiddleware, Session};
+pub use error::{ErrorKind, SessionError};
+pub use extractor::MissingSessionMiddleware;
 pub use middleware::{SessionMiddleware, SessionMiddlewareService};
+pub use session::Session;
 #[doc(inline)]
 pub use session_core::{
-    ActiveSession, ExpiryPolicy, SessionError, SessionExpiry, SessionHandle, SessionStore,
+    ActiveSession, ExpiryPolicy, IntoSessionBackend, SessionExpiry, SessionHandle, SessionStore,
     StoreError, Timestamp, UserSessionStore,
 };
 
@@ -56,7 +63,7 @@ pub use session_core::{
 pub mod store {
     #[cfg(feature = "cookie")]
     #[doc(inline)]
-    pub use store_cookie::{CookieFormat, CookieStore, CookieStoreBuilder, CookieStoreError, Key};
+    pub use store_cookie::{CookieStore, CookieStoreBuilder, CookieStoreError, Key};
     #[cfg(feature = "memory")]
     #[doc(inline)]
     pub use store_memory::MemoryStore;
@@ -67,3 +74,12 @@ pub mod store {
     #[doc(inline)]
     pub use store_redis::{RedisConnection, RedisStore};
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "memory"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
+// The cookie store's largest session is what the middleware reads and writes as chunks.
+#[cfg(feature = "cookie")]
+const _: () = assert!(store_cookie::MAX_COOKIE_BYTES == cookie::MAX_CHUNKS * cookie::CHUNK_BYTES);

@@ -10,7 +10,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test, web};
 use serde_json::{Value, json};
 use session_actix::clock::{Clock as _, TestClock};
-use session_actix::{Session, SessionMiddleware, SessionStore, Timestamp};
+use session_actix::{IntoSessionBackend, Session, SessionMiddleware, Timestamp};
 
 mod common;
 
@@ -60,7 +60,7 @@ on_each_backend!(
 
 /// The app every rule runs: the common routes and `/expiry`, with `IDLE` and `ABSOLUTE`.
 async fn app(
-    store: impl SessionStore,
+    store: impl IntoSessionBackend,
     clock: &TestClock,
 ) -> impl Service<
     actix_http::Request,
@@ -117,7 +117,7 @@ fn max_age<B>(res: &ServiceResponse<B>) -> i64 {
 }
 
 async fn the_deadline_moves_only_once_less_than_half_the_idle_timeout_is_left(
-    store: impl SessionStore,
+    store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
     let app = app(store, &clock).await;
@@ -153,7 +153,7 @@ async fn the_deadline_moves_only_once_less_than_half_the_idle_timeout_is_left(
 }
 
 async fn a_session_unused_for_its_idle_timeout_is_a_new_visitor(
-    store: impl SessionStore,
+    store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
     let app = app(store, &clock).await;
@@ -200,7 +200,7 @@ async fn a_session_unused_for_its_idle_timeout_is_a_new_visitor(
 }
 
 async fn a_session_in_constant_use_ends_at_its_absolute_deadline(
-    store: impl SessionStore,
+    store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
     let app = app(store, &clock).await;
@@ -231,7 +231,7 @@ async fn a_session_in_constant_use_ends_at_its_absolute_deadline(
 }
 
 async fn the_cookie_max_age_is_the_time_left_until_the_session_expires(
-    store: impl SessionStore,
+    store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
     let app = app(store, &clock).await;

@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, test, web};
 use serde_json::{Value, json};
-use session_actix::{Session, SessionError, SessionMiddleware, SessionStore};
+use session_actix::{ErrorKind, Session, SessionError, SessionMiddleware, SessionStore};
 use session_core::SessionId;
 use session_core::clock::{Clock as _, TestClock};
 use store_acceptance::doubles::{Calls, CountingStore, FailingStore};
@@ -659,7 +659,7 @@ async fn custom_error_handler_shapes_store_failures() {
     let app = app!(
         SessionMiddleware::builder(store.clone())
             .error_handler(|err: &SessionError| {
-                let status = if matches!(err, SessionError::Store(_)) {
+                let status = if matches!(err.kind(), ErrorKind::Store(_)) {
                     507
                 } else {
                     418

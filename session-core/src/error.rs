@@ -95,25 +95,3 @@ pub enum SessionError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-/// HTTP mapping, for the actix-web integration: a store failure is `503 Service Unavailable`,
-/// anything else `500 Internal Server Error`, and the body is only the status's reason phrase, so
-/// nothing about the session, the key or the backend reaches the client.
-#[cfg(feature = "actix")]
-impl actix_web::ResponseError for SessionError {
-    fn status_code(&self) -> actix_web::http::StatusCode {
-        use actix_web::http::StatusCode;
-        match self {
-            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> actix_web::HttpResponse {
-        let status = self.status_code();
-        actix_web::HttpResponse::build(status)
-            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-            .content_type("text/plain; charset=utf-8")
-            .body(status.canonical_reason().unwrap_or("Error"))
-    }
-}

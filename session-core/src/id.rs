@@ -1,6 +1,6 @@
 //! Session identifiers and the hashed form stores keep at rest.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -11,9 +11,6 @@ use sha2::{Digest as _, Sha256};
 
 /// Number of random bytes in a session ID (256 bits).
 const ID_BYTES: usize = 32;
-
-/// Below this many bytes a `Cookie` header holds a pair or two (a session cookie alone is 49).
-const SHORT_HEADER: usize = 96;
 
 /// A session identifier: 256 bits from a CSPRNG, encoded as URL-safe base64 without padding.
 ///
@@ -33,8 +30,7 @@ const SHORT_HEADER: usize = 96;
 /// ```
 #[derive(Clone)]
 pub struct SessionId {
-    /// The base64url characters, inline: every request parses its cookie's ID and the load and
-    /// the write each clone it, so an ID that owned a heap string cost an allocation each time.
+    /// The base64url characters.
     encoded: [u8; Self::ENCODED_LEN],
     /// The storage key, computed on first use: a request asks for it at its load and again at
     /// its write.
@@ -81,98 +77,21 @@ impl SessionId {
         Self::parse_bytes(value.as_bytes())
     }
 
-    /// [`parse`](Self::parse) of raw bytes: anything but base64url is refused.
-    fn parse_bytes(value: &[u8]) -> Result<Self, InvalidSessionId> {
-        // The canonical encoding of 32 bytes: 43 base64url characters whose last one carries
-        // two unused bits, which must be zero. Checked without decoding: every request with a
-        // cookie parses its ID.
-        let Ok(encoded) = <[u8; Self::ENCODED_LEN]>::try_from(value) else {
-            return Err(InvalidSessionId);
-        };
-        let [body @ .., last] = &encoded;
-        // Branch-free over the body: one table lookup per byte, OR-ed together.
-        let body_bits = body
-            .iter()
-            .fold(0, |acc, &b| acc | BASE64URL[usize::from(b)]);
-        let last_bits = BASE64URL[usize::from(*last)];
-        if (body_bits | last_bits) & NOT_BASE64URL == 0 && last_bits & 0b11 == 0 {
-            Ok(Self::from_encoded(encoded))
-        } else {
-            Err(InvalidSessionId)
-        }
-    }
-
-    /// The first well-formed ID among the cookies named `cookie_name` in one `Cookie` request
-    /// header line. Malformed, over-long or foreign values are skipped: a bad cookie is a visitor
-    /// without a session, never an error.
+    /// [`parse`](Self::parse) of raw bytes, such as a cookie value that may not be UTF-8.
     ///
     /// ```
     /// use session_core::SessionId;
-    /// let id = SessionId::generate();
-    /// let header = format!("theme=dark; __sid=junk; __sid={}", id.expose_secret());
-    /// assert_eq!(SessionId::from_cookie_header(&header, "__sid"), Some(id));
-    /// assert_eq!(SessionId::from_cookie_header("__sid=junk", "__sid"), None);
+    /// assert!(SessionId::parse_bytes(b"\xff").is_err());
     /// ```
-    ///
-    /// Only spaces and tabs around names and values are ignored (RFC 6265's optional
-    /// whitespace), and one pair of double quotes around the value.
-    #[must_use]
-    pub fn from_cookie_header(header: &str, cookie_name: &str) -> Option<Self> {
-        Self::from_cookie_bytes(header.as_bytes(), cookie_name)
-    }
-
-    /// [`from_cookie_header`](Self::from_cookie_header) of the header's raw bytes, as a server
-    /// receives them. Only the session cookie's own value must be base64url: other cookies may
-    /// hold any bytes (UTF-8, Latin-1, control characters) without hiding the session, and
-    /// the header is not validated as text first.
-    ///
-    /// ```
-    /// use session_core::SessionId;
-    /// let id = SessionId::generate();
-    /// let header = [b"city=M\xfcnchen; __sid=".as_slice(), id.expose_secret().as_bytes()].concat();
-    /// assert_eq!(SessionId::from_cookie_bytes(&header, "__sid"), Some(id));
-    /// assert_eq!(SessionId::from_cookie_bytes(b"__sid=\xff", "__sid"), None);
-    /// ```
-    #[must_use]
-    pub fn from_cookie_bytes(header: &[u8], cookie_name: &str) -> Option<Self> {
-        let name = cookie_name.as_bytes();
-        // A header of a pair or two is read pair by pair: the vectorised search below costs more
-        // to set up than it saves there (callgrind: +0.5k instructions a request on a lone
-        // session cookie, -2.7k on a header of eleven cookies).
-        if name.is_empty() || header.len() < SHORT_HEADER {
-            return Self::first_in(crate::stateless::cookie_pairs(header), name);
+    pub fn parse_bytes(value: &[u8]) -> Result<Self, InvalidSessionId> {
+        // The engine refuses non-zero trailing bits, so only the canonical encoding of 32 bytes
+        // decodes to 32 bytes.
+        let encoded = <[u8; Self::ENCODED_LEN]>::try_from(value).map_err(|_| InvalidSessionId)?;
+        let mut bytes = [0u8; ID_BYTES + 2];
+        match URL_SAFE_NO_PAD.decode_slice(encoded, &mut bytes) {
+            Ok(ID_BYTES) => Ok(Self::from_encoded(encoded)),
+            _ => Err(InvalidSessionId),
         }
-        // Only a pair that contains the name can carry it: a vectorised search finds those, where
-        // splitting every pair of a header that a browser fills with other cookies would not.
-        // Each pair is looked at once, however often the name occurs in it.
-        let mut looked_up_to = 0;
-        let pairs = memchr::memmem::find_iter(header, name).filter_map(|at| {
-            if at < looked_up_to {
-                return None;
-            }
-            let start = memchr::memrchr(b';', header.get(..at)?).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b';', header.get(at..)?).map_or(header.len(), |i| at + i);
-            looked_up_to = end;
-            header.get(start..end)
-        });
-        Self::first_in(pairs, name)
-    }
-
-    /// The first well-formed ID among `pairs` (`name=value` pieces of a `Cookie` header) named
-    /// `cookie_name`. Only spaces and tabs around names and values are ignored (RFC 6265's
-    /// optional whitespace), and one pair of double quotes around the value.
-    fn first_in<'a>(pairs: impl Iterator<Item = &'a [u8]>, cookie_name: &[u8]) -> Option<Self> {
-        pairs
-            .filter_map(|pair| {
-                let (name, value) = crate::stateless::split_pair(pair)?;
-                (name == cookie_name).then(|| {
-                    value
-                        .strip_prefix(b"\"")
-                        .and_then(|v| v.strip_suffix(b"\""))
-                        .unwrap_or(value)
-                })
-            })
-            .find_map(|value| Self::parse_bytes(value).ok())
     }
 
     /// The encoded ID, for the cookie value. This is the secret: do not log it.
@@ -211,31 +130,13 @@ impl SessionId {
     }
 }
 
-/// The bit [`BASE64URL`] sets for a byte outside the base64url alphabet.
-const NOT_BASE64URL: u8 = 0x40;
-
-/// The 6-bit value of each base64url character, and [`NOT_BASE64URL`] for every other byte.
-const BASE64URL: [u8; 256] = {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut table = [NOT_BASE64URL; 256];
-    let mut value = 0;
-    while value < ALPHABET.len() {
-        // `value` < 64: the cast is lossless.
-        table[ALPHABET[value] as usize] = value as u8;
-        value += 1;
-    }
-    table
-};
-
 /// Constant time: how many leading characters two IDs share does not change how long the
 /// comparison takes.
 impl PartialEq for SessionId {
     fn eq(&self, other: &Self) -> bool {
-        // The bytes' differences are OR-ed together without a branch, and the result passes an
-        // optimisation barrier before it is tested: the compiler must compute all of it, so it
-        // cannot stop at the first difference (what the `constant_time_eq` crate does). One
-        // barrier per byte, as `subtle`'s slice comparison has, cost a stateless request ~0.5k
-        // instructions per comparison.
+        // The differences are OR-ed together without a branch, and the result passes an
+        // optimisation barrier before it is tested, so the compiler cannot stop at the first
+        // difference.
         let diff = self
             .encoded
             .iter()
@@ -304,14 +205,12 @@ impl StorageKey {
     /// ```
     #[must_use]
     pub fn from_hex(text: &str) -> Option<Self> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut key = [0u8; 32];
-        for (out, pair) in key.iter_mut().zip(bytes.chunks_exact(2)) {
-            let digit = |b: u8| (b as char).to_digit(16);
-            *out = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
         }
         Some(Self(key))
     }
@@ -319,13 +218,9 @@ impl StorageKey {
     /// Lowercase hexadecimal form (64 characters), e.g. for a key name.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        // A table lookup per digit, not `write!` per byte: the Redis store names its key with
-        // this on every call, and the formatting machinery cost more than the SHA-256 itself.
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = String::with_capacity(64);
         for byte in self.0 {
-            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-            out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+            let _ = write!(out, "{byte:02x}");
         }
         out
     }
@@ -340,80 +235,6 @@ impl fmt::Debug for StorageKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The plain reading `from_cookie_header` must agree with: every pair, split with `str`'s
-    /// own methods.
-    fn every_pair(header: &str, name: &str) -> Option<SessionId> {
-        let ows = |c: char| c == ' ' || c == '\t';
-        header.split(';').find_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            if key.trim_matches(ows) != name {
-                return None;
-            }
-            let value = value.trim_matches(ows);
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value);
-            SessionId::parse(value).ok()
-        })
-    }
-
-    #[test]
-    fn the_name_search_reads_the_header_as_every_pair_would() {
-        let id = SessionId::generate();
-        let other = SessionId::generate();
-        let (a, b) = (id.expose_secret(), other.expose_secret());
-        let headers = [
-            format!("__sid={a}"),
-            format!(" __sid = \"{a}\" "),
-            format!("theme=dark; __sid=junk; __sid={a}; __sid={b}"),
-            format!("x__sid={b}; __sidx={b}; __sid={a}"),
-            format!("q=__sid={b}; __sid={a}"),
-            format!("__sid=__sid__sid; __sid\u{a0}={a}"),
-            format!("é=__sid; ;;__sid={a};"),
-            format!("__sid{a}; __sid"),
-            format!("__sid=\"{a}; __sid=\t{b}\t"),
-            format!("__sid=\"\"{a}\"\"; theme=dark; lang=en; tz=utc; __sid=\"{b}\""),
-            "__sid".repeat(50),
-            String::new(),
-        ];
-        for header in &headers {
-            for name in ["__sid", "sid", "__s", "é", "__sid__sid"] {
-                assert_eq!(
-                    SessionId::from_cookie_header(header, name),
-                    every_pair(header, name),
-                    "{header:?} {name:?}"
-                );
-            }
-        }
-        assert_eq!(
-            SessionId::from_cookie_header(&headers[2], "__sid"),
-            Some(id)
-        );
-    }
-
-    #[test]
-    fn other_cookies_may_hold_any_bytes() {
-        let id = SessionId::generate();
-        let a = id.expose_secret().as_bytes();
-        let short = [b"x=\xff\x00; __sid=".as_slice(), a].concat();
-        let long = [
-            b"city=M\xfcnchen; emoji=\xf0\x9f\x8d\xaa; ctl=\x01\x7f; theme=dark; __sid=".as_slice(),
-            a,
-            b"; after=\xc3\xa9",
-        ]
-        .concat();
-        for header in [short, long] {
-            assert_eq!(
-                SessionId::from_cookie_bytes(&header, "__sid"),
-                Some(id.clone())
-            );
-        }
-        // The session cookie's own value must be the ID, byte for byte.
-        let tampered = [b"__sid=".as_slice(), &a[..42], b"\xff"].concat();
-        assert_eq!(SessionId::from_cookie_bytes(&tampered, "__sid"), None);
-    }
 
     #[test]
     fn ids_equal_only_when_every_character_does() {
@@ -455,33 +276,12 @@ mod tests {
     }
 
     #[test]
-    fn accepts_exactly_what_the_base64_decoder_accepts() {
-        // Every byte as the last character after a valid body, and every byte in the middle
-        // of one: the table check without decoding agrees with a strict decode of 32 bytes.
-        let valid = SessionId::generate().expose_secret().as_bytes().to_vec();
-        for position in [ID_BYTES / 2, SessionId::ENCODED_LEN - 1] {
-            for byte in 0u8..=255 {
-                let mut candidate = valid.clone();
-                candidate[position] = byte;
-                let mut bytes = [0u8; ID_BYTES];
-                let decodes = URL_SAFE_NO_PAD.decode_slice(&candidate, &mut bytes) == Ok(ID_BYTES);
-                assert_eq!(
-                    SessionId::parse_bytes(&candidate).is_ok(),
-                    decodes,
-                    "byte {byte:#04x} at {position}"
-                );
-            }
-        }
-    }
-
-    #[test]
     fn arbitrary_bytes_never_panic() {
         let mut rng = rand::rng();
         for len in 0..100 {
             let mut buf = vec![0u8; len];
             rng.fill_bytes(&mut buf);
-            let s = String::from_utf8_lossy(&buf);
-            let _ = SessionId::parse(&s);
+            let _ = SessionId::parse_bytes(&buf);
         }
     }
 
@@ -495,11 +295,22 @@ mod tests {
     }
 
     #[test]
-    fn storage_key_is_sha256_of_the_encoded_id() {
+    fn storage_key_is_sha256_of_the_encoded_id_and_its_hex_round_trips() {
         let id = SessionId::parse(&"A".repeat(43)).unwrap();
+        let hex = "0f007385b6f9d4b7eeb2748605afe1a984a0a3bfa3f014d09e2a784ce9e5cd1a";
+        assert_eq!(id.storage_key().to_hex(), hex);
+        assert_eq!(StorageKey::from_hex(hex), Some(id.storage_key()));
         assert_eq!(
-            id.storage_key().to_hex(),
-            "0f007385b6f9d4b7eeb2748605afe1a984a0a3bfa3f014d09e2a784ce9e5cd1a"
+            StorageKey::from_hex(&hex.to_uppercase()),
+            Some(id.storage_key())
         );
+        for bad in [
+            "",
+            &hex[1..],
+            &format!("+{}", &hex[1..]),
+            &format!("{}g", &hex[1..]),
+        ] {
+            assert_eq!(StorageKey::from_hex(bad), None, "{bad:?}");
+        }
     }
 }

@@ -50,24 +50,29 @@
 //! # }).unwrap();
 //! ```
 
+mod backend;
 pub mod clock;
 mod delta;
 mod error;
 mod expiry;
 pub mod flash;
 mod id;
+mod plan;
 mod record;
+mod server;
 mod state;
-pub mod stateless;
 mod store;
 pub mod users;
 
 pub use async_trait::async_trait;
+pub use backend::{IntoSessionBackend, SessionBackend, SessionSealer};
 pub use delta::{DeltaLookup, SessionDelta};
 pub use error::{BoxError, SessionError, StoreError};
 pub use expiry::{ExpiryPolicy, Timestamp};
 pub use id::{InvalidSessionId, SessionId, StorageKey};
+pub use plan::{CommitPlan, SealedWrite, Step};
 pub use record::{SessionData, SessionExpiry, SessionRecord};
-pub use state::{CookieAction, Lookup, SessionState};
+pub use server::CookieAction;
+pub use state::{Lookup, SessionState};
 pub use store::SessionStore;
 pub use users::{ActiveSession, InvalidSessionHandle, SessionHandle, UserSessionStore};

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::stateless::CookieCodec;
 use crate::{SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
 
 /// A session backend.
@@ -155,20 +154,6 @@ pub trait SessionStore: Send + Sync + 'static {
         Ok(self.load(id).await?.map(Arc::new))
     }
 
-    /// For a stateless store, the codec that seals sessions into the cookie; the framework
-    /// integration then keeps the whole session in the cookie and calls no other method of this
-    /// store. Server-side stores keep the default, `None`.
-    fn cookie_codec(&self) -> Option<Arc<dyn CookieCodec>> {
-        None
-    }
-
-    /// The most bytes a session's data may take as JSON, for stores that have such a limit
-    /// (a cookie holds a few kilobytes). Writes past it fail at `insert` time with
-    /// [`SessionError::TooLarge`](crate::SessionError::TooLarge).
-    fn max_data_bytes(&self) -> Option<usize> {
-        None
-    }
-
     /// Removes a live session and returns it, in one atomic step: a concurrent
     /// [`update`](Self::update) lands either before (and is returned) or after (and finds nothing).
     /// Returns `None` when the session does not exist or has expired.
@@ -285,14 +270,6 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
 
     async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
         (**self).load_shared(id).await
-    }
-
-    fn cookie_codec(&self) -> Option<Arc<dyn CookieCodec>> {
-        (**self).cookie_codec()
-    }
-
-    fn max_data_bytes(&self) -> Option<usize> {
-        (**self).max_data_bytes()
     }
 
     async fn renew(

@@ -5,10 +5,9 @@
 //! key that sealed it: keys rotate without signing anyone out (a cookie sealed with a previous
 //! key is accepted and re-sealed with the current key on that response). Idle and absolute
 //! expiry live inside the sealed payload, so a replayed old cookie is refused once expired, even
-//! if the browser kept it. A session larger than one cookie is split into chunks `<name>.0`,
-//! `<name>.1`, … that authenticate as one whole. Cookies of the first format (`v1`) still open
-//! and are re-sealed in the current one; [`CookieFormat`] says how to upgrade instance by
-//! instance.
+//! if the browser kept it. The framework integration splits a sealed value longer than one
+//! cookie into several (session-actix: `<name>.0`, `<name>.1`, …), which authenticate as one
+//! whole.
 //!
 //! ```
 //! use store_cookie::{CookieStore, Key};
@@ -32,36 +31,25 @@ mod seal;
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use session_core::stateless::{CookieCodec, MAX_CHUNKS};
-use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
+use session_core::{IntoSessionBackend, SessionBackend, SessionRecord, SessionSealer, StoreError};
 
 pub use cookie::Key;
 
-pub use seal::CookieFormat;
 use seal::SealingKey;
 
-/// Default limit of all chunks of one session together, in bytes of cookie value: two chunks at
-/// most, so the whole `Cookie` header stays well under the 8 KiB per header line that proxies
-/// such as nginx accept by default.
+/// Default limit of one sealed session, in bytes of cookie value: two cookies at most, so the
+/// whole `Cookie` header stays well under the 8 KiB per header line that proxies such as nginx
+/// accept by default.
 pub const DEFAULT_MAX_COOKIE_BYTES: usize = 4 * 1024;
-/// The largest value one chunk cookie holds, leaving room for the name and attributes within
-/// the 4096 bytes browsers accept per cookie.
-pub const CHUNK_BYTES: usize = 3800;
-/// The most cookies one session may span: [`MAX_COOKIE_BYTES`] is this many full chunks.
+/// The largest [`CookieStoreBuilder::max_cookie_bytes`] a store accepts: 60 800 bytes, which
+/// session-actix splits into 16 cookies of 3 800 bytes.
 ///
 /// Two limits meet here. Browsers need only keep 50 cookies per site (RFC 6265 §6.1; Chrome
 /// keeps 180), and the site's other cookies need some of them. actix-web (actix-http 3) refuses
 /// an HTTP/1 request head of 128 KiB (131 072 bytes) or more; the session's cookies may take at
 /// most half of it, leaving the rest to the request line, the other headers and the site's other
-/// cookies: 16 chunks of [`CHUNK_BYTES`] with their names come to about 61 KB. A browser holding
-/// more could not reach the server at all, not even to sign out.
-pub const MAX_SESSION_CHUNKS: usize = 16;
-/// The largest [`CookieStoreBuilder::max_cookie_bytes`] a store accepts: [`MAX_SESSION_CHUNKS`]
-/// chunks of [`CHUNK_BYTES`], 60 800 bytes.
-pub const MAX_COOKIE_BYTES: usize = MAX_SESSION_CHUNKS * CHUNK_BYTES;
-// The middleware reads at most `MAX_CHUNKS` chunks of a session.
-const _: () = assert!(MAX_SESSION_CHUNKS <= MAX_CHUNKS);
+/// cookies. A browser holding more could not reach the server at all, not even to sign out.
+pub const MAX_COOKIE_BYTES: usize = 60_800;
 /// The shortest secret [`CookieStore::from_secret`] accepts.
 pub const MIN_SECRET_BYTES: usize = 32;
 /// The key id [`CookieStore::new`] and [`CookieStore::from_secret`] give their key.
@@ -87,16 +75,13 @@ pub enum CookieStoreError {
     /// The size limit leaves no room for any data.
     #[error("a limit of {0} bytes leaves no room for session data; allow at least 512")]
     MaxSizeTooSmall(usize),
-    /// The size limit is over [`MAX_COOKIE_BYTES`]: a session that large would span more than
-    /// [`MAX_SESSION_CHUNKS`] cookies, more than a browser and actix-web can be relied on to
-    /// carry in one request.
+    /// The size limit is over [`MAX_COOKIE_BYTES`]: a session that large would span more
+    /// cookies than a browser and actix-web can be relied on to carry in one request.
     #[error(
-        "a limit of {0} bytes lets one session span more than {chunks} cookies of {chunk} \
-         bytes: too many of the 50 cookies per site browsers must keep, and a Cookie header \
-         over half of the 128 KiB request head actix-web accepts, so a browser holding it could \
-         be locked out, not even able to sign out; allow at most {max}",
-        chunks = MAX_SESSION_CHUNKS,
-        chunk = CHUNK_BYTES,
+        "a limit of {0} bytes lets one session span more than 16 cookies of 3800 bytes: too \
+         many of the 50 cookies per site browsers must keep, and a Cookie header over half of \
+         the 128 KiB request head actix-web accepts, so a browser holding it could be locked \
+         out, not even able to sign out; allow at most {max}",
         max = MAX_COOKIE_BYTES
     )]
     MaxSizeTooLarge(usize),
@@ -110,7 +95,6 @@ pub struct CookieStore {
 
 struct Codec {
     current: SealingKey,
-    format: CookieFormat,
     previous: Vec<SealingKey>,
     max_cookie_bytes: usize,
     max_data_bytes: usize,
@@ -131,7 +115,6 @@ impl fmt::Debug for CookieStore {
                     .collect::<Vec<_>>(),
             )
             .field("max_cookie_bytes", &self.codec.max_cookie_bytes)
-            .field("seal_format", &self.codec.format)
             .finish()
     }
 }
@@ -156,7 +139,6 @@ impl CookieStore {
         let max_data_bytes = seal::data_capacity(DEFAULT_MAX_COOKIE_BYTES, DEFAULT_KEY_ID.len());
         let codec = Codec {
             current,
-            format: CookieFormat::default(),
             previous: Vec::new(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_data_bytes,
@@ -195,7 +177,6 @@ impl CookieStore {
             current: None,
             previous: Vec::new(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
-            format: CookieFormat::default(),
         }
     }
 }
@@ -219,7 +200,6 @@ pub struct CookieStoreBuilder {
     current: Option<(String, Key)>,
     previous: Vec<(String, Key)>,
     max_cookie_bytes: usize,
-    format: CookieFormat,
 }
 
 impl fmt::Debug for CookieStoreBuilder {
@@ -231,7 +211,6 @@ impl fmt::Debug for CookieStoreBuilder {
                 &self.previous.iter().map(|(id, _)| id).collect::<Vec<_>>(),
             )
             .field("max_cookie_bytes", &self.max_cookie_bytes)
-            .field("seal_format", &self.format)
             .finish()
     }
 }
@@ -253,7 +232,7 @@ impl CookieStoreBuilder {
     /// The limit of one session's cookies together, in bytes of cookie value (default
     /// [`DEFAULT_MAX_COOKIE_BYTES`], at most [`MAX_COOKIE_BYTES`]: [`build`](Self::build)
     /// refuses a larger one with [`CookieStoreError::MaxSizeTooLarge`], see
-    /// [`MAX_SESSION_CHUNKS`] for why). A write (`insert`, `flash`, `set_user`,
+    /// [`MAX_COOKIE_BYTES`] for why). A write (`insert`, `flash`, `set_user`,
     /// `set_client_info`) that would exceed it fails with `SessionError::TooLarge`. A session
     /// sealed under a higher limit than today's no longer fits: it opens as none (the visitor
     /// starts a new session) rather than failing every write. Mind proxies: nginx refuses
@@ -270,13 +249,6 @@ impl CookieStoreBuilder {
     /// ```
     pub fn max_cookie_bytes(mut self, bytes: usize) -> Self {
         self.max_cookie_bytes = bytes;
-        self
-    }
-
-    /// The format new cookies are sealed in (default [`CookieFormat::V2`]); cookies of every
-    /// format open. See [`CookieFormat`] for when to choose an older one.
-    pub fn seal_format(mut self, format: CookieFormat) -> Self {
-        self.format = format;
         self
     }
 
@@ -311,7 +283,6 @@ impl CookieStoreBuilder {
             .collect::<Result<Vec<_>, _>>()?;
         let codec = Codec {
             current,
-            format: self.format,
             previous,
             max_cookie_bytes: self.max_cookie_bytes,
             max_data_bytes,
@@ -332,106 +303,54 @@ fn valid_key_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-impl CookieCodec for Codec {
-    fn seal(&self, cookie_name: &str, record: &SessionRecord) -> Result<Vec<String>, StoreError> {
-        let sealed = seal::seal(&self.current, self.format, cookie_name, record)
+/// Seals with the current key; opens with the current key and every previous one.
+impl SessionSealer for CookieStore {
+    fn seal(&self, cookie_name: &str, record: &SessionRecord) -> Result<String, StoreError> {
+        let sealed = seal::seal(&self.codec.current, cookie_name, record)
             .ok_or_else(|| StoreError::backend("sealing the session cookie failed"))?;
-        if sealed.len() > self.max_cookie_bytes {
+        if sealed.len() > self.codec.max_cookie_bytes {
             return Err(StoreError::backend(format!(
                 "sealed session is {} bytes, over the cookie limit of {}",
                 sealed.len(),
-                self.max_cookie_bytes
+                self.codec.max_cookie_bytes
             )));
         }
-        // One cookie holds it (the usual case): send it as it is.
-        if sealed.len() <= CHUNK_BYTES {
-            return Ok(vec![sealed]);
-        }
-        // The sealed value is ASCII (base64url and the key id), so byte chunks are char chunks.
-        Ok(sealed
-            .as_bytes()
-            .chunks(CHUNK_BYTES)
-            .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
-            .collect())
+        Ok(sealed)
     }
 
-    fn open(&self, cookie_name: &str, chunks: &[&str], now: Timestamp) -> Option<SessionRecord> {
+    fn open(&self, cookie_name: &str, sealed: &str) -> Option<SessionRecord> {
         // A session sealed under a higher limit than today's would fail every later write and
-        // refresh: it is oversized, and opens as none, so the visitor starts afresh. Oversized
-        // means what `seal` refuses: sealed again with the current key (whose id may differ in
-        // length), the same session would pass the cookie limit. Its length and key id tell,
-        // so an oversized cookie is refused before it is decrypted, and one that is oversized
-        // whatever its key id (at most MAX_KEY_ID_LEN long) before it is even copied.
-        let total: usize = chunks.iter().map(|c| c.len()).sum();
-        if total.saturating_sub(MAX_KEY_ID_LEN) + self.current.id.len() > self.max_cookie_bytes {
+        // refresh: it opens as none, so the visitor starts afresh. Oversized means what `seal`
+        // refuses: sealed again with the current key (whose id may differ in length), the same
+        // session would pass the cookie limit. Checked before decrypting.
+        let codec = &self.codec;
+        let resealed_len = sealed.len() - seal::key_id(sealed)?.len() + codec.current.id.len();
+        if resealed_len > codec.max_cookie_bytes {
             return None;
         }
-        let sealed = chunks.concat();
-        let incoming_id = seal::key_id(&sealed)?.len();
-        if sealed.len() - incoming_id + self.current.id.len() > self.max_cookie_bytes {
-            return None;
-        }
-        let keys = std::iter::once(&self.current).chain(&self.previous);
-        seal::open(keys, cookie_name, &sealed).filter(|record| !record.is_expired(now))
+        seal::open(
+            std::iter::once(&codec.current).chain(&codec.previous),
+            cookie_name,
+            sealed,
+        )
     }
 
-    fn needs_reseal(&self, chunks: &[&str]) -> bool {
-        chunks
-            .first()
-            .is_some_and(|first| seal::needs_reseal(first, self.format, &self.current.id))
+    fn needs_reseal(&self, sealed: &str) -> bool {
+        seal::key_id(sealed).is_some_and(|id| id != self.codec.current.id)
     }
 
-    fn accepts_previous_keys(&self) -> bool {
-        !self.previous.is_empty()
+    fn has_previous_keys(&self) -> bool {
+        !self.codec.previous.is_empty()
     }
 
     fn max_data_bytes(&self) -> usize {
-        self.max_data_bytes
+        self.codec.max_data_bytes
     }
 }
 
-/// The error for calling a server-side method on a stateless store.
-fn stateless_only() -> StoreError {
-    StoreError::backend(
-        "CookieStore keeps sessions in the cookie; use it through SessionMiddleware, \
-         which calls no ID-based store method",
-    )
-}
-
-/// A stateless store: [`cookie_codec`](SessionStore::cookie_codec) hands the middleware the
-/// sealing codec, and the ID-based methods are never called by it (calling them directly fails).
-#[async_trait]
-impl SessionStore for CookieStore {
-    async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        Err(stateless_only())
-    }
-
-    async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> {
-        Err(stateless_only())
-    }
-
-    async fn update(
-        &self,
-        _: &SessionId,
-        _: &SessionDelta,
-        _: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        Err(stateless_only())
-    }
-
-    async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> {
-        Err(stateless_only())
-    }
-
-    async fn delete(&self, _: &SessionId) -> Result<(), StoreError> {
-        Err(stateless_only())
-    }
-
-    fn cookie_codec(&self) -> Option<Arc<dyn CookieCodec>> {
-        Some(self.codec.clone())
-    }
-
-    fn max_data_bytes(&self) -> Option<usize> {
-        Some(self.codec.max_data_bytes)
+/// A `CookieStore` is a sealed backend: `SessionMiddleware::new(CookieStore::new(key))`.
+impl IntoSessionBackend for CookieStore {
+    fn into_backend(self) -> SessionBackend {
+        SessionBackend::Sealed(Arc::new(self))
     }
 }

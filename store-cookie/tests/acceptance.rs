@@ -1,7 +1,7 @@
 //! The store acceptance suite against `CookieStore`, through a simulated browser.
 //!
 //! A stateless store keeps nothing, so the suite's store calls go to `BrowserJar`: it holds, per
-//! session, only the sealed chunks `CookieStore` produced (as a browser would) and opens and
+//! session, only the sealed value `CookieStore` produced (as a browser would) and opens and
 //! re-seals them on every call. What the rules check is therefore the sealed format: data,
 //! deadlines and flash survive sealing, and expiry is enforced from inside the payload, on the
 //! check's test clock.
@@ -18,13 +18,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use session_core::clock::SharedClock;
-use session_core::stateless::CookieCodec;
 use session_core::{
-    SessionDelta, SessionId, SessionRecord, SessionStore, StorageKey, StoreError, Timestamp,
-    async_trait,
+    SessionDelta, SessionId, SessionRecord, SessionSealer, SessionStore, StorageKey, StoreError,
+    Timestamp, async_trait,
 };
 use store_cookie::{CookieStore, Key};
 
@@ -32,8 +31,8 @@ const NAME: &str = "__sid";
 
 /// A browser holding one sealed cookie per session, opened at the time `clock` tells.
 struct BrowserJar {
-    codec: Arc<dyn CookieCodec>,
-    cookies: Mutex<HashMap<StorageKey, Vec<String>>>,
+    store: CookieStore,
+    cookies: Mutex<HashMap<StorageKey, String>>,
     clock: SharedClock,
 }
 
@@ -45,7 +44,7 @@ impl BrowserJar {
             .build()
             .unwrap();
         Self {
-            codec: store.cookie_codec().unwrap(),
+            store,
             cookies: Mutex::default(),
             clock,
         }
@@ -53,13 +52,12 @@ impl BrowserJar {
 
     fn open(&self, id: &SessionId) -> Option<SessionRecord> {
         let cookies = self.cookies.lock().unwrap();
-        let chunks = cookies.get(&id.storage_key())?;
-        let chunks: Vec<&str> = chunks.iter().map(String::as_str).collect();
-        self.codec.open(NAME, &chunks, self.clock.now())
+        let record = self.store.open(NAME, cookies.get(&id.storage_key())?)?;
+        (!record.is_expired(self.clock.now())).then_some(record)
     }
 
     fn keep(&self, id: &SessionId, record: &SessionRecord) -> Result<(), StoreError> {
-        let sealed = self.codec.seal(NAME, record)?;
+        let sealed = self.store.seal(NAME, record)?;
         self.cookies
             .lock()
             .unwrap()

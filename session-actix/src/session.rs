@@ -1,0 +1,448 @@
+//! The `Session` handlers take: one request's session, loaded on first read.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use futures_util::lock::Mutex as AsyncMutex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use session_core::users::{CLIENT_KEY, USER_KEY};
+use session_core::{
+    CommitPlan, Lookup, SessionBackend, SessionExpiry, SessionRecord, SessionState, StoreError,
+};
+
+use crate::config::SessionConfig;
+use crate::cookie::SealedCookie;
+use crate::error::{ErrorKind, SessionError};
+
+/// The current request's session.
+///
+/// Take it as a handler argument. Nothing is loaded until the first [`get`](Self::get); writes
+/// are recorded and persisted by the middleware after the handler, as one store call with just
+/// the changed keys. Cloning is cheap and clones share the same session; it is `Send + Sync`, so
+/// it can move into spawned work that finishes before the handler returns (changes made after
+/// the response has been sent are not persisted).
+///
+/// ```
+/// use actix_web::{App, HttpResponse, get, test};
+/// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+///
+/// #[get("/")]
+/// async fn index(session: Session) -> actix_web::Result<String> {
+///     let visits: u64 = session.get("visits").await?.unwrap_or(0);
+///     session.insert("visits", visits + 1).await?;
+///     Ok(format!("visit {visits}"))
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let app = test::init_service(
+///     App::new().wrap(SessionMiddleware::new(MemoryStore::default())).service(index),
+/// )
+/// .await;
+/// let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+/// assert!(res.headers().contains_key("set-cookie"));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Session(Arc<SessionInner>);
+
+struct SessionInner {
+    config: Arc<SessionConfig>,
+    /// For a sealed backend, the sealed session the request carried.
+    sealed: Option<SealedCookie>,
+    state: Mutex<SessionState>,
+    /// Serializes loads so concurrent reads in one request share a single store round trip.
+    load_gate: AsyncMutex<()>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("Session")
+            .field("has_cookie", &state.has_origin())
+            .field("loaded", &state.is_loaded())
+            .field("changed", &!state.delta().is_empty())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The session of a request whose cookie gave `state`, and for a sealed backend, carried
+    /// `sealed`.
+    pub(crate) fn new(
+        config: Arc<SessionConfig>,
+        state: SessionState,
+        sealed: Option<SealedCookie>,
+    ) -> Self {
+        Self(Arc::new(SessionInner {
+            config,
+            sealed,
+            state: Mutex::new(state),
+            load_gate: AsyncMutex::new(()),
+        }))
+    }
+
+    fn state(&self) -> MutexGuard<'_, SessionState> {
+        // A panic elsewhere while holding the lock leaves the state consistent (every mutation
+        // is a single call), so a poisoned lock is still usable.
+        self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Loads the session once, however many reads ask at the same time: from the store, or
+    /// opened from the sealed cookie.
+    async fn load(&self) -> Result<(), StoreError> {
+        let _gate = self.0.load_gate.lock().await;
+        let origin = {
+            let state = self.state();
+            if state.is_loaded() {
+                return Ok(());
+            }
+            state.origin().cloned()
+        };
+        match (&self.0.config.backend, origin) {
+            // Through `dyn SessionStore` itself: the blanket impl for `Arc` would box a second
+            // future around the store's.
+            (SessionBackend::Store(store), Some(id)) => {
+                let record = store.as_ref().load_shared(&id).await?;
+                self.state().set_loaded_shared(record);
+            }
+            _ => {
+                let opened = self.open_sealed();
+                self.state().set_loaded(opened);
+            }
+        }
+        Ok(())
+    }
+
+    /// The sealed session the request carried, opened (`None` without one, or for a server
+    /// store).
+    pub(crate) fn open_sealed(&self) -> Option<SessionRecord> {
+        let SessionBackend::Sealed(sealer) = &self.0.config.backend else {
+            return None;
+        };
+        let value = self.0.sealed.as_ref()?.value.as_deref()?;
+        sealer.open(&self.0.config.cookie.name, value)
+    }
+
+    /// For a sealed backend, the sealed session the request carried.
+    pub(crate) fn sealed_cookie(&self) -> Option<&SealedCookie> {
+        self.0.sealed.as_ref()
+    }
+
+    /// The most bytes of JSON the session's data may take: the sealer's limit, none for a
+    /// server store.
+    fn size_limit(&self) -> Option<usize> {
+        match &self.0.config.backend {
+            SessionBackend::Sealed(sealer) => Some(sealer.max_data_bytes()),
+            _ => None,
+        }
+    }
+
+    /// Reads `key` as a `T`. The first read of a request loads the session (one store round
+    /// trip); later reads are served from memory. A pending [flash](Self::flash) value of `key`
+    /// is returned once and removed.
+    ///
+    /// A stored value that does not deserialize into `T` is [`ErrorKind::Deserialize`](crate::ErrorKind::Deserialize), and
+    /// stays stored as it was.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.insert("cart", vec!["book", "pen"]).await?;
+    /// let cart: Option<Vec<String>> = session.get("cart").await?;
+    /// assert_eq!(cart.unwrap(), ["book", "pen"]);
+    /// assert!(session.get::<u32>("cart").await.is_err());
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        loop {
+            match self.state().get::<T>(key)? {
+                Lookup::Ready(value) => return Ok(value),
+                Lookup::NeedsLoad => {}
+            }
+            self.load().await?;
+        }
+    }
+
+    /// When the session expires, as stored before this request: its idle deadline (which this
+    /// request may still push forward) and its absolute deadline. `None` for a visitor without
+    /// a live session. Loads the session if no read did yet.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// assert!(session.expiry().await?.is_none());
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn expiry(&self) -> Result<Option<SessionExpiry>, SessionError> {
+        loop {
+            let lookup = self.state().expiry();
+            match lookup {
+                Lookup::Ready(expiry) => return Ok(expiry),
+                Lookup::NeedsLoad => self.load().await?,
+            }
+        }
+    }
+
+    /// Sets `key` to `value` (any `Serialize` type, stored as JSON). Needs no load.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.insert("user_id", 42).await?;
+    /// assert_eq!(session.get::<u32>("user_id").await?, Some(42));
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn insert(
+        &self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        let Some(limit) = self.size_limit() else {
+            return Ok(self.state().insert(key, value)?);
+        };
+        let value = to_json(&key, value)?;
+        self.check_size(limit, &key, &key, &value).await?;
+        Ok(self.state().insert(key, value)?)
+    }
+
+    /// Refuses a write that would take the session past the store's size limit (a cookie
+    /// store's, `limit` bytes of JSON), so the handler gets a typed error instead of a cookie
+    /// the browser drops.
+    async fn check_size(
+        &self,
+        limit: usize,
+        key: &str,
+        stored_key: &str,
+        value: &Value,
+    ) -> Result<(), SessionError> {
+        loop {
+            // Bind first: a guard in a `match` scrutinee would be held across the load below.
+            let lookup = self.state().data_len_with(stored_key, value);
+            let size = match lookup {
+                Lookup::Ready(size) => size,
+                Lookup::NeedsLoad => {
+                    self.load().await?;
+                    continue;
+                }
+            };
+            if size > limit {
+                return Err(SessionError::from(ErrorKind::TooLarge {
+                    key: key.to_owned(),
+                    size,
+                    limit,
+                }));
+            }
+            return Ok(());
+        }
+    }
+
+    /// Removes `key` (and any pending flash value of it). Needs no load.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.insert("token", "abc").await?;
+    /// session.remove("token").await?;
+    /// assert_eq!(session.get::<String>("token").await?, None);
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn remove(&self, key: &str) -> Result<(), SessionError> {
+        Ok(self.state().remove(key)?)
+    }
+
+    /// Drops all data, flash values included. The session and its ID stay.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.insert("a", 1).await?;
+    /// session.clear().await?;
+    /// assert_eq!(session.get::<u32>("a").await?, None);
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn clear(&self) -> Result<(), SessionError> {
+        self.state().clear();
+        Ok(())
+    }
+
+    /// Stores `value` for a later request: the first [`get`](Self::get) of `key` returns it and
+    /// removes it, and the removal is persisted.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.flash("notice", "Signed in").await?;
+    /// assert_eq!(session.get::<String>("notice").await?.as_deref(), Some("Signed in"));
+    /// assert_eq!(session.get::<String>("notice").await?, None);
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn flash(
+        &self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        let Some(limit) = self.size_limit() else {
+            return Ok(self.state().flash(key, value)?);
+        };
+        let value = to_json(&key, value)?;
+        let stored_key = session_core::flash::flash_key(&key);
+        self.check_size(limit, &key, &stored_key, &value).await?;
+        Ok(self.state().flash(key, value)?)
+    }
+
+    /// Binds the session to `user_id` and renews its ID (the privilege changed), so stores that
+    /// implement [`UserSessionStore`](session_core::UserSessionStore) can list and revoke the
+    /// user's sessions ("sign out everywhere").
+    ///
+    /// The user ID is stored with the session's data, so on a store with a size limit (the
+    /// cookie store) an ID that would take the session past it is [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge)
+    /// (its `key` is [`USER_KEY`](session_core::users::USER_KEY)), and the session is left as
+    /// it was: not bound, not renewed.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.set_user("user-42").await?;
+    /// assert_eq!(session.user().await?.as_deref(), Some("user-42"));
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn set_user(&self, user_id: impl Into<String>) -> Result<(), SessionError> {
+        let user_id = user_id.into();
+        if let Some(limit) = self.size_limit() {
+            let key = USER_KEY;
+            self.check_size(limit, key, key, &Value::String(user_id.clone()))
+                .await?;
+        }
+        // Loaded first (one round trip, on sign-in only), so the commit knows whether the
+        // session was live: one that ends while this request runs (revoked, purged) must not come
+        // back bound to the user, while a stale cookie's sign-in starts a session that is.
+        self.load().await?;
+        self.state().set_user(user_id);
+        Ok(())
+    }
+
+    /// The user the session is bound to by [`set_user`](Self::set_user), if any.
+    pub async fn user(&self) -> Result<Option<String>, SessionError> {
+        loop {
+            let lookup = self.state().user();
+            match lookup {
+                Lookup::Ready(user) => return Ok(user),
+                Lookup::NeedsLoad => self.load().await?,
+            }
+        }
+    }
+
+    /// Records what the app wants to show about this client when the user lists their
+    /// sessions: user agent, IP address, a device name. Nothing is recorded unless the app
+    /// calls this.
+    ///
+    /// On a store with a size limit (the cookie store), info that would take the session past
+    /// it is [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) (its `key` is
+    /// [`CLIENT_KEY`](session_core::users::CLIENT_KEY)), and nothing is recorded.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.set_client_info(serde_json::json!({ "user_agent": "Firefox", "ip": "192.0.2.1" })).await?;
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn set_client_info(&self, info: impl Serialize) -> Result<(), SessionError> {
+        let Some(limit) = self.size_limit() else {
+            return Ok(self.state().set_client_info(info)?);
+        };
+        let key = CLIENT_KEY;
+        let info = to_json(key, info)?;
+        self.check_size(limit, key, key, &info).await?;
+        Ok(self.state().set_client_info(info)?)
+    }
+
+    /// The handle of the session this request arrived with (`None` for a visitor without one),
+    /// e.g. to keep it in [`revoke_all_except`](session_core::UserSessionStore::revoke_all_except).
+    #[must_use]
+    pub fn handle(&self) -> Option<session_core::SessionHandle> {
+        self.state().handle()
+    }
+
+    /// Moves the session to a new ID, keeping its data; the old ID stops working. Call it when
+    /// privileges change (sign-in) to defeat session fixation.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.insert("user", "ada").await?;
+    /// session.renew().await?;
+    /// assert_eq!(session.get::<String>("user").await?.as_deref(), Some("ada"));
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn renew(&self) -> Result<(), SessionError> {
+        self.state().renew();
+        Ok(())
+    }
+
+    /// Deletes the session from the store and removes the cookie. Writes after a purge, in the
+    /// same request, start a new session with a new ID (e.g. a "Signed out" flash message).
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// session.insert("user", "ada").await?;
+    /// session.purge().await?;
+    /// assert_eq!(session.get::<String>("user").await?, None);
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async {
+    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
+    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
+    /// # });
+    /// ```
+    pub async fn purge(&self) -> Result<(), SessionError> {
+        self.state().purge();
+        Ok(())
+    }
+
+    /// The request's commit plan, with the session then left as a commit leaves it: without
+    /// a session, so a late write (after the response) changes nothing that is persisted.
+    pub(crate) fn take_plan(&self) -> CommitPlan {
+        let clock = Arc::clone(&self.0.config.clock);
+        let state = std::mem::replace(&mut *self.state(), SessionState::with_clock(None, clock));
+        state.into_plan(&self.0.config.policy)
+    }
+}
+
+fn to_json(key: &str, value: impl Serialize) -> Result<Value, SessionError> {
+    serde_json::to_value(value).map_err(|source| {
+        SessionError::from(ErrorKind::Serialize {
+            key: key.to_owned(),
+            source,
+        })
+    })
+}

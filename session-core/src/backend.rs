@@ -1,0 +1,80 @@
+//! The two kinds of backend: a server store, or a sealer that keeps the whole session in the
+//! cookie.
+
+use std::sync::Arc;
+
+use crate::{SessionRecord, SessionStore, StoreError};
+
+/// Seals sessions into cookie values and opens them again: the backend of a stateless store
+/// such as `store_cookie::CookieStore`. It works on values, not on HTTP: the framework
+/// integration reads and writes the cookies (and splits a long value into several).
+pub trait SessionSealer: Send + Sync + 'static {
+    /// Seals `record` for the cookie named `cookie_name`, which the value is bound to. Fails when
+    /// the sealed value would be over the sealer's size limit.
+    fn seal(&self, cookie_name: &str, record: &SessionRecord) -> Result<String, StoreError>;
+
+    /// Opens a sealed value. `None` for anything that is not a session sealed by a known key
+    /// for this cookie name: tampered, truncated, foreign, unknown key, over the size limit,
+    /// garbage. Expiry is the caller's to check.
+    fn open(&self, cookie_name: &str, sealed: &str) -> Option<SessionRecord>;
+
+    /// Whether a value that opens should be sealed again on this response even if the session
+    /// did not change (it was sealed with a previous key). A cheap look at the value's label,
+    /// no decryption.
+    fn needs_reseal(&self, sealed: &str) -> bool;
+
+    /// Whether previous keys are configured, so every response must check
+    /// [`needs_reseal`](Self::needs_reseal), also for requests whose handler never takes the
+    /// session.
+    fn has_previous_keys(&self) -> bool;
+
+    /// The most bytes the session's data may take as JSON; a larger session cannot be sealed,
+    /// and writes that would exceed it are refused when made.
+    fn max_data_bytes(&self) -> usize;
+}
+
+/// Where sessions live: in a server store, or sealed in the cookie.
+#[derive(Clone)]
+pub enum SessionBackend {
+    /// A store keeping sessions by hashed ID.
+    Store(Arc<dyn SessionStore>),
+    /// A sealer keeping the whole session in the cookie.
+    Sealed(Arc<dyn SessionSealer>),
+}
+
+impl std::fmt::Debug for SessionBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Store(_) => "SessionBackend::Store",
+            Self::Sealed(_) => "SessionBackend::Sealed",
+        })
+    }
+}
+
+/// What a framework integration accepts as a backend: every [`SessionStore`], and stateless
+/// stores that implement it to hand over their [`SessionSealer`].
+///
+/// ```
+/// use session_core::{IntoSessionBackend, SessionBackend};
+/// # use session_core::*;
+/// # struct MyStore;
+/// # #[async_trait::async_trait]
+/// # impl SessionStore for MyStore {
+/// #     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> { Ok(None) }
+/// #     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> { Ok(true) }
+/// #     async fn update(&self, _: &SessionId, _: &SessionDelta, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+/// #     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+/// #     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+/// # }
+/// assert!(matches!(MyStore.into_backend(), SessionBackend::Store(_)));
+/// ```
+pub trait IntoSessionBackend {
+    /// The backend.
+    fn into_backend(self) -> SessionBackend;
+}
+
+impl<S: SessionStore> IntoSessionBackend for S {
+    fn into_backend(self) -> SessionBackend {
+        SessionBackend::Store(Arc::new(self))
+    }
+}

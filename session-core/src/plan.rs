@@ -1,0 +1,436 @@
+//! Commit logic: what a request's session needs persisted, decided without touching any store.
+//!
+//! [`SessionState::into_plan`] turns a request's state into a [`CommitPlan`] as a pure function.
+//! A server backend then [`run`](CommitPlan::run)s the plan against a
+//! [`SessionStore`](crate::SessionStore); a sealed backend [`apply`](CommitPlan::apply)s it to
+//! the session it opened from the cookie and seals the result.
+
+use std::sync::Arc;
+
+use crate::state::{Loaded, Origin};
+use crate::users::USER_KEY;
+use crate::{
+    ExpiryPolicy, SessionData, SessionDelta, SessionId, SessionRecord, SessionState, Timestamp,
+};
+
+/// What a commit does, as decided from the request's state alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Nothing to write, no refresh due: the cookie stays as it is.
+    Nothing,
+    /// Nothing to write, and the session the cookie named is gone (purged, expired, revoked,
+    /// or never valid): the cookie is removed.
+    Remove,
+    /// A new session holding the request's changes: a visitor's first write, or writes after
+    /// a purge or to a session that was gone when loaded.
+    Create,
+    /// Write the changes to the session, keeping the idle deadline the request loaded (`loaded`),
+    /// since its refresh is not due: the cookie need not be sent again.
+    UpdateKeeping {
+        /// The idle deadline the request loaded.
+        loaded: Timestamp,
+    },
+    /// Write the changes and move the idle deadline (the refresh is due, or the request never
+    /// loaded the session and cannot know its deadline).
+    Update,
+    /// Move the idle deadline of a session the request read but did not change.
+    Touch,
+    /// Move the session, with the request's changes, to a fresh ID.
+    Renew,
+}
+
+/// A request's commit, decided: the [`Step`] and what it needs. Built by
+/// [`SessionState::into_plan`].
+///
+/// If the session ends while the request runs (purged, revoked or expired after the load), a
+/// write finds it gone and the request's changes start a new session, but never with the user
+/// binding, so a revocation is not undone by a sign-in in flight. A session already gone at
+/// load is a new visitor's, whose sign-in stands.
+#[derive(Debug)]
+#[must_use]
+pub struct CommitPlan {
+    pub(crate) step: Step,
+    pub(crate) delta: SessionDelta,
+    /// The stored session the step acts on.
+    pub(crate) id: Option<SessionId>,
+    /// A stored session purged by the request, deleted before the step.
+    pub(crate) purged: Option<SessionId>,
+    /// The live session as the request loaded it.
+    pub(crate) loaded: Option<Arc<SessionRecord>>,
+    pub(crate) now: Timestamp,
+    pub(crate) policy: ExpiryPolicy,
+}
+
+impl SessionState {
+    /// Decides what the commit does, from what was loaded and what changed:
+    ///
+    /// - nothing written and no refresh due: [`Step::Nothing`] (or [`Step::Remove`] when the
+    ///   session is gone or purged);
+    /// - writes by a visitor without a live session: [`Step::Create`];
+    /// - writes to a session: [`Step::UpdateKeeping`] when the request loaded it and its refresh
+    ///   is not due, [`Step::Update`] otherwise;
+    /// - a renew (or [`set_user`](Self::set_user)): [`Step::Renew`];
+    /// - a read past the refresh threshold: [`Step::Touch`].
+    ///
+    /// Whether a refresh is due is decided as of the load: one that falls due while the request
+    /// runs is the next request's.
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, SessionId, SessionState, Step};
+    /// let policy = ExpiryPolicy::default();
+    /// assert_eq!(SessionState::new(None).into_plan(&policy).step(), &Step::Nothing);
+    ///
+    /// let mut state = SessionState::new(Some(SessionId::generate()));
+    /// state.insert("cart", 3)?;
+    /// assert_eq!(state.into_plan(&policy).step(), &Step::Update);
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
+    pub fn into_plan(self, policy: &ExpiryPolicy) -> CommitPlan {
+        let writes = !self.delta.set_entries().is_empty();
+        let (step, loaded) = match (&self.origin, self.loaded) {
+            (None, _) if writes => (Step::Create, None),
+            (None, _) if self.purged.is_some() => (Step::Remove, None),
+            (None, _) => (Step::Nothing, None),
+            (Some(_), Loaded::Gone) => (if writes { Step::Create } else { Step::Remove }, None),
+            (Some(_), loaded) => {
+                let live = match loaded {
+                    Loaded::Live(record) => Some(record),
+                    _ => None,
+                };
+                let due = live.as_ref().is_some_and(|r| {
+                    policy.needs_refresh(r.expires_at, r.absolute_expires_at, self.loaded_at)
+                });
+                let step = match &live {
+                    _ if self.renew => Step::Renew,
+                    Some(r) if !self.delta.is_empty() && !due => Step::UpdateKeeping {
+                        loaded: r.expires_at,
+                    },
+                    _ if !self.delta.is_empty() => Step::Update,
+                    _ if due => Step::Touch,
+                    _ => Step::Nothing,
+                };
+                (step, live)
+            }
+        };
+        let stored_id = |origin: Option<Origin>| match origin {
+            Some(Origin::Stored(id)) => Some(id),
+            _ => None,
+        };
+        CommitPlan {
+            step,
+            delta: self.delta,
+            id: stored_id(self.origin),
+            purged: stored_id(self.purged),
+            loaded,
+            now: self.clock.now(),
+            policy: *policy,
+        }
+    }
+}
+
+/// What a sealed backend sends after [`CommitPlan::apply`].
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+#[non_exhaustive]
+pub enum SealedWrite {
+    /// Nothing: the cookie stays as it is.
+    Unchanged,
+    /// Seal this session into the cookie.
+    Set(SessionRecord),
+    /// Remove the cookie.
+    Remove,
+}
+
+impl CommitPlan {
+    /// The step.
+    pub fn step(&self) -> &Step {
+        &self.step
+    }
+
+    /// Whether running the plan needs a store call (anything but [`Step::Nothing`] and
+    /// [`Step::Remove`], or a purge to carry out).
+    #[must_use]
+    pub fn needs_store(&self) -> bool {
+        self.purged.is_some() || !matches!(self.step, Step::Nothing | Step::Remove)
+    }
+
+    /// The idle deadline a refreshing write gives the session.
+    pub(crate) fn idle_deadline(&self) -> Timestamp {
+        self.policy.idle_deadline(self.now)
+    }
+
+    /// A new session holding only the request's changes, without the user binding unless
+    /// `keep_user`; `None` when that leaves no data.
+    pub(crate) fn fresh(&self, keep_user: bool) -> Option<SessionRecord> {
+        let mut data = SessionData::new();
+        self.delta.apply_to(&mut data);
+        if !keep_user {
+            data.remove(USER_KEY);
+        }
+        (!data.is_empty()).then(|| {
+            let (idle, absolute) = (
+                self.idle_deadline(),
+                self.policy.absolute_deadline(self.now),
+            );
+            SessionRecord::new(data, self.now, idle, absolute)
+        })
+    }
+
+    /// Carries the plan out on a session kept in the cookie: `open` opens the incoming cookie
+    /// when the step needs the session and the request had not loaded it. Sealed sessions have
+    /// no ID, so a renew rewrites the session as an update does (sealing it again changes every
+    /// byte of the cookie).
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, SealedWrite, SessionState, clock};
+    /// let mut state = SessionState::sealed(false, clock::system());
+    /// state.insert("theme", "dark")?;
+    /// let SealedWrite::Set(record) = state.into_plan(&ExpiryPolicy::default()).apply(|| None) else {
+    ///     panic!("a write seals a session");
+    /// };
+    /// assert_eq!(record.data["theme"], "dark");
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
+    pub fn apply(self, open: impl FnOnce() -> Option<SessionRecord>) -> SealedWrite {
+        let base = match self.step {
+            Step::Nothing => return SealedWrite::Unchanged,
+            Step::Remove => return SealedWrite::Remove,
+            Step::Create => {
+                return self
+                    .fresh(true)
+                    .map_or(SealedWrite::Remove, SealedWrite::Set);
+            }
+            _ => match &self.loaded {
+                Some(record) => Some(SessionRecord::clone(record)),
+                None => open().filter(|r| !r.is_expired(self.now)),
+            },
+        };
+        let Some(mut record) = base else {
+            return self
+                .fresh(false)
+                .map_or(SealedWrite::Remove, SealedWrite::Set);
+        };
+        match self.step {
+            Step::UpdateKeeping { .. } => self.delta.apply_to(&mut record.data),
+            Step::Touch => {
+                record.extend_to(self.idle_deadline());
+            }
+            _ => {
+                record.apply_update(&self.delta, self.idle_deadline());
+            }
+        }
+        SealedWrite::Set(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::clock::{Clock as _, TestClock};
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn clock() -> TestClock {
+        TestClock::new(Timestamp::from_unix_millis(1_800_000_000_000))
+    }
+
+    /// A live session whose idle deadline is `idle_left` away.
+    fn live(clock: &TestClock, idle_left: Duration) -> SessionRecord {
+        let now = clock.now();
+        let mut data = SessionData::new();
+        data.insert("n".into(), json!(1));
+        data.insert(USER_KEY.into(), json!("ada"));
+        SessionRecord::new(data, now, now + idle_left, now + 7 * 24 * HOUR)
+    }
+
+    /// A stored session's state, loaded as `loaded` says (`None`: not loaded).
+    fn stored(clock: &TestClock, loaded: Option<Option<SessionRecord>>) -> SessionState {
+        let mut state = SessionState::with_clock(Some(SessionId::generate()), clock.shared());
+        if let Some(record) = loaded {
+            state.set_loaded(record);
+        }
+        state
+    }
+
+    fn step(state: SessionState) -> Step {
+        state.into_plan(&ExpiryPolicy::default()).step
+    }
+
+    #[test]
+    fn a_request_that_changes_nothing_plans_nothing_unless_a_refresh_is_due() {
+        let clock = clock();
+        assert_eq!(
+            step(SessionState::with_clock(None, clock.shared())),
+            Step::Nothing
+        );
+        assert_eq!(step(stored(&clock, None)), Step::Nothing);
+        assert_eq!(
+            step(stored(&clock, Some(Some(live(&clock, 23 * HOUR))))),
+            Step::Nothing
+        );
+        assert_eq!(
+            step(stored(&clock, Some(Some(live(&clock, HOUR))))),
+            Step::Touch
+        );
+        assert_eq!(step(stored(&clock, Some(None))), Step::Remove);
+    }
+
+    #[test]
+    fn the_refresh_is_decided_as_of_the_load() {
+        let clock = clock();
+        let state = stored(&clock, Some(Some(live(&clock, 13 * HOUR))));
+        clock.advance(2 * HOUR);
+        assert_eq!(step(state), Step::Nothing);
+    }
+
+    #[test]
+    fn writes_keep_the_loaded_deadline_until_a_refresh_is_due() {
+        let clock = clock();
+        let record = live(&clock, 23 * HOUR);
+        let mut state = stored(&clock, Some(Some(record.clone())));
+        state.insert("k", 1).unwrap();
+        let loaded = record.expires_at;
+        assert_eq!(step(state), Step::UpdateKeeping { loaded });
+        let mut due = stored(&clock, Some(Some(live(&clock, HOUR))));
+        due.insert("k", 1).unwrap();
+        assert_eq!(step(due), Step::Update);
+        // Unloaded: the deadline is unknown, so the write moves it.
+        let mut blind = stored(&clock, None);
+        blind.remove("k").unwrap();
+        assert_eq!(step(blind), Step::Update);
+    }
+
+    #[test]
+    fn only_a_write_of_a_value_creates_a_session() {
+        let clock = clock();
+        let mut visitor = SessionState::with_clock(None, clock.shared());
+        visitor.remove("k").unwrap();
+        visitor.clear();
+        assert_eq!(step(visitor), Step::Nothing);
+        let mut visitor = SessionState::with_clock(None, clock.shared());
+        visitor.insert("k", 1).unwrap();
+        assert_eq!(step(visitor), Step::Create);
+        // A session gone at load: writes start a new one, removals only remove the cookie.
+        let mut gone = stored(&clock, Some(None));
+        gone.insert("k", 1).unwrap();
+        assert_eq!(step(gone), Step::Create);
+        let mut gone = stored(&clock, Some(None));
+        gone.remove("k").unwrap();
+        assert_eq!(step(gone), Step::Remove);
+    }
+
+    #[test]
+    fn purge_deletes_first_then_removes_the_cookie_or_creates() {
+        let clock = clock();
+        let mut state = stored(&clock, None);
+        let id = state.origin().cloned();
+        state.insert("k", 1).unwrap();
+        state.purge();
+        let plan = state.into_plan(&ExpiryPolicy::default());
+        assert_eq!(
+            (plan.step(), plan.purged.clone(), plan.needs_store()),
+            (&Step::Remove, id, true)
+        );
+        let mut state = stored(&clock, None);
+        state.purge();
+        state.flash("notice", "Signed out").unwrap();
+        assert_eq!(step(state), Step::Create);
+    }
+
+    #[test]
+    fn renew_and_set_user_renew_whatever_was_loaded() {
+        let clock = clock();
+        for loaded in [
+            None,
+            Some(Some(live(&clock, HOUR))),
+            Some(Some(live(&clock, 23 * HOUR))),
+        ] {
+            let mut state = stored(&clock, loaded.clone());
+            state.renew();
+            assert_eq!(step(state), Step::Renew);
+            let mut state = stored(&clock, loaded);
+            state.set_user("grace");
+            assert_eq!(step(state), Step::Renew);
+        }
+    }
+
+    #[test]
+    fn only_steps_that_write_need_the_store() {
+        let clock = clock();
+        assert!(
+            !SessionState::with_clock(None, clock.shared())
+                .into_plan(&ExpiryPolicy::default())
+                .needs_store()
+        );
+        assert!(
+            !stored(&clock, Some(None))
+                .into_plan(&ExpiryPolicy::default())
+                .needs_store()
+        );
+        let mut state = stored(&clock, None);
+        state.insert("k", 1).unwrap();
+        assert!(state.into_plan(&ExpiryPolicy::default()).needs_store());
+    }
+
+    #[test]
+    fn a_sealed_session_is_written_whole_from_what_was_opened() {
+        let clock = clock();
+        let policy = ExpiryPolicy::default();
+        let record = live(&clock, 23 * HOUR);
+        let sealed = |loaded: Option<SessionRecord>| {
+            let mut state = SessionState::sealed(true, clock.shared());
+            if let Some(record) = loaded {
+                state.set_loaded(Some(record));
+            }
+            state
+        };
+        // A write that keeps the deadline still rewrites the cookie.
+        let mut state = sealed(Some(record.clone()));
+        state.insert("k", 2).unwrap();
+        let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None) else {
+            panic!("written");
+        };
+        assert_eq!(
+            (written.data["k"].clone(), written.expires_at),
+            (json!(2), record.expires_at)
+        );
+        // A blind write opens the cookie, and moves the deadline.
+        let mut state = sealed(None);
+        state.insert("k", 3).unwrap();
+        let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| Some(record.clone()))
+        else {
+            panic!("written");
+        };
+        assert_eq!(written.data["n"], json!(1));
+        assert_eq!(written.expires_at, policy.idle_deadline(clock.now()));
+        // A blind write to a cookie that does not open starts afresh, without the user.
+        let mut state = sealed(None);
+        state.insert("k", 4).unwrap();
+        let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None) else {
+            panic!("written");
+        };
+        assert_eq!(written.data.len(), 1);
+        // Nothing to do, or the session purged.
+        assert_eq!(
+            sealed(None).into_plan(&policy).apply(|| None),
+            SealedWrite::Unchanged
+        );
+        let mut purged = sealed(Some(record.clone()));
+        purged.purge();
+        assert_eq!(
+            purged.into_plan(&policy).apply(|| None),
+            SealedWrite::Remove
+        );
+        // A refresh due moves the deadline of the opened session.
+        let due = live(&clock, HOUR);
+        let SealedWrite::Set(touched) = sealed(Some(due)).into_plan(&policy).apply(|| None) else {
+            panic!("touched");
+        };
+        assert_eq!(touched.expires_at, policy.idle_deadline(clock.now()));
+    }
+}
