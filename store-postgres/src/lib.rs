@@ -3,7 +3,7 @@
 //! - **Schema**: the primary key is the SHA-256 of the session ID (`bytea`), so the table holds
 //!   no usable cookie; data is `jsonb`; `expires_at` (idle, capped) and `absolute_expires_at`
 //!   are `timestamptz`, with an index on `expires_at` for the cleanup sweep. The row carries its
-//!   format version. [`migrate`](PostgresStore::migrate) creates or upgrades it. `jsonb` cannot
+//!   format version. [`migrate`](PostgresStore::migrate) creates it. `jsonb` cannot
 //!   hold U+0000, which JSON strings may: in stored keys and values it is written as U+E000 `0`
 //!   (and U+E000 as U+E000 U+E000), so such sessions save and read back unchanged.
 //! - **One statement each**: load ignores expired rows; update applies the delta in SQL
@@ -234,8 +234,8 @@ impl PostgresStore {
         Self { timeout, ..self }
     }
 
-    /// Creates or upgrades the schema: idempotent, and safe to run from many instances at
-    /// once (they serialize on an advisory lock).
+    /// Creates the table if it is not there yet: idempotent, and safe to run from many
+    /// instances at once (they serialize on an advisory lock).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrate::run(&self.pool, &self.schema, &self.table).await
     }

@@ -1,41 +1,42 @@
-//! Embedded, versioned schema migrations.
+//! The embedded schema, with its version.
 //!
-//! Each table has a companion `<table>_migrations` table recording the versions applied to it.
-//! `migrate` runs in one transaction under an advisory lock, so many instances can run it at once
-//! at startup: one applies what is missing, the others wait and then find nothing to do.
+//! Each table has a companion `<table>_migrations` table recording the schema versions applied
+//! to it; there is one so far. `migrate` runs in one transaction under an advisory lock, so many
+//! instances can run it at once at startup: one creates the table, the others wait and then find
+//! it there. A later release adds its changes as version 2.
 
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::{Identifier, store_error};
 use session_core::StoreError;
 
-/// The migrations, in order; `{t}` is the quoted table, `{index}` the quoted index name.
-const MIGRATIONS: &[&str] = &[
-    // 1: one row per session, keyed by the SHA-256 of the session ID.
-    r"CREATE TABLE IF NOT EXISTS {t} (
-        id_hash bytea PRIMARY KEY,
-        data jsonb NOT NULL,
-        format_version int4 NOT NULL,
-        created_at timestamptz NOT NULL,
-        expires_at timestamptz NOT NULL,
-        absolute_expires_at timestamptz NOT NULL,
-        CHECK (expires_at <= absolute_expires_at)
-    );
-    CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at);",
-    // 2: sessions bound to a user (derived from the data, so no statement can forget it) and
-    // when each was last written or refreshed, for listing and revoking a user's sessions.
-    r"ALTER TABLE {t}
-        ADD COLUMN IF NOT EXISTS user_id text GENERATED ALWAYS AS (data ->> '__session:user') STORED,
-        ADD COLUMN IF NOT EXISTS last_seen timestamptz NOT NULL DEFAULT now();
-    CREATE INDEX IF NOT EXISTS {user_index} ON {t} (user_id) WHERE user_id IS NOT NULL;",
-    // 3: the key a row was renewed from, so that revoking a session by that key while it is
-    // being renewed (or from a listing taken before the renew) still reaches it.
-    r"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS renewed_from bytea;
-    CREATE INDEX IF NOT EXISTS {renewed_index} ON {t} (renewed_from) WHERE renewed_from IS NOT NULL;",
-];
+/// The schema version [`SCHEMA`] creates, the newest this crate knows.
+const VERSION: i32 = 1;
 
-/// The newest schema version this crate knows.
-pub(crate) const LATEST: i32 = MIGRATIONS.len() as i32;
+/// The table; `{t}` is the quoted table, `{name}` its bare name (for the indexes).
+///
+/// - The key is the SHA-256 of the session ID, so the table holds no usable cookie.
+/// - `user_id` is derived from the data, so no statement can forget it; it and `last_seen`
+///   serve the listing and revoking of a user's sessions.
+/// - `renewed_from` is the key a row was renewed from, so that revoking a session by that key
+///   while it is being renewed (or from a listing taken before the renew) still reaches it.
+const SCHEMA: &str = r#"
+CREATE TABLE {t} (
+    id_hash bytea PRIMARY KEY,
+    data jsonb NOT NULL,
+    format_version int4 NOT NULL,
+    created_at timestamptz NOT NULL,
+    last_seen timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    absolute_expires_at timestamptz NOT NULL,
+    user_id text GENERATED ALWAYS AS (data ->> '__session:user') STORED,
+    renewed_from bytea,
+    CHECK (expires_at <= absolute_expires_at)
+);
+CREATE INDEX "{name}_expires_at_idx" ON {t} (expires_at);
+CREATE INDEX "{name}_user_id_idx" ON {t} (user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX "{name}_renewed_idx" ON {t} (renewed_from) WHERE renewed_from IS NOT NULL;
+"#;
 
 pub(crate) async fn run(
     pool: &PgPool,
@@ -43,17 +44,12 @@ pub(crate) async fn run(
     table: &Identifier,
 ) -> Result<(), StoreError> {
     let (schema, table) = (schema.as_str(), table.as_str());
-    let qualified = format!("\"{schema}\".\"{table}\"");
+    let qualified = &format!("\"{schema}\".\"{table}\"");
     let history = format!("\"{schema}\".\"{table}_migrations\"");
-    let index = format!("\"{table}_expires_at_idx\"");
-    let user_index = format!("\"{table}_user_id_idx\"");
-    let renewed_index = format!("\"{table}_renewed_idx\"");
-
     let mut tx = pool.begin().await.map_err(store_error)?;
     // One lock for every store-postgres migration in this database: instances migrating
     // different tables of one new schema must not race to create that schema either.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind("session-store migrate")
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('session-store migrate', 0))")
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
@@ -66,18 +62,15 @@ pub(crate) async fn run(
             .await
             .map_err(store_error)?;
     if !schema_exists {
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
-        )))
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        let create_schema = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+        sqlx::raw_sql(AssertSqlSafe(create_schema))
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
     }
     sqlx::raw_sql(AssertSqlSafe(format!(
-        "CREATE TABLE IF NOT EXISTS {history} (
-             version int4 PRIMARY KEY,
-             applied_at timestamptz NOT NULL DEFAULT now()
-         );"
+        "CREATE TABLE IF NOT EXISTS {history} \
+         (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
     )))
     .execute(&mut *tx)
     .await
@@ -88,31 +81,20 @@ pub(crate) async fn run(
     .fetch_one(&mut *tx)
     .await
     .map_err(store_error)?;
-    if applied > LATEST {
-        return Err(StoreError::backend(format!(
-            "{qualified} is at schema version {applied}, newer than this version of store-postgres knows ({LATEST})"
-        )));
+    match applied {
+        VERSION => return Ok(()),
+        0 => {}
+        _ => {
+            return Err(StoreError::backend(format!(
+                "{qualified} is at schema version {applied}; this store-postgres knows version {VERSION} only"
+            )));
+        }
     }
-    for (version, migration) in (1..)
-        .zip(MIGRATIONS)
-        .skip(usize::try_from(applied).unwrap_or(0))
-    {
-        let statements = migration
-            .replace("{t}", &qualified)
-            .replace("{index}", &index)
-            .replace("{user_index}", &user_index)
-            .replace("{renewed_index}", &renewed_index);
-        sqlx::raw_sql(AssertSqlSafe(statements))
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {history} (version) VALUES ($1)"
-        )))
-        .bind(version)
+    let statements = SCHEMA.replace("{t}", qualified).replace("{name}", table)
+        + &format!("INSERT INTO {history} (version) VALUES ({VERSION});");
+    sqlx::raw_sql(AssertSqlSafe(statements))
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
-    }
     tx.commit().await.map_err(store_error)
 }
