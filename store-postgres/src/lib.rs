@@ -50,8 +50,6 @@ mod nul;
 mod sql;
 mod statement;
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -289,8 +287,13 @@ impl PostgresStore {
         new_key: Option<&StorageKey>,
     ) -> Result<Option<i64>, StoreError> {
         let now = self.clock.now();
-        let escaped = EscapedDelta::of(delta);
-        let (removed, set) = (&escaped.removed(), escaped.set.as_ref());
+        let removed: Vec<String> = delta
+            .removed_keys()
+            .iter()
+            .map(|k| nul::escape(k))
+            .collect();
+        let set = Json(nul::map_entries(delta.set_entries(), nul::escape));
+        let (removed, set) = (&removed, &set);
         let key = id.storage_key();
         let key = &key;
         self.run(retry, |mut conn| async move {
@@ -298,7 +301,7 @@ impl PostgresStore {
                 .bind(key.as_bytes().as_slice())
                 .bind(delta.is_cleared())
                 .bind(removed)
-                .bind(Json(set))
+                .bind(set)
                 .bind(millis(idle_deadline))
                 .bind(millis(now));
             if let Some(new_key) = new_key {
@@ -353,31 +356,6 @@ fn deadline(millis: Option<i64>) -> Option<Timestamp> {
         .map(Timestamp::from_unix_millis)
 }
 
-/// A delta as the update and renew statements bind it, its keys and values escaped for `jsonb`
-/// (see [`nul`]).
-struct EscapedDelta<'a> {
-    removed: Vec<Cow<'a, str>>,
-    set: Cow<'a, BTreeMap<String, Value>>,
-}
-
-impl<'a> EscapedDelta<'a> {
-    fn of(delta: &'a SessionDelta) -> Self {
-        Self {
-            removed: delta
-                .removed_keys()
-                .iter()
-                .map(|key| nul::escape_str(key))
-                .collect(),
-            set: nul::escape_entries_of(delta.set_entries()),
-        }
-    }
-
-    /// The removed keys, as the `text[]` parameter.
-    fn removed(&self) -> Vec<&str> {
-        self.removed.iter().map(AsRef::as_ref).collect()
-    }
-}
-
 fn timestamp(millis: i64) -> Result<Timestamp, StoreError> {
     u64::try_from(millis)
         .map(Timestamp::from_unix_millis)
@@ -395,7 +373,7 @@ fn decode_row(
     let Value::Object(data) = data else {
         return Err(StoreError::corrupt("session data is not a JSON object"));
     };
-    let data: SessionData = nul::unescape_map(data);
+    let data: SessionData = nul::map_entries(&data, nul::unescape);
     Ok(SessionRecord::new(
         data,
         timestamp(created)?,
@@ -423,7 +401,7 @@ impl SessionStore for PostgresStore {
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let data = Json(nul::escape_entries_of(&record.data));
+        let data = Json(nul::map_entries(&record.data, nul::escape));
         let data = &data;
         let inserted = self
             .run(Retry::Never, |mut conn| async move {
@@ -553,7 +531,7 @@ impl SessionStore for PostgresStore {
 impl UserSessionStore for PostgresStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
         let now = self.clock.now();
-        let user_id = nul::escape_str(user_id);
+        let user_id = nul::escape(user_id);
         let user_id: &str = &user_id;
         let rows: Vec<(Vec<u8>, i64, i64, i64, Option<Json<Value>>)> = self
             .run(Retry::OnBrokenConnection, |mut conn| async move {
@@ -575,7 +553,7 @@ impl UserSessionStore for PostgresStore {
                     timestamp(created)?,
                     timestamp(seen)?,
                     timestamp(expires)?,
-                    client.map(|Json(value)| nul::unescape_value(value)),
+                    client.map(|Json(value)| nul::map_value(&value, nul::unescape)),
                 ))
             })
             .collect()
@@ -599,7 +577,7 @@ impl UserSessionStore for PostgresStore {
 
     async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let user_id = nul::escape_str(user_id);
+        let user_id = nul::escape(user_id);
         let user_id: &str = &user_id;
         let deleted = self
             .run(Retry::OnBrokenConnection, |mut conn| async move {
@@ -621,7 +599,7 @@ impl UserSessionStore for PostgresStore {
         keep: &SessionHandle,
     ) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let user_id = nul::escape_str(user_id);
+        let user_id = nul::escape(user_id);
         let user_id: &str = &user_id;
         let deleted = self
             .run(Retry::OnBrokenConnection, |mut conn| async move {

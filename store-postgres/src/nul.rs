@@ -3,148 +3,61 @@
 //! JSON strings may hold U+0000, but PostgreSQL's `jsonb` and `text` cannot: a session value
 //! with one (a client's form field, say) would fail every write of its session. Strings are
 //! therefore stored with U+0000 written as U+E000 `0`, and U+E000 itself, so that the escape
-//! reads back unambiguously, as U+E000 U+E000. Other strings, nearly all of them, are stored as
-//! they are, without a copy. Keys and values are escaped alike, at any depth, as are the user
-//! IDs the `user_id` column is matched against.
-
-use std::borrow::Cow;
+//! reads back unambiguously, as U+E000 U+E000. Keys and values are escaped alike, at any depth,
+//! as are the user IDs the `user_id` column is matched against.
 
 use serde_json::{Map, Value};
 
 /// The character that starts an escape (the first of Unicode's private use area).
 const ESCAPE: char = '\u{E000}';
 
-/// Whether `text` needs escaping before PostgreSQL stores it.
-fn needs_escape(text: &str) -> bool {
-    text.contains(['\0', ESCAPE])
-}
-
 /// `text` as stored.
-pub(crate) fn escape_str(text: &str) -> Cow<'_, str> {
-    if !needs_escape(text) {
-        return Cow::Borrowed(text);
-    }
-    let mut stored = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\0' => {
-                stored.push(ESCAPE);
-                stored.push('0');
-            }
-            ESCAPE => {
-                stored.push(ESCAPE);
-                stored.push(ESCAPE);
-            }
-            c => stored.push(c),
-        }
-    }
-    Cow::Owned(stored)
+pub(crate) fn escape(text: &str) -> String {
+    text.replace(ESCAPE, "\u{E000}\u{E000}")
+        .replace('\0', "\u{E000}0")
 }
 
-/// `stored` as written by the application. An escape character followed by anything else
-/// than the two escapes (which only a foreign write leaves) is kept as it is.
-pub(crate) fn unescape_str(stored: String) -> String {
-    if !holds_escape(&stored) {
-        return stored;
-    }
+/// `stored` as the application wrote it. An escape character followed by anything else than
+/// the two escapes (which only a foreign write leaves) is kept as it is.
+pub(crate) fn unescape(stored: &str) -> String {
     let mut text = String::with_capacity(stored.len());
-    let mut chars = stored.chars().peekable();
+    let mut chars = stored.chars();
     while let Some(c) = chars.next() {
         if c != ESCAPE {
             text.push(c);
             continue;
         }
-        match chars.peek() {
-            Some('0') => {
-                chars.next();
-                text.push('\0');
-            }
-            Some(&ESCAPE) => {
-                chars.next();
+        match chars.next() {
+            Some('0') => text.push('\0'),
+            Some(ESCAPE) => text.push(ESCAPE),
+            other => {
                 text.push(ESCAPE);
+                text.extend(other);
             }
-            _ => text.push(ESCAPE),
         }
     }
     text
 }
 
-/// Whether `text` holds an escape, and so must be unescaped when read.
-fn holds_escape(text: &str) -> bool {
-    text.contains(ESCAPE)
-}
-
-/// Whether any string in `value`, key or value, at any depth, passes `test`.
-fn value_has(value: &Value, test: fn(&str) -> bool) -> bool {
-    match value {
-        Value::String(text) => test(text),
-        Value::Array(items) => items.iter().any(|item| value_has(item, test)),
-        Value::Object(map) => entries_have(map, test),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
-}
-
-fn entries_have<'a>(
+/// `entries` (session data, or a delta's set keys) with every string in them, keys and values
+/// at any depth, passed through `f`: [`escape`] before a write, [`unescape`] after a read.
+pub(crate) fn map_entries<'a>(
     entries: impl IntoIterator<Item = (&'a String, &'a Value)>,
-    test: fn(&str) -> bool,
-) -> bool {
+    f: fn(&str) -> String,
+) -> Map<String, Value> {
     entries
         .into_iter()
-        .any(|(key, value)| test(key) || value_has(value, test))
+        .map(|(key, value)| (f(key), map_value(value, f)))
+        .collect()
 }
 
-fn escape_value(value: &Value) -> Value {
+pub(crate) fn map_value(value: &Value, f: fn(&str) -> String) -> Value {
     match value {
-        Value::String(text) => Value::String(escape_str(text).into_owned()),
-        Value::Array(items) => Value::Array(items.iter().map(escape_value).collect()),
-        Value::Object(map) => Value::Object(escape_entries(map)),
+        Value::String(text) => Value::String(f(text)),
+        Value::Array(items) => Value::Array(items.iter().map(|item| map_value(item, f)).collect()),
+        Value::Object(map) => Value::Object(map_entries(map, f)),
         other => other.clone(),
     }
-}
-
-fn escape_entries<'a, M: FromIterator<(String, Value)>>(
-    entries: impl IntoIterator<Item = (&'a String, &'a Value)>,
-) -> M {
-    entries
-        .into_iter()
-        .map(|(key, value)| (escape_str(key).into_owned(), escape_value(value)))
-        .collect()
-}
-
-/// Session data (or a delta's set keys) as stored: borrowed when nothing needs escaping.
-pub(crate) fn escape_entries_of<'a, M>(entries: &'a M) -> Cow<'a, M>
-where
-    M: Clone + FromIterator<(String, Value)>,
-    &'a M: IntoIterator<Item = (&'a String, &'a Value)>,
-{
-    if !entries_have(entries, needs_escape) {
-        return Cow::Borrowed(entries);
-    }
-    Cow::Owned(escape_entries(entries))
-}
-
-/// A stored JSON value as the application wrote it.
-pub(crate) fn unescape_value(value: Value) -> Value {
-    match value {
-        Value::String(text) => Value::String(unescape_str(text)),
-        Value::Array(items) => Value::Array(items.into_iter().map(unescape_value).collect()),
-        Value::Object(map) => Value::Object(unescape_entries(map)),
-        other => other,
-    }
-}
-
-/// Stored session data as the application wrote it: returned as it is when it holds no escape.
-pub(crate) fn unescape_map(map: Map<String, Value>) -> Map<String, Value> {
-    if !entries_have(&map, holds_escape) {
-        return map;
-    }
-    unescape_entries(map)
-}
-
-fn unescape_entries(map: Map<String, Value>) -> Map<String, Value> {
-    map.into_iter()
-        .map(|(key, value)| (unescape_str(key), unescape_value(value)))
-        .collect()
 }
 
 #[cfg(test)]
@@ -154,7 +67,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_round_trip_and_plain_ones_are_not_copied() {
+    fn strings_round_trip() {
         for text in [
             "",
             "plain",
@@ -164,16 +77,12 @@ mod tests {
             "\u{E000}0",
             "x\u{E000}\0\u{E000}y",
         ] {
-            let stored = escape_str(text);
+            let stored = escape(text);
             assert!(!stored.contains('\0'), "{text:?}");
-            assert_eq!(unescape_str(stored.into_owned()), text, "{text:?}");
+            assert_eq!(unescape(&stored), text, "{text:?}");
         }
-        assert!(matches!(escape_str("plain"), Cow::Borrowed(_)));
         // A stray escape character (a foreign write) reads back as it is.
-        assert_eq!(
-            unescape_str("a\u{E000}b\u{E000}".to_owned()),
-            "a\u{E000}b\u{E000}"
-        );
+        assert_eq!(unescape("a\u{E000}b\u{E000}"), "a\u{E000}b\u{E000}");
     }
 
     #[test]
@@ -184,14 +93,9 @@ mod tests {
         }) else {
             unreachable!()
         };
-        let stored = escape_entries_of(&data);
-        let text = serde_json::to_string(stored.as_ref()).unwrap();
+        let stored = map_entries(&data, escape);
+        let text = serde_json::to_string(&stored).unwrap();
         assert!(!text.contains("\\u0000"), "{text}");
-        assert_eq!(unescape_map(stored.into_owned()), data);
-
-        let Value::Object(plain) = json!({"a": [1, "b"], "c": {"d": null}}) else {
-            unreachable!()
-        };
-        assert!(matches!(escape_entries_of(&plain), Cow::Borrowed(_)));
+        assert_eq!(map_entries(&stored, unescape), data);
     }
 }
