@@ -1,18 +1,16 @@
 //! The background task that deletes expired rows.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::AssertSqlSafe;
 use tokio::task::JoinHandle;
 
 use session_core::StoreError;
 
-use crate::PostgresStore;
 use crate::statement::Retry;
+use crate::{PostgresStore, millis};
 
 /// Rows deleted per statement, so one sweep never holds many locks or a long transaction.
-pub(crate) const BATCH: i64 = 1000;
+const BATCH: i64 = 1000;
 
 /// Handle of the cleanup task started by
 /// [`PostgresStore::spawn_cleanup`](crate::PostgresStore::spawn_cleanup).
@@ -80,23 +78,22 @@ async fn sweep_every(store: &PostgresStore, interval: Duration) {
 /// Deletes expired rows in batches until a batch comes back short. Returns how many it deleted.
 /// Each batch is one statement, bounded by the store's timeout.
 pub(crate) async fn sweep(store: &PostgresStore) -> Result<u64, StoreError> {
-    let now = i64::try_from(store.clock.now().as_unix_millis()).unwrap_or(i64::MAX);
+    let now = millis(store.clock.now());
     let mut total = 0;
     loop {
         // Deleting expired rows twice deletes the same rows.
         let deleted = store
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result = sqlx::query(AssertSqlSafe(Arc::clone(&store.sql.cleanup)))
+            .run(Retry::OnBrokenConnection, async |conn| {
+                sqlx::query(store.sql.cleanup.clone())
                     .bind(now)
                     .bind(BATCH)
-                    .execute(&mut *conn)
-                    .await;
-                (conn, result)
+                    .execute(conn)
+                    .await
             })
             .await?
             .rows_affected();
         total += deleted;
-        if deleted < u64::try_from(BATCH).unwrap_or(u64::MAX) {
+        if deleted < BATCH.unsigned_abs() {
             return Ok(total);
         }
         tokio::task::yield_now().await;

@@ -1,11 +1,10 @@
 //! `PostgresStore`: sessions in PostgreSQL, one row per session.
 //!
 //! - **Schema**: the primary key is the SHA-256 of the session ID (`bytea`), so the table holds
-//!   no usable cookie; data is `jsonb`; `expires_at` (idle, capped) and `absolute_expires_at`
-//!   are `timestamptz`, with an index on `expires_at` for the cleanup sweep. The row carries its
-//!   format version. [`migrate`](PostgresStore::migrate) creates it. `jsonb` cannot
-//!   hold U+0000, which JSON strings may: in stored keys and values it is written as U+E000 `0`
-//!   (and U+E000 as U+E000 U+E000), so such sessions save and read back unchanged.
+//!   no usable cookie; data is `jsonb`; the deadlines are `timestamptz`, with an index on
+//!   `expires_at` for the cleanup sweep. The row carries its format version.
+//!   [`migrate`](PostgresStore::migrate) creates the table. `jsonb` cannot hold U+0000, which
+//!   JSON strings may: it is stored escaped, so such sessions save and read back unchanged.
 //! - **One statement each**: load ignores expired rows; update applies the delta in SQL
 //!   (`data - removed_keys || set_values`) and is a no-op on a missing or expired row, so a purged
 //!   session is never recreated; create is one `INSERT … ON CONFLICT` that cannot overwrite a
@@ -55,20 +54,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::Value;
-use sqlx::AssertSqlSafe;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use serde_json::{Map, Value};
+use sqlx::Row as _;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 
 use session_core::clock::{self, SharedClock};
 use session_core::{
-    ActiveSession, SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord,
-    SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
+    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
+    StoreError, Timestamp, UserSessionStore,
 };
 
 pub use cleanup::CleanupTask;
 pub use sql::InvalidIdentifier;
-use sql::{Identifier, Statements};
+use sql::Statements;
 use statement::Retry;
 
 /// The default schema.
@@ -96,8 +95,6 @@ pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    schema: Identifier,
-    table: Identifier,
     sql: Arc<Statements>,
     clock: SharedClock,
     timeout: Duration,
@@ -112,22 +109,15 @@ impl fmt::Debug for PostgresStore {
     }
 }
 
-/// One stored row: data, format version, created, expires, absolute expiry (ms).
-type RecordRow = (Json<Value>, i32, i64, i64, i64);
-
 impl PostgresStore {
     /// A store over a pool you already have, on table `public.sessions`. Call
     /// [`migrate`](Self::migrate) before the first request.
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
-        let schema = Identifier::schema(DEFAULT_SCHEMA).unwrap_or_else(|_| unreachable!());
-        let table = Identifier::table(DEFAULT_TABLE).unwrap_or_else(|_| unreachable!());
-        let sql = Arc::new(Statements::new(&schema, &table));
+        let sql = Statements::new(DEFAULT_SCHEMA, DEFAULT_TABLE).unwrap_or_else(|_| unreachable!());
         Self {
             pool,
-            schema,
-            table,
-            sql,
+            sql: Arc::new(sql),
             clock: clock::system(),
             timeout: DEFAULT_STATEMENT_TIMEOUT,
         }
@@ -161,15 +151,8 @@ impl PostgresStore {
     /// # }
     /// ```
     pub fn with_table(self, schema: &str, table: &str) -> Result<Self, InvalidIdentifier> {
-        let schema = Identifier::schema(schema)?;
-        let table = Identifier::table(table)?;
-        let sql = Arc::new(Statements::new(&schema, &table));
-        Ok(Self {
-            schema,
-            table,
-            sql,
-            ..self
-        })
+        let sql = Arc::new(Statements::new(schema, table)?);
+        Ok(Self { sql, ..self })
     }
 
     /// Reads the current time from `clock` instead of the system clock (the default). Every
@@ -235,7 +218,7 @@ impl PostgresStore {
     /// Creates the table if it is not there yet: idempotent, and safe to run from many
     /// instances at once (they serialize on an advisory lock).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        migrate::run(&self.pool, &self.schema, &self.table).await
+        migrate::run(&self.pool, &self.sql).await
     }
 
     /// Deletes expired rows now, in batches of 1000, and returns how many it deleted.
@@ -274,43 +257,68 @@ impl PostgresStore {
         &self.pool
     }
 
-    /// Runs `sql`, the update or the renew statement, which apply `delta` and move the idle
-    /// deadline forward to `idle_deadline` on the live row keyed by `id`'s hash (the renew moving
-    /// it to `new_key`). Returns the row's new expiry (Unix ms), if it was live.
+    /// Applies `delta` to the live row keyed by `id`'s hash and moves its idle deadline forward
+    /// to `idle_deadline`: the update statement, or with a `new_key` the renew statement, which
+    /// also moves the row to that key. Returns the row's new idle deadline, if it was live.
     async fn write_delta(
         &self,
-        retry: Retry,
-        sql: &Arc<str>,
         id: &SessionId,
         delta: &SessionDelta,
         idle_deadline: Timestamp,
         new_key: Option<&StorageKey>,
-    ) -> Result<Option<i64>, StoreError> {
-        let now = self.clock.now();
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let (sql, retry) = match new_key {
+            // Applying a delta twice leaves the same data, and the deadline only moves
+            // forward, so an update may run again.
+            None => (&self.sql.update, Retry::OnBrokenConnection),
+            // Had the first run moved the row, a second would find the old key gone.
+            Some(_) => (&self.sql.renew, Retry::Never),
+        };
         let removed: Vec<String> = delta
             .removed_keys()
             .iter()
             .map(|k| nul::escape(k))
             .collect();
         let set = Json(nul::map_entries(delta.set_entries(), nul::escape));
-        let (removed, set) = (&removed, &set);
-        let key = id.storage_key();
-        let key = &key;
-        self.run(retry, |mut conn| async move {
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(sql)))
-                .bind(key.as_bytes().as_slice())
-                .bind(delta.is_cleared())
-                .bind(removed)
-                .bind(set)
-                .bind(millis(idle_deadline))
-                .bind(millis(now));
-            if let Some(new_key) = new_key {
-                query = query.bind(new_key.as_bytes().as_slice());
-            }
-            let result = query.fetch_optional(&mut *conn).await;
-            (conn, result)
-        })
-        .await
+        let (key, now) = (id.storage_key(), millis(self.clock.now()));
+        let expires = self
+            .run(retry, async |conn| {
+                let mut query = sqlx::query_scalar::<_, i64>(sql.clone())
+                    .bind(key.as_bytes())
+                    .bind(delta.is_cleared())
+                    .bind(&removed)
+                    .bind(&set)
+                    .bind(millis(idle_deadline))
+                    .bind(now);
+                if let Some(new_key) = new_key {
+                    query = query.bind(new_key.as_bytes());
+                }
+                query.fetch_optional(conn).await
+            })
+            .await?;
+        expires.map(timestamp).transpose()
+    }
+
+    /// Deletes the live sessions of `user_id`, but the one keyed `keep`. Returns how many.
+    async fn revoke_user(
+        &self,
+        user_id: &str,
+        keep: Option<&StorageKey>,
+    ) -> Result<usize, StoreError> {
+        let (user_id, now) = (nul::escape(user_id), millis(self.clock.now()));
+        let keep = keep.map(|key| key.as_bytes());
+        let deleted = self
+            .run(Retry::OnBrokenConnection, async |conn| {
+                sqlx::query(self.sql.revoke_user.clone())
+                    .bind(&user_id)
+                    .bind(now)
+                    .bind(keep)
+                    .execute(conn)
+                    .await
+            })
+            .await?
+            .rows_affected();
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 }
 
@@ -349,73 +357,67 @@ fn millis(t: Timestamp) -> i64 {
     i64::try_from(t.as_unix_millis()).unwrap_or(i64::MAX)
 }
 
-/// A statement's `RETURNING` deadline (Unix ms), if a row was there.
-fn deadline(millis: Option<i64>) -> Option<Timestamp> {
-    millis
-        .and_then(|m| u64::try_from(m).ok())
-        .map(Timestamp::from_unix_millis)
-}
-
 fn timestamp(millis: i64) -> Result<Timestamp, StoreError> {
     u64::try_from(millis)
         .map(Timestamp::from_unix_millis)
         .map_err(|_| StoreError::corrupt("negative timestamp in session row"))
 }
 
-fn decode_row(
-    (Json(data), version, created, expires, absolute): RecordRow,
-) -> Result<SessionRecord, StoreError> {
-    if version != i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX) {
+/// The timestamp in `row`'s `column`.
+fn timestamp_at(row: &PgRow, column: &str) -> Result<Timestamp, StoreError> {
+    timestamp(row.try_get(column).map_err(store_error)?)
+}
+
+/// The record in a row holding the columns `sql::RECORD` names.
+fn record_of(row: &PgRow) -> Result<SessionRecord, StoreError> {
+    let version: i32 = row.try_get("format_version").map_err(store_error)?;
+    if u32::try_from(version) != Ok(SessionRecord::FORMAT_VERSION) {
         return Err(StoreError::corrupt(format!(
             "unsupported session format version {version}"
         )));
     }
-    let Value::Object(data) = data else {
-        return Err(StoreError::corrupt("session data is not a JSON object"));
-    };
-    let data: SessionData = nul::map_entries(&data, nul::unescape);
+    // A row whose data is not a JSON object fails to decode: `Corrupt`.
+    let Json(data): Json<Map<String, Value>> = row.try_get("data").map_err(store_error)?;
     Ok(SessionRecord::new(
-        data,
-        timestamp(created)?,
-        timestamp(expires)?,
-        timestamp(absolute)?,
+        nul::map_entries(&data, nul::unescape),
+        timestamp_at(row, "created")?,
+        timestamp_at(row, "expires")?,
+        timestamp_at(row, "absolute")?,
     ))
 }
 
 #[async_trait]
 impl SessionStore for PostgresStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let now = self.clock.now();
-        let row: Option<RecordRow> = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.load)))
-                    .bind(id.storage_key().as_bytes().as_slice())
-                    .bind(millis(now))
-                    .fetch_optional(&mut *conn)
-                    .await;
-                (conn, result)
+        let (key, now) = (id.storage_key(), millis(self.clock.now()));
+        let row = self
+            .run(Retry::OnBrokenConnection, async |conn| {
+                sqlx::query(self.sql.load.clone())
+                    .bind(key.as_bytes())
+                    .bind(now)
+                    .fetch_optional(conn)
+                    .await
             })
             .await?;
-        row.map(decode_row).transpose()
+        row.as_ref().map(record_of).transpose()
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        let now = self.clock.now();
+        let (key, now) = (id.storage_key(), millis(self.clock.now()));
         let data = Json(nul::map_entries(&record.data, nul::escape));
-        let data = &data;
+        let version = i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX);
         let inserted = self
-            .run(Retry::Never, |mut conn| async move {
-                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.create)))
-                    .bind(id.storage_key().as_bytes().as_slice())
-                    .bind(data)
-                    .bind(i32::try_from(SessionRecord::FORMAT_VERSION).unwrap_or(i32::MAX))
+            .run(Retry::Never, async |conn| {
+                sqlx::query(self.sql.create.clone())
+                    .bind(key.as_bytes())
+                    .bind(&data)
+                    .bind(version)
                     .bind(millis(record.created_at))
                     .bind(millis(record.expires_at))
                     .bind(millis(record.absolute_expires_at))
-                    .bind(millis(now))
-                    .execute(&mut *conn)
-                    .await;
-                (conn, result)
+                    .bind(now)
+                    .execute(conn)
+                    .await
             })
             .await?
             .rows_affected();
@@ -428,49 +430,26 @@ impl SessionStore for PostgresStore {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        // Applying a delta twice leaves the same data, and the deadline only moves forward, so
-        // a retry is safe.
-        let millis = self
-            .write_delta(
-                Retry::OnBrokenConnection,
-                &self.sql.update,
-                id,
-                delta,
-                idle_deadline,
-                None,
-            )
-            .await?;
-        Ok(deadline(millis))
+        self.write_delta(id, delta, idle_deadline, None).await
     }
 
+    /// An update with nothing to apply: it moves the idle deadline and `last_seen` alike.
     async fn touch(
         &self,
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let now = self.clock.now();
-        let millis = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result =
-                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(Arc::clone(&self.sql.touch)))
-                        .bind(id.storage_key().as_bytes().as_slice())
-                        .bind(millis(idle_deadline))
-                        .bind(millis(now))
-                        .fetch_optional(&mut *conn)
-                        .await;
-                (conn, result)
-            })
-            .await?;
-        Ok(deadline(millis))
+        self.update(id, &SessionDelta::default(), idle_deadline)
+            .await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.run(Retry::OnBrokenConnection, |mut conn| async move {
-            let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.delete)))
-                .bind(id.storage_key().as_bytes().as_slice())
-                .execute(&mut *conn)
-                .await;
-            (conn, result)
+        let key = id.storage_key();
+        self.run(Retry::OnBrokenConnection, async |conn| {
+            sqlx::query(self.sql.delete.clone())
+                .bind(key.as_bytes())
+                .execute(conn)
+                .await
         })
         .await?;
         Ok(())
@@ -489,36 +468,25 @@ impl SessionStore for PostgresStore {
         // A 256-bit ID from the CSPRNG: colliding with a stored key is not a case to handle.
         let new_id = SessionId::generate();
         let new_key = new_id.storage_key();
-        // Not retried: had the first run moved the row, a second would find the old key gone.
-        let millis = self
-            .write_delta(
-                Retry::Never,
-                &self.sql.renew,
-                old_id,
-                delta,
-                idle_deadline,
-                Some(&new_key),
-            )
+        let expires = self
+            .write_delta(old_id, delta, idle_deadline, Some(&new_key))
             .await?;
-        Ok(deadline(millis).map(|expires| (new_id, expires)))
+        Ok(expires.map(|expires| (new_id, expires)))
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let now = self.clock.now();
-        let row: Option<(Json<Value>, i32, i64, i64, i64, bool)> = self
-            .run(Retry::Never, |mut conn| async move {
-                let result = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.take)))
-                    .bind(id.storage_key().as_bytes().as_slice())
-                    .bind(millis(now))
-                    .fetch_optional(&mut *conn)
-                    .await;
-                (conn, result)
+        let (key, now) = (id.storage_key(), millis(self.clock.now()));
+        let row = self
+            .run(Retry::Never, async |conn| {
+                sqlx::query(self.sql.take.clone())
+                    .bind(key.as_bytes())
+                    .bind(now)
+                    .fetch_optional(conn)
+                    .await
             })
             .await?;
         match row {
-            Some((data, version, created, expires, absolute, true)) => {
-                decode_row((data, version, created, expires, absolute)).map(Some)
-            }
+            Some(row) if row.try_get("live").map_err(store_error)? => record_of(&row).map(Some),
             _ => Ok(None),
         }
     }
@@ -530,45 +498,40 @@ impl SessionStore for PostgresStore {
 #[async_trait]
 impl UserSessionStore for PostgresStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
-        let now = self.clock.now();
-        let user_id = nul::escape(user_id);
-        let user_id: &str = &user_id;
-        let rows: Vec<(Vec<u8>, i64, i64, i64, Option<Json<Value>>)> = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result = sqlx::query_as(AssertSqlSafe(Arc::clone(&self.sql.sessions_of)))
-                    .bind(user_id)
-                    .bind(millis(now))
-                    .fetch_all(&mut *conn)
-                    .await;
-                (conn, result)
+        let (user_id, now) = (nul::escape(user_id), millis(self.clock.now()));
+        let rows = self
+            .run(Retry::OnBrokenConnection, async |conn| {
+                sqlx::query(self.sql.sessions_of.clone())
+                    .bind(&user_id)
+                    .bind(now)
+                    .fetch_all(conn)
+                    .await
             })
             .await?;
-        rows.into_iter()
-            .map(|(hash, created, seen, expires, client)| {
-                let key: [u8; 32] = hash
-                    .try_into()
-                    .map_err(|_| StoreError::corrupt("session key is not 32 bytes"))?;
+        rows.iter()
+            .map(|row| {
+                let key = row.try_get("id_hash").map_err(store_error)?;
+                let record = record_of(row)?;
                 Ok(ActiveSession::new(
                     SessionHandle::from_storage_key(StorageKey::from_bytes(key)),
-                    timestamp(created)?,
-                    timestamp(seen)?,
-                    timestamp(expires)?,
-                    client.map(|Json(value)| nul::map_value(&value, nul::unescape)),
+                    record.created_at,
+                    timestamp_at(row, "last_seen")?,
+                    record.expires_at,
+                    record.client().cloned(),
                 ))
             })
             .collect()
     }
 
     async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
-        let now = self.clock.now();
+        let now = millis(self.clock.now());
         let deleted = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke)))
-                    .bind(handle.storage_key().as_bytes().as_slice())
-                    .bind(millis(now))
-                    .execute(&mut *conn)
-                    .await;
-                (conn, result)
+            .run(Retry::OnBrokenConnection, async |conn| {
+                sqlx::query(self.sql.revoke.clone())
+                    .bind(handle.storage_key().as_bytes())
+                    .bind(now)
+                    .execute(conn)
+                    .await
             })
             .await?
             .rows_affected();
@@ -576,21 +539,7 @@ impl UserSessionStore for PostgresStore {
     }
 
     async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let user_id = nul::escape(user_id);
-        let user_id: &str = &user_id;
-        let deleted = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all)))
-                    .bind(user_id)
-                    .bind(millis(now))
-                    .execute(&mut *conn)
-                    .await;
-                (conn, result)
-            })
-            .await?
-            .rows_affected();
-        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
+        self.revoke_user(user_id, None).await
     }
 
     async fn revoke_all_except(
@@ -598,21 +547,6 @@ impl UserSessionStore for PostgresStore {
         user_id: &str,
         keep: &SessionHandle,
     ) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let user_id = nul::escape(user_id);
-        let user_id: &str = &user_id;
-        let deleted = self
-            .run(Retry::OnBrokenConnection, |mut conn| async move {
-                let result = sqlx::query(AssertSqlSafe(Arc::clone(&self.sql.revoke_all_except)))
-                    .bind(user_id)
-                    .bind(millis(now))
-                    .bind(keep.storage_key().as_bytes().as_slice())
-                    .execute(&mut *conn)
-                    .await;
-                (conn, result)
-            })
-            .await?
-            .rows_affected();
-        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
+        self.revoke_user(user_id, Some(keep.storage_key())).await
     }
 }

@@ -7,7 +7,8 @@
 
 use sqlx::{AssertSqlSafe, PgPool};
 
-use crate::{Identifier, store_error};
+use crate::sql::Statements;
+use crate::store_error;
 use session_core::StoreError;
 
 /// The schema version [`SCHEMA`] creates, the newest this crate knows.
@@ -38,13 +39,8 @@ CREATE INDEX "{name}_user_id_idx" ON {t} (user_id) WHERE user_id IS NOT NULL;
 CREATE INDEX "{name}_renewed_idx" ON {t} (renewed_from) WHERE renewed_from IS NOT NULL;
 "#;
 
-pub(crate) async fn run(
-    pool: &PgPool,
-    schema: &Identifier,
-    table: &Identifier,
-) -> Result<(), StoreError> {
-    let (schema, table) = (schema.as_str(), table.as_str());
-    let qualified = &format!("\"{schema}\".\"{table}\"");
+pub(crate) async fn run(pool: &PgPool, sql: &Statements) -> Result<(), StoreError> {
+    let (schema, table, qualified) = (&sql.schema, &sql.table, &sql.qualified);
     let history = format!("\"{schema}\".\"{table}_migrations\"");
     let mut tx = pool.begin().await.map_err(store_error)?;
     // One lock for every store-postgres migration in this database: instances migrating

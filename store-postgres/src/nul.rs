@@ -51,7 +51,7 @@ pub(crate) fn map_entries<'a>(
         .collect()
 }
 
-pub(crate) fn map_value(value: &Value, f: fn(&str) -> String) -> Value {
+fn map_value(value: &Value, f: fn(&str) -> String) -> Value {
     match value {
         Value::String(text) => Value::String(f(text)),
         Value::Array(items) => Value::Array(items.iter().map(|item| map_value(item, f)).collect()),

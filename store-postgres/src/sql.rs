@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-/// An SQL identifier accepted for a schema or table name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Identifier(String);
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 /// The error for a schema or table name that is not a plain SQL identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,33 +14,17 @@ pub(crate) struct Identifier(String);
 )]
 pub struct InvalidIdentifier(pub String);
 
-impl Identifier {
-    /// A schema name: at most 63 bytes, PostgreSQL's identifier limit.
-    pub(crate) fn schema(name: &str) -> Result<Self, InvalidIdentifier> {
-        Self::parse(name, 63)
-    }
-
-    /// A table name: at most 48 bytes, so `<table>_migrations` and `<table>_expires_at_idx`
-    /// stay within PostgreSQL's 63 and never collide with the table itself.
-    pub(crate) fn table(name: &str) -> Result<Self, InvalidIdentifier> {
-        Self::parse(name, 48)
-    }
-
-    fn parse(name: &str, max_len: usize) -> Result<Self, InvalidIdentifier> {
-        let mut bytes = name.bytes();
-        let first_ok = bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
-        let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if first_ok && rest_ok && name.len() <= max_len {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(InvalidIdentifier(name.to_owned()))
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
+/// `name` if it is a plain identifier of at most `max_len` bytes, which is safe to put in SQL.
+fn identifier(name: &str, max_len: usize) -> Result<String, InvalidIdentifier> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if first_ok && rest_ok && name.len() <= max_len {
+        Ok(name.to_owned())
+    } else {
+        Err(InvalidIdentifier(name.to_owned()))
     }
 }
 
@@ -59,62 +41,76 @@ macro_rules! ms {
     };
 }
 
+/// The columns a record is read from, by the names `record_of` reads.
+const RECORD: &str = concat!(
+    "data, format_version, ",
+    ms!("created_at"),
+    " AS created, ",
+    ms!("expires_at"),
+    " AS expires, ",
+    ms!("absolute_expires_at"),
+    " AS absolute"
+);
+
 /// Every statement the store runs against one table.
 #[derive(Debug)]
 pub(crate) struct Statements {
+    pub(crate) schema: String,
+    pub(crate) table: String,
+    /// `"schema"."table"`.
     pub(crate) qualified: String,
-    pub(crate) load: Arc<str>,
-    pub(crate) create: Arc<str>,
-    pub(crate) update: Arc<str>,
-    pub(crate) touch: Arc<str>,
-    pub(crate) delete: Arc<str>,
-    pub(crate) take: Arc<str>,
-    pub(crate) renew: Arc<str>,
-    pub(crate) cleanup: Arc<str>,
-    pub(crate) sessions_of: Arc<str>,
-    pub(crate) revoke: Arc<str>,
-    pub(crate) revoke_all: Arc<str>,
-    pub(crate) revoke_all_except: Arc<str>,
+    pub(crate) load: SqlStr,
+    pub(crate) create: SqlStr,
+    pub(crate) update: SqlStr,
+    pub(crate) renew: SqlStr,
+    pub(crate) delete: SqlStr,
+    pub(crate) take: SqlStr,
+    pub(crate) cleanup: SqlStr,
+    pub(crate) sessions_of: SqlStr,
+    pub(crate) revoke: SqlStr,
+    pub(crate) revoke_user: SqlStr,
 }
 
-/// The columns a record is read from, in the order `decode_row` expects.
-const RECORD_COLUMNS: &str = concat!(
-    "data, format_version, ",
-    ms!("created_at"),
-    ", ",
-    ms!("expires_at"),
-    ", ",
-    ms!("absolute_expires_at")
-);
-
 impl Statements {
-    pub(crate) fn new(schema: &Identifier, table: &Identifier) -> Self {
-        let t = format!("\"{}\".\"{}\"", schema.as_str(), table.as_str());
-        let sql = |s: String| Arc::<str>::from(s);
-        // What update and renew both write: `$1` the key, `$2` whether to clear, `$3` the
-        // removed keys, `$4` the set ones, `$5` the idle deadline (forward only), `$6` now.
-        let write_delta = format!(
-            "data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
-             expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {}",
-            ts!(5),
-            ts!(6)
-        );
-        let live_row = format!("WHERE id_hash = $1 AND expires_at > {}", ts!(6));
-        let returned = ms!("expires_at");
-        Self {
+    /// The statements on `schema.table`. The schema may have up to 63 bytes, PostgreSQL's
+    /// identifier limit; the table up to 48, so `<table>_migrations` and `<table>_expires_at_idx`
+    /// stay within it and never collide with the table itself.
+    pub(crate) fn new(schema: &str, table: &str) -> Result<Self, InvalidIdentifier> {
+        let (schema, table) = (identifier(schema, 63)?, identifier(table, 48)?);
+        let t = format!("\"{schema}\".\"{table}\"");
+        // Shared, so that running a statement does not copy its text.
+        let sql = |s: String| AssertSqlSafe(Arc::<str>::from(s)).into_sql_str();
+        // Update and renew apply the delta to the live row: `$1` the key, `$2` whether to clear,
+        // `$3` the removed keys, `$4` the set ones, `$5` the idle deadline, `$6` now. Deadlines
+        // only move forward: a request that keeps the deadline it loaded must not pull back a
+        // refresh another request stored after it loaded (GREATEST), and no write moves the
+        // deadline past the absolute one (LEAST).
+        let write_delta = |also_set: &str| {
+            format!(
+                "UPDATE {t} SET {also_set}\
+                 data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
+                 expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
+                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
+                ts!(5),
+                ts!(6),
+                ts!(6),
+                ms!("expires_at")
+            )
+        };
+        Ok(Self {
             load: sql(format!(
-                "SELECT {RECORD_COLUMNS} FROM {t} WHERE id_hash = $1 AND expires_at > {}",
+                "SELECT {RECORD} FROM {t} WHERE id_hash = $1 AND expires_at > {}",
                 ts!(2)
             )),
             // A live row is never overwritten; an expired one the cleanup has not reached yet
             // is gone as far as every other statement is concerned, so it may be replaced.
             create: sql(format!(
-                "INSERT INTO {t} AS s (id_hash, data, format_version, created_at, expires_at, absolute_expires_at, last_seen) \
-                 VALUES ($1, $2, $3, {}, {}, {}, {}) ON CONFLICT (id_hash) DO UPDATE SET \
-                 data = excluded.data, format_version = excluded.format_version, \
-                 created_at = excluded.created_at, expires_at = excluded.expires_at, \
-                 absolute_expires_at = excluded.absolute_expires_at, last_seen = excluded.last_seen, \
-                 renewed_from = NULL \
+                "INSERT INTO {t} AS s (id_hash, data, format_version, created_at, expires_at, \
+                 absolute_expires_at, last_seen) VALUES ($1, $2, $3, {}, {}, {}, {}) \
+                 ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, \
+                 format_version = excluded.format_version, created_at = excluded.created_at, \
+                 expires_at = excluded.expires_at, absolute_expires_at = excluded.absolute_expires_at, \
+                 last_seen = excluded.last_seen, renewed_from = NULL \
                  WHERE s.expires_at <= {}",
                 ts!(4),
                 ts!(5),
@@ -122,35 +118,13 @@ impl Statements {
                 ts!(7),
                 ts!(7)
             )),
-            // Deadlines only move forward: a request that keeps the deadline it loaded must
-            // not pull back a refresh another request stored after it loaded (GREATEST), and no
-            // write moves the deadline past the absolute one (LEAST).
-            update: sql(format!(
-                "UPDATE {t} SET {write_delta} {live_row} RETURNING {returned}"
-            )),
-            touch: sql(format!(
-                "UPDATE {t} SET expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), \
-                 last_seen = {} \
-                 WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
-                ts!(2),
-                ts!(3),
-                ts!(3),
-                ms!("expires_at")
-            )),
-            // The row moves to its new key in one statement, holding its lock throughout: a
-            // revocation (a DELETE by user or by key) that runs meanwhile either deletes it
-            // first, and the renew finds nothing, or waits for the lock and then rechecks and
-            // deletes the moved row, whose `user_id` (generated from the data) reflects the
-            // delta and whose `renewed_from` is the key a revocation by handle names. Neither
-            // ID outlives it.
-            // The update's parameters, then `$7` the new key.
-            renew: sql(format!(
-                "UPDATE {t} SET id_hash = $7, renewed_from = $1, {write_delta} {live_row} \
-                 RETURNING {returned}"
-            )),
+            update: sql(write_delta("")),
+            // The row moves to its new key (`$7`) in one statement, holding its lock throughout,
+            // so a revocation running meanwhile reaches it (see the crate docs).
+            renew: sql(write_delta("id_hash = $7, renewed_from = $1, ")),
             delete: sql(format!("DELETE FROM {t} WHERE id_hash = $1")),
             take: sql(format!(
-                "DELETE FROM {t} WHERE id_hash = $1 RETURNING {RECORD_COLUMNS}, expires_at > {}",
+                "DELETE FROM {t} WHERE id_hash = $1 RETURNING {RECORD}, expires_at > {} AS live",
                 ts!(2)
             )),
             cleanup: sql(format!(
@@ -159,11 +133,9 @@ impl Statements {
                 ts!(1)
             )),
             sessions_of: sql(format!(
-                "SELECT id_hash, {}, {}, {}, data -> '__session:client' FROM {t} \
+                "SELECT id_hash, {} AS last_seen, {RECORD} FROM {t} \
                  WHERE user_id = $1 AND expires_at > {} ORDER BY created_at",
-                ms!("created_at"),
                 ms!("last_seen"),
-                ms!("expires_at"),
                 ts!(2)
             )),
             // By the key, or by the key the session was renewed from: see `renew`.
@@ -171,41 +143,15 @@ impl Statements {
                 "DELETE FROM {t} WHERE (id_hash = $1 OR renewed_from = $1) AND expires_at > {}",
                 ts!(2)
             )),
-            revoke_all: sql(format!(
-                "DELETE FROM {t} WHERE user_id = $1 AND expires_at > {}",
-                ts!(2)
-            )),
-            revoke_all_except: sql(format!(
-                "DELETE FROM {t} WHERE user_id = $1 AND expires_at > {} AND id_hash <> $3",
+            // All of a user's sessions but the one keyed `$3`, if any.
+            revoke_user: sql(format!(
+                "DELETE FROM {t} WHERE user_id = $1 AND expires_at > {} \
+                 AND id_hash IS DISTINCT FROM $3",
                 ts!(2)
             )),
             qualified: t,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifiers_are_plain_names_only() {
-        for good in ["sessions", "_s", "app_sessions_2", &"a".repeat(48)] {
-            assert!(Identifier::table(good).is_ok(), "{good}");
-        }
-        assert!(Identifier::schema(&"a".repeat(63)).is_ok());
-        for bad in [
-            "",
-            "1abc",
-            "a-b",
-            "a\"b",
-            "a;drop",
-            "a b",
-            "ä",
-            &"a".repeat(49),
-        ] {
-            assert!(Identifier::table(bad).is_err(), "{bad}");
-        }
-        assert!(Identifier::schema(&"a".repeat(64)).is_err());
+            schema,
+            table,
+        })
     }
 }

@@ -783,3 +783,19 @@ async fn revoking_the_handle_listed_before_a_renew_reaches_the_renewed_session()
     assert!(store.revoke(&listed[0].handle).await.unwrap());
     assert!(store.load(&new).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn with_table_accepts_plain_identifiers_only() {
+    // No statement runs: a lazy pool never connects.
+    let store = PostgresStore::new(PgPool::connect_lazy(&common::database_url()).unwrap());
+    let with_table = |schema: &str, table: &str| store.clone().with_table(schema, table);
+    for good in ["sessions", "_s", "app_sessions_2", &"a".repeat(48)] {
+        assert!(with_table("public", good).is_ok(), "{good}");
+    }
+    assert!(with_table(&"a".repeat(63), "sessions").is_ok());
+    let too_long = "a".repeat(49);
+    for bad in ["", "1abc", "a-b", "a\"b", "a;drop", "a b", "ä", &too_long] {
+        assert!(with_table("public", bad).is_err(), "{bad}");
+    }
+    assert!(with_table(&"a".repeat(64), "sessions").is_err());
+}
