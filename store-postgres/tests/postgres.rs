@@ -1,14 +1,24 @@
-//! PostgreSQL specifics: migrations, the row layout, expiry cleanup and corrupt rows.
+//! PostgreSQL specifics: the schema and its migration, expiry cleanup, corrupt rows, statement
+//! timeouts, U+0000 in stored strings, and revocations racing a renew.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
+use std::fmt::Debug;
+use std::future::Future;
 use std::time::Duration;
 
 use serde_json::json;
-use session_core::{SessionData, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
-use sqlx::PgPool;
+use session_core::clock::{Clock as _, TestClock};
+use session_core::users::{CLIENT_KEY, USER_KEY};
+use session_core::{
+    SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StoreError,
+    Timestamp, UserSessionStore,
+};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
 use store_postgres::PostgresStore;
+
+const MINUTE: Duration = Duration::from_secs(60);
 
 async fn pool() -> PgPool {
     PgPool::connect(&common::database_url())
@@ -16,27 +26,103 @@ async fn pool() -> PgPool {
         .expect("PostgreSQL must be reachable")
 }
 
-fn record(idle: Duration, absolute: Duration) -> SessionRecord {
-    let now = Timestamp::now();
-    let data: SessionData = [("user".to_owned(), json!("ada"))].into_iter().collect();
+/// A migrated store in a fresh schema, and that schema.
+async fn fresh() -> (PostgresStore, String) {
+    let schema = common::random_schema();
+    let store = common::store_in(&schema).await;
+    store.migrate().await.unwrap();
+    (store, schema)
+}
+
+/// A session created `now` holding `data`, expiring after `idle` unless used, and after
+/// `absolute` in any case.
+fn record_at(
+    now: Timestamp,
+    data: SessionData,
+    idle: Duration,
+    absolute: Duration,
+) -> SessionRecord {
     SessionRecord::new(data, now, now + idle, now + absolute)
 }
 
-async fn count(pool: &PgPool, schema: &str, filter: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM \"{schema}\".sessions WHERE {filter}"
+fn record(idle: Duration, absolute: Duration) -> SessionRecord {
+    let data: SessionData = [("user".to_owned(), json!("ada"))].into_iter().collect();
+    record_at(Timestamp::now(), data, idle, absolute)
+}
+
+/// Creates `record` under a fresh ID, which it returns.
+async fn created(store: &PostgresStore, record: &SessionRecord) -> SessionId {
+    let id = SessionId::generate();
+    assert!(store.create(&id, record).await.unwrap());
+    id
+}
+
+/// A session of user `ada`.
+async fn session_of_ada(store: &PostgresStore) -> SessionId {
+    let data: SessionData = [(USER_KEY.to_owned(), json!("ada"))].into_iter().collect();
+    created(
+        store,
+        &record_at(Timestamp::now(), data, MINUTE, 10 * MINUTE),
+    )
+    .await
+}
+
+fn setting(key: &str, value: serde_json::Value) -> SessionDelta {
+    let mut delta = SessionDelta::default();
+    delta.insert(key, value);
+    delta
+}
+
+/// The rows in `schema.sessions`.
+async fn count(pool: &PgPool, schema: &str) -> i64 {
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT count(*) FROM \"{schema}\".sessions"
     )))
     .fetch_one(pool)
     .await
     .unwrap()
 }
 
+/// A transaction on `locker` holding the row of `id` in `schema.sessions`: a write waits for it.
+async fn lock_row<'c>(
+    locker: &'c PgPool,
+    schema: &str,
+    id: &SessionId,
+) -> Transaction<'c, Postgres> {
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
+    )))
+    .bind(id.storage_key().as_bytes().as_slice())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx
+}
+
+/// A transaction on `locker` holding `schema.sessions` as a migration would: even a read waits.
+async fn lock_table<'c>(locker: &'c PgPool, schema: &str) -> Transaction<'c, Postgres> {
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query(AssertSqlSafe(format!(
+        "LOCK TABLE \"{schema}\".sessions IN ACCESS EXCLUSIVE MODE"
+    )))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx
+}
+
+fn assert_unavailable<T: Debug>(result: Result<T, StoreError>) {
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_is_idempotent_and_safe_to_run_concurrently() {
     let schema = common::random_schema();
-    let store = PostgresStore::new(pool().await)
-        .with_table(&schema, "sessions")
-        .unwrap();
+    let store = common::store_in(&schema).await;
     let runs: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
@@ -47,34 +133,23 @@ async fn migrate_is_idempotent_and_safe_to_run_concurrently() {
         run.await.unwrap().expect("concurrent migrate must succeed");
     }
     store.migrate().await.expect("a second migrate is a no-op");
-    let versions: Vec<i32> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let versions: Vec<i32> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT version FROM \"{schema}\".sessions_migrations ORDER BY version"
     )))
     .fetch_all(store.pool())
     .await
     .unwrap();
     assert_eq!(versions, vec![1], "the schema version is recorded once");
-    let id = SessionId::generate();
-    assert!(
-        store
-            .create(
-                &id,
-                &record(Duration::from_secs(60), Duration::from_secs(60))
-            )
-            .await
-            .unwrap()
-    );
+    created(&store, &record(MINUTE, MINUTE)).await;
 }
 
 #[tokio::test]
 async fn rows_are_keyed_by_the_hash_and_hold_no_usable_cookie() {
-    let store = common::fresh_store().await;
-    let id = SessionId::generate();
-    let record = record(Duration::from_secs(60), Duration::from_secs(30));
-    assert!(store.create(&id, &record).await.unwrap());
-    let dump: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT row_to_json(s)::text FROM {} s",
-        format_args!("\"{}\".sessions", schema_of(&store))
+    let (store, schema) = fresh().await;
+    let record = record(MINUTE, MINUTE / 2);
+    let id = created(&store, &record).await;
+    let dump: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT row_to_json(s)::text FROM \"{schema}\".sessions s"
     )))
     .fetch_all(store.pool())
     .await
@@ -82,10 +157,9 @@ async fn rows_are_keyed_by_the_hash_and_hold_no_usable_cookie() {
     assert_eq!(dump.len(), 1);
     assert!(!dump[0].contains(id.expose_secret()), "{}", dump[0]);
     let (hash, expires_ms, absolute_ms): (Vec<u8>, i64, i64) =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sqlx::query_as(AssertSqlSafe(format!(
             "SELECT id_hash, (extract(epoch FROM expires_at) * 1000)::int8, \
-         (extract(epoch FROM absolute_expires_at) * 1000)::int8 FROM \"{}\".sessions",
-            schema_of(&store)
+             (extract(epoch FROM absolute_expires_at) * 1000)::int8 FROM \"{schema}\".sessions"
         )))
         .fetch_one(store.pool())
         .await
@@ -100,7 +174,7 @@ async fn rows_are_keyed_by_the_hash_and_hold_no_usable_cookie() {
     let indexes: Vec<String> = sqlx::query_scalar(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'sessions'",
     )
-    .bind(schema_of(&store))
+    .bind(&schema)
     .fetch_all(store.pool())
     .await
     .unwrap();
@@ -109,19 +183,11 @@ async fn rows_are_keyed_by_the_hash_and_hold_no_usable_cookie() {
     }
 }
 
-/// The schema a store from `fresh_store` uses, read back from its `Debug` output.
-fn schema_of(store: &PostgresStore) -> String {
-    let debug = format!("{store:?}");
-    let start = debug.find("session_test_").expect("test schema in Debug");
-    debug[start..start + "session_test_".len() + 16].to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_deletes_expired_rows_in_batches_and_keeps_live_ones() {
-    let store = common::fresh_store().await;
-    let schema = schema_of(&store);
+    let (store, schema) = fresh().await;
     // 2500 expired rows (more than two batches) and 10 live ones, written directly.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO \"{schema}\".sessions (id_hash, data, format_version, created_at, last_seen, \
          expires_at, absolute_expires_at) SELECT sha256(g::text::bytea), '{{}}', 1, now(), now(), \
          now() - interval '1 minute', now() - interval '1 minute' FROM generate_series(1, 2500) g"
@@ -130,97 +196,87 @@ async fn cleanup_deletes_expired_rows_in_batches_and_keeps_live_ones() {
     .await
     .unwrap();
     for _ in 0..10 {
-        assert!(
-            store
-                .create(
-                    &SessionId::generate(),
-                    &record(Duration::from_secs(60), Duration::from_secs(60))
-                )
-                .await
-                .unwrap()
-        );
+        created(&store, &record(MINUTE, MINUTE)).await;
     }
     assert_eq!(store.delete_expired().await.unwrap(), 2500);
-    assert_eq!(count(store.pool(), &schema, "true").await, 10);
+    assert_eq!(count(store.pool(), &schema).await, 10);
     assert_eq!(store.delete_expired().await.unwrap(), 0);
+}
+
+/// A store on a test clock in a fresh schema, not migrated yet, and that schema. Expiry follows
+/// the clock; only a cleanup task's own interval runs in real time.
+async fn store_on(clock: &TestClock) -> (PostgresStore, String) {
+    let schema = common::random_schema();
+    let store = common::store_in(&schema).await.with_clock(clock.shared());
+    (store, schema)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_task_runs_survives_errors_and_stops_when_told() {
-    use session_core::clock::TestClock;
-
-    // Expiry follows the test clock; only the task's own interval runs in real time.
     let clock = TestClock::starting_now();
-    let schema = common::random_schema();
-    let store = PostgresStore::new(pool().await)
-        .with_table(&schema, "sessions")
-        .unwrap()
-        .with_clock(clock.shared());
+    let (store, schema) = store_on(&clock).await;
     // The table does not exist yet: every sweep fails until it does.
     let task = store.spawn_cleanup(Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
     store.migrate().await.unwrap();
-    let id = SessionId::generate();
-    let minute = Duration::from_secs(60);
-    assert!(
-        store
-            .create(&id, &record(minute, minute * 60))
-            .await
-            .unwrap()
-    );
-    clock.advance(minute * 2);
+    created(&store, &record(MINUTE, MINUTE * 60)).await;
+    clock.advance(MINUTE * 2);
     eventually("the cleanup task never deleted the expired row", || async {
-        count(store.pool(), &schema, "true").await == 0
+        count(store.pool(), &schema).await == 0
     })
     .await;
 
     task.stop();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let id = SessionId::generate();
-    assert!(
-        store
-            .create(&id, &record(minute, minute * 600))
-            .await
-            .unwrap()
-    );
-    clock.advance(minute * 2);
+    created(&store, &record(MINUTE, MINUTE * 600)).await;
+    clock.advance(MINUTE * 2);
     // Long enough for several sweeps, had the task not stopped.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        count(store.pool(), &schema, "true").await,
+        count(store.pool(), &schema).await,
         1,
         "the task kept running after it was stopped"
     );
 }
 
+/// `let _ = store.spawn_cleanup(..)` is the natural thing to write: the task keeps cleaning
+/// after its handle is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_keeps_running_when_its_handle_is_dropped_and_ends_with_the_pool() {
+    let clock = TestClock::starting_now();
+    let (store, schema) = store_on(&clock).await;
+    store.migrate().await.unwrap();
+    let _ = store.spawn_cleanup(Duration::from_millis(20));
+    let record = record_at(clock.now(), SessionData::new(), MINUTE, 10 * MINUTE);
+    created(&store, &record).await;
+    clock.advance(MINUTE + Duration::from_millis(1));
+    eventually(
+        "the cleanup task stopped when its handle was dropped",
+        || async { count(store.pool(), &schema).await == 0 },
+    )
+    .await;
+
+    let watched = store.spawn_cleanup(Duration::from_millis(20));
+    store.pool().close().await;
+    eventually("the cleanup task outlived its pool", || async {
+        watched.is_finished()
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn corrupt_rows_are_typed_errors() {
-    let store = common::fresh_store().await;
-    let schema = schema_of(&store);
-    let id = SessionId::generate();
-    assert!(
-        store
-            .create(
-                &id,
-                &record(Duration::from_secs(60), Duration::from_secs(60))
-            )
-            .await
-            .unwrap()
-    );
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE \"{schema}\".sessions SET data = '[1,2]'"
-    )))
-    .execute(store.pool())
-    .await
-    .unwrap();
-    assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE \"{schema}\".sessions SET data = '{{}}', format_version = 99"
-    )))
-    .execute(store.pool())
-    .await
-    .unwrap();
-    assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+    let (store, schema) = fresh().await;
+    let id = created(&store, &record(MINUTE, MINUTE)).await;
+    for corruption in ["data = '[1,2]'", "data = '{}', format_version = 99"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE \"{schema}\".sessions SET {corruption}"
+        )))
+        .execute(store.pool())
+        .await
+        .unwrap();
+        assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+    }
 }
 
 #[tokio::test]
@@ -248,7 +304,7 @@ async fn migrate_needs_no_database_level_create_when_the_schema_exists() {
     let schema = common::random_schema();
     let role = format!("{schema}_app");
     // An application role that may create tables in its schema, but not schemas.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+    sqlx::raw_sql(AssertSqlSafe(format!(
         "CREATE ROLE {role} LOGIN; CREATE SCHEMA {schema}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role};"
     )))
     .execute(&admin)
@@ -265,15 +321,11 @@ async fn migrate_needs_no_database_level_create_when_the_schema_exists() {
         .with_table(&schema, "sessions")
         .unwrap();
     let migrated = store.migrate().await;
-    let id = SessionId::generate();
     let created = store
-        .create(
-            &id,
-            &record(Duration::from_secs(60), Duration::from_secs(60)),
-        )
+        .create(&SessionId::generate(), &record(MINUTE, MINUTE))
         .await;
     app_pool.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+    sqlx::raw_sql(AssertSqlSafe(format!(
         "DROP SCHEMA {schema} CASCADE; DROP OWNED BY {role}; DROP ROLE {role};"
     )))
     .execute(&admin)
@@ -288,36 +340,20 @@ async fn migrate_needs_no_database_level_create_when_the_schema_exists() {
 /// user, and the row holds no U+0000.
 #[tokio::test]
 async fn values_keys_and_user_ids_with_nul_characters_round_trip() {
-    use session_core::users::{CLIENT_KEY, USER_KEY};
-    use session_core::{SessionDelta, UserSessionStore};
-
     let store = common::fresh_store().await;
-    let id = SessionId::generate();
     let user = "ada\0\u{E000}0";
     let mut data = SessionData::new();
     data.insert("q\0".to_owned(), json!(["a\0b", {"k\0": "\u{E000}"}]));
     data.insert(USER_KEY.to_owned(), json!(user));
     data.insert(CLIENT_KEY.to_owned(), json!({"agent": "x\0y"}));
     let now = Timestamp::now();
-    let record = SessionRecord::new(
-        data.clone(),
-        now,
-        now + Duration::from_secs(60),
-        now + Duration::from_secs(600),
-    );
-    assert!(store.create(&id, &record).await.unwrap());
+    let id = created(&store, &record_at(now, data.clone(), MINUTE, 10 * MINUTE)).await;
     assert_eq!(store.load(&id).await.unwrap().unwrap().data, data);
 
-    let mut delta = SessionDelta::default();
+    let mut delta = setting("n\0", json!("\0"));
     delta.remove("q\0");
-    delta.insert("n\0", json!("\0"));
-    assert!(
-        store
-            .update(&id, &delta, now + Duration::from_secs(60))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    let updated = store.update(&id, &delta, now + MINUTE).await.unwrap();
+    assert!(updated.is_some());
     let loaded = store.load(&id).await.unwrap().unwrap().data;
     assert_eq!(loaded.get("q\0"), None);
     assert_eq!(loaded["n\0"], json!("\0"));
@@ -335,28 +371,18 @@ async fn values_keys_and_user_ids_with_nul_characters_round_trip() {
 /// and return it.
 #[tokio::test]
 async fn update_and_touch_never_move_the_idle_deadline_back() {
-    use session_core::SessionDelta;
-
     let store = common::fresh_store().await;
-    let id = SessionId::generate();
     let now = Timestamp::now();
-    let record = SessionRecord::new(
-        SessionData::new(),
-        now,
-        now + Duration::from_secs(60),
-        now + Duration::from_secs(600),
-    );
-    assert!(store.create(&id, &record).await.unwrap());
-    let (earlier, later) = (
-        now + Duration::from_secs(90),
-        now + Duration::from_secs(120),
-    );
-    let mut delta = SessionDelta::default();
-    delta.insert("a", json!(1));
+    let id = created(
+        &store,
+        &record_at(now, SessionData::new(), MINUTE, 10 * MINUTE),
+    )
+    .await;
+    let (earlier, later) = (now + MINUTE * 3 / 2, now + MINUTE * 2);
+    let delta = setting("a", json!(1));
     assert_eq!(store.update(&id, &delta, later).await.unwrap(), Some(later));
 
-    let mut delta = SessionDelta::default();
-    delta.insert("b", json!(2));
+    let delta = setting("b", json!(2));
     assert_eq!(
         store.update(&id, &delta, earlier).await.unwrap(),
         Some(later)
@@ -373,32 +399,25 @@ async fn update_and_touch_never_move_the_idle_deadline_back() {
 /// expires the session for every statement, and the sweep deletes it, without sleeping.
 #[tokio::test]
 async fn a_test_clock_expires_sessions_without_sleeping() {
-    use session_core::SessionDelta;
-    use session_core::clock::{Clock as _, TestClock};
-
     let clock = TestClock::starting_now();
-    let store = common::fresh_store().await.with_clock(clock.shared());
-    let schema = schema_of(&store);
-    let id = SessionId::generate();
-    let now = clock.now();
-    let idle = Duration::from_secs(60);
-    let record = SessionRecord::new(SessionData::new(), now, now + idle, now + 10 * idle);
-    assert!(store.create(&id, &record).await.unwrap());
+    let (store, schema) = fresh().await;
+    let store = store.with_clock(clock.shared());
+    let record = record_at(clock.now(), SessionData::new(), MINUTE, 10 * MINUTE);
+    let id = created(&store, &record).await;
     assert!(store.load(&id).await.unwrap().is_some());
     assert_eq!(store.delete_expired().await.unwrap(), 0);
 
-    clock.advance(idle + Duration::from_millis(1));
+    clock.advance(MINUTE + Duration::from_millis(1));
     assert!(
         store.load(&id).await.unwrap().is_none(),
         "expired on the test clock"
     );
-    let later = clock.now() + idle;
+    let later = clock.now() + MINUTE;
     assert_eq!(store.touch(&id, later).await.unwrap(), None);
-    let mut delta = SessionDelta::default();
-    delta.insert("a", json!(1));
+    let delta = setting("a", json!(1));
     assert_eq!(store.update(&id, &delta, later).await.unwrap(), None);
     assert_eq!(store.delete_expired().await.unwrap(), 1);
-    assert_eq!(count(store.pool(), &schema, "true").await, 0);
+    assert_eq!(count(store.pool(), &schema).await, 0);
 }
 
 /// How much later than its timeout a cut-off call may return on a busy two-core machine.
@@ -406,7 +425,7 @@ const SLACK: Duration = Duration::from_millis(1500);
 
 /// Runs `call`, failing the test if it takes longer than `limit` (the code before statement
 /// timeouts would wait for the lock forever).
-async fn within<T>(limit: Duration, call: impl std::future::Future<Output = T>) -> T {
+async fn within<T>(limit: Duration, call: impl Future<Output = T>) -> T {
     tokio::time::timeout(limit, call)
         .await
         .expect("the store call hung past its statement timeout")
@@ -417,71 +436,34 @@ async fn within<T>(limit: Duration, call: impl std::future::Future<Output = T>) 
 /// as the lock is gone: the cut-off connection is not reused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_blocked_on_a_lock_times_out_as_unavailable_and_the_store_recovers() {
-    use session_core::SessionDelta;
-
     let timeout = Duration::from_millis(300);
-    let store = common::fresh_store().await.with_statement_timeout(timeout);
-    let table = format!("\"{}\".sessions", schema_of(&store));
-    let id = SessionId::generate();
-    let record = record(Duration::from_secs(60), Duration::from_secs(600));
-    assert!(store.create(&id, &record).await.unwrap());
-    let mut delta = SessionDelta::default();
-    delta.insert("a", json!(1));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
+    let (store, schema) = fresh().await;
+    let store = store.with_statement_timeout(timeout);
+    let id = created(&store, &record(MINUTE, 10 * MINUTE)).await;
+    let delta = setting("a", json!(1));
+    let deadline = Timestamp::now() + MINUTE;
     let locker = pool().await;
+    let secs_5 = Duration::from_secs(5);
 
-    // A transaction holding the session's row: a write waits for it.
-    let mut tx = locker.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT 1 FROM {table} WHERE id_hash = $1 FOR UPDATE"
-    )))
-    .bind(id.storage_key().as_bytes().as_slice())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    let tx = lock_row(&locker, &schema, &id).await;
     let started = std::time::Instant::now();
-    let result = within(Duration::from_secs(5), store.update(&id, &delta, deadline)).await;
-    assert!(
-        matches!(result, Err(StoreError::Unavailable(_))),
-        "{result:?}"
-    );
-    assert!(
-        started.elapsed() >= timeout && started.elapsed() < timeout + SLACK,
-        "{:?}",
-        started.elapsed()
-    );
+    assert_unavailable(within(secs_5, store.update(&id, &delta, deadline)).await);
+    let took = started.elapsed();
+    assert!(took >= timeout && took < timeout + SLACK, "{took:?}");
     tx.rollback().await.unwrap();
-    assert_eq!(
-        within(Duration::from_secs(5), store.update(&id, &delta, deadline))
-            .await
-            .unwrap(),
-        Some(deadline)
-    );
+    let updated = within(secs_5, store.update(&id, &delta, deadline)).await;
+    assert_eq!(updated.unwrap(), Some(deadline));
 
-    // A table lock (a migration): even a read waits.
-    let mut tx = locker.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
-    )))
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    let tx = lock_table(&locker, &schema).await;
     let started = std::time::Instant::now();
-    let result = within(Duration::from_secs(5), store.load(&id)).await;
-    assert!(
-        matches!(result, Err(StoreError::Unavailable(_))),
-        "{result:?}"
-    );
+    assert_unavailable(within(secs_5, store.load(&id)).await);
     assert!(
         started.elapsed() < timeout + SLACK,
         "{:?}",
         started.elapsed()
     );
     tx.commit().await.unwrap();
-    let loaded = within(Duration::from_secs(5), store.load(&id))
-        .await
-        .unwrap()
-        .unwrap();
+    let loaded = within(secs_5, store.load(&id)).await.unwrap().unwrap();
     assert_eq!(loaded.data["a"], json!(1));
 }
 
@@ -500,18 +482,9 @@ async fn a_server_side_lock_timeout_is_unavailable() {
         .unwrap();
     store.migrate().await.unwrap();
     let locker = pool().await;
-    let mut tx = locker.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLE \"{schema}\".sessions IN ACCESS EXCLUSIVE MODE"
-    )))
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    let result = within(Duration::from_secs(3), store.load(&SessionId::generate())).await;
-    assert!(
-        matches!(result, Err(StoreError::Unavailable(_))),
-        "{result:?}"
-    );
+    let tx = lock_table(&locker, &schema).await;
+    let id = SessionId::generate();
+    assert_unavailable(within(Duration::from_secs(3), store.load(&id)).await);
     tx.rollback().await.unwrap();
     assert!(store.load(&SessionId::generate()).await.unwrap().is_none());
 }
@@ -521,8 +494,6 @@ async fn a_server_side_lock_timeout_is_unavailable() {
 /// the application built, the next call runs while the lock is still held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_off_connection_frees_its_pool_slot() {
-    use session_core::SessionDelta;
-
     let schema = common::random_schema();
     let one = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
@@ -534,66 +505,25 @@ async fn a_cut_off_connection_frees_its_pool_slot() {
         .unwrap()
         .with_statement_timeout(Duration::from_millis(300));
     store.migrate().await.unwrap();
-    let (locked, free) = (SessionId::generate(), SessionId::generate());
-    for id in [&locked, &free] {
-        let record = record(Duration::from_secs(60), Duration::from_secs(600));
-        assert!(store.create(id, &record).await.unwrap());
-    }
+    let locked = created(&store, &record(MINUTE, 10 * MINUTE)).await;
+    let free = created(&store, &record(MINUTE, 10 * MINUTE)).await;
     let locker = pool().await;
-    let mut tx = locker.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
-    )))
-    .bind(locked.storage_key().as_bytes().as_slice())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    let mut delta = SessionDelta::default();
-    delta.insert("a", json!(1));
-    let deadline = Timestamp::now() + Duration::from_secs(60);
-    let result = within(
-        Duration::from_secs(5),
-        store.update(&locked, &delta, deadline),
-    )
-    .await;
-    assert!(
-        matches!(result, Err(StoreError::Unavailable(_))),
-        "{result:?}"
-    );
+    let tx = lock_row(&locker, &schema, &locked).await;
+    let delta = setting("a", json!(1));
+    let deadline = Timestamp::now() + MINUTE;
+    let secs_5 = Duration::from_secs(5);
+    assert_unavailable(within(secs_5, store.update(&locked, &delta, deadline)).await);
 
     // The lock is still held; another session's write does not need it.
-    let result = within(
-        Duration::from_secs(5),
-        store.update(&free, &delta, deadline),
-    )
-    .await;
+    let result = within(secs_5, store.update(&free, &delta, deadline)).await;
     assert_eq!(result.unwrap(), Some(deadline));
     tx.rollback().await.unwrap();
 }
 
-/// A session of user `ada` with the given idle lifetime.
-async fn session_of_ada(store: &PostgresStore) -> SessionId {
-    use session_core::users::USER_KEY;
-
-    let id = SessionId::generate();
-    let now = Timestamp::now();
-    let data: SessionData = [(USER_KEY.to_owned(), json!("ada"))].into_iter().collect();
-    let record = SessionRecord::new(
-        data,
-        now,
-        now + Duration::from_secs(60),
-        now + Duration::from_secs(600),
-    );
-    assert!(store.create(&id, &record).await.unwrap());
-    id
-}
-
 #[tokio::test]
 async fn revoke_all_after_renew_reaches_the_new_id_and_renew_after_revoke_all_finds_nothing() {
-    use session_core::{SessionDelta, UserSessionStore};
-
     let store = common::fresh_store().await;
-    let deadline = Timestamp::now() + Duration::from_secs(120);
+    let deadline = Timestamp::now() + 2 * MINUTE;
     let old = session_of_ada(&store).await;
     let (new, expires) = store
         .renew(&old, &SessionDelta::default(), deadline)
@@ -619,7 +549,7 @@ async fn revoke_all_after_renew_reaches_the_new_id_and_renew_after_revoke_all_fi
 async fn eventually<F, Fut>(what: &str, mut done: F)
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
+    Fut: Future<Output = bool>,
 {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !done().await {
@@ -649,37 +579,27 @@ async fn wait_for_lock_waiters(observer: &PgPool, schema: &str, count: i64) {
 /// renew's answer, the revocation's, and the old ID.
 async fn renew_with_a_revocation_queued_behind<R, Fut>(
     store: &PostgresStore,
+    schema: &str,
     revoke: R,
 ) -> (Option<(SessionId, Timestamp)>, Fut::Output, SessionId)
 where
     R: FnOnce(PostgresStore, SessionId) -> Fut,
-    Fut: std::future::Future + Send + 'static,
+    Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    use session_core::SessionDelta;
-
-    let schema = schema_of(store);
     let old = session_of_ada(store).await;
     let locker = pool().await;
-    let mut tx = locker.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT 1 FROM \"{schema}\".sessions WHERE id_hash = $1 FOR UPDATE"
-    )))
-    .bind(old.storage_key().as_bytes().as_slice())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-
+    let tx = lock_row(&locker, schema, &old).await;
     let renew = tokio::spawn({
         let (store, old) = (store.clone(), old.clone());
         async move {
-            let deadline = Timestamp::now() + Duration::from_secs(120);
+            let deadline = Timestamp::now() + 2 * MINUTE;
             store.renew(&old, &SessionDelta::default(), deadline).await
         }
     });
-    wait_for_lock_waiters(&locker, &schema, 1).await;
+    wait_for_lock_waiters(&locker, schema, 1).await;
     let revoke = tokio::spawn(revoke(store.clone(), old.clone()));
-    wait_for_lock_waiters(&locker, &schema, 2).await;
+    wait_for_lock_waiters(&locker, schema, 2).await;
     tx.commit().await.unwrap();
     (renew.await.unwrap().unwrap(), revoke.await.unwrap(), old)
 }
@@ -689,15 +609,12 @@ where
 /// once both are done neither the old nor the new ID is live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_all_during_a_renew_leaves_neither_id_live() {
-    use session_core::UserSessionStore;
-
-    let store = common::fresh_store().await;
+    let (store, schema) = fresh().await;
     let (renewed, revoked, old) =
-        renew_with_a_revocation_queued_behind(&store, |store, _| async move {
+        renew_with_a_revocation_queued_behind(&store, &schema, |store, _| async move {
             store.revoke_all("ada").await.unwrap()
         })
         .await;
-    let schema = schema_of(&store);
     assert_eq!(revoked, 1, "the revocation reached the session");
     assert!(store.load(&old).await.unwrap().is_none());
     if let Some((new, _)) = renewed {
@@ -707,55 +624,19 @@ async fn revoke_all_during_a_renew_leaves_neither_id_live() {
         );
     }
     assert!(store.sessions_of("ada").await.unwrap().is_empty());
-    assert_eq!(count(store.pool(), &schema, "true").await, 0);
-}
-
-/// `let _ = store.spawn_cleanup(..)` is the natural thing to write: the task keeps cleaning
-/// after its handle is dropped.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cleanup_keeps_running_when_its_handle_is_dropped_and_ends_with_the_pool() {
-    use session_core::clock::{Clock as _, TestClock};
-
-    let clock = TestClock::starting_now();
-    let schema = common::random_schema();
-    let store = PostgresStore::new(pool().await)
-        .with_table(&schema, "sessions")
-        .unwrap()
-        .with_clock(clock.shared());
-    store.migrate().await.unwrap();
-    let _ = store.spawn_cleanup(Duration::from_millis(20));
-    let now = clock.now();
-    let idle = Duration::from_secs(60);
-    let record = SessionRecord::new(SessionData::new(), now, now + idle, now + 10 * idle);
-    assert!(store.create(&SessionId::generate(), &record).await.unwrap());
-    clock.advance(idle + Duration::from_millis(1));
-    eventually(
-        "the cleanup task stopped when its handle was dropped",
-        || async { count(store.pool(), &schema, "true").await == 0 },
-    )
-    .await;
-
-    let watched = store.spawn_cleanup(Duration::from_millis(20));
-    store.pool().close().await;
-    eventually("the cleanup task outlived its pool", || async {
-        watched.is_finished()
-    })
-    .await;
+    assert_eq!(count(store.pool(), &schema).await, 0);
 }
 
 /// A revoke of one session (by the handle an admin listed) that runs while the session is
 /// being renewed wins too: it reaches the row under its new key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_during_a_renew_leaves_neither_id_live() {
-    use session_core::{SessionHandle, UserSessionStore};
-
-    let store = common::fresh_store().await;
+    let (store, schema) = fresh().await;
     let (renewed, revoked, _) =
-        renew_with_a_revocation_queued_behind(&store, |store, old| async move {
+        renew_with_a_revocation_queued_behind(&store, &schema, |store, old| async move {
             store.revoke(&SessionHandle::of(&old)).await.unwrap()
         })
         .await;
-    let schema = schema_of(&store);
     assert!(revoked, "the revocation reached the session");
     if let Some((new, _)) = renewed {
         assert!(
@@ -763,18 +644,16 @@ async fn revoke_during_a_renew_leaves_neither_id_live() {
             "the renewed ID survived revoke"
         );
     }
-    assert_eq!(count(store.pool(), &schema, "true").await, 0);
+    assert_eq!(count(store.pool(), &schema).await, 0);
 }
 
 /// The handle an admin listed before the session renewed still revokes it.
 #[tokio::test]
 async fn revoking_the_handle_listed_before_a_renew_reaches_the_renewed_session() {
-    use session_core::{SessionDelta, UserSessionStore};
-
     let store = common::fresh_store().await;
     let old = session_of_ada(&store).await;
     let listed = store.sessions_of("ada").await.unwrap();
-    let deadline = Timestamp::now() + Duration::from_secs(120);
+    let deadline = Timestamp::now() + 2 * MINUTE;
     let (new, _) = store
         .renew(&old, &SessionDelta::default(), deadline)
         .await

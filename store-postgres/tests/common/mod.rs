@@ -19,13 +19,18 @@ pub(crate) fn random_schema() -> String {
     )
 }
 
-/// A migrated store in a fresh schema.
-pub(crate) async fn fresh_store() -> PostgresStore {
-    let store = PostgresStore::connect(&database_url())
+/// A store on `schema.sessions`, not migrated yet.
+pub(crate) async fn store_in(schema: &str) -> PostgresStore {
+    PostgresStore::connect(&database_url())
         .await
         .expect("PostgreSQL at DATABASE_URL must be reachable (scripts/services.sh starts it)")
-        .with_table(&random_schema(), "sessions")
-        .expect("valid identifiers");
+        .with_table(schema, "sessions")
+        .expect("valid identifiers")
+}
+
+/// A migrated store in a fresh schema.
+pub(crate) async fn fresh_store() -> PostgresStore {
+    let store = store_in(&random_schema()).await;
     store.migrate().await.expect("migrations apply");
     store
 }
