@@ -50,10 +50,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use lru::LruCache;
 use session_core::clock::{self, SharedClock};
-use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
-    ActiveSession, DeltaLookup, SessionDelta, SessionHandle, SessionId, SessionRecord,
-    SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
+    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
+    StoreError, Timestamp, UserSessionStore,
 };
 
 /// Default bound on the number of sessions held.
@@ -81,7 +80,7 @@ struct Stored {
 
 impl Stored {
     fn user(&self) -> Option<&str> {
-        self.record.data.get(USER_KEY).and_then(|v| v.as_str())
+        self.record.user()
     }
 }
 
@@ -446,10 +445,7 @@ impl Shared {
         self.with_live(key, now, |stored| {
             // Only a delta that touches the user key (sign-in, sign-out, clear) can rebind the
             // session, so only then is the previous user worth copying.
-            let user_before = match delta.lookup(USER_KEY) {
-                DeltaLookup::Untouched => None,
-                _ => Some(stored.user().map(str::to_owned)),
-            };
+            let user_before = delta.may_rebind().then(|| stored.user().map(str::to_owned));
             stored.last_seen = now;
             let expires_at = Arc::make_mut(&mut stored.record).apply_update(delta, idle_deadline);
             if let Some(before) = user_before {
@@ -505,7 +501,7 @@ impl Shared {
                         stored.record.created_at,
                         stored.last_seen,
                         stored.record.expires_at,
-                        stored.record.data.get(CLIENT_KEY).cloned(),
+                        stored.record.client().cloned(),
                     )),
                     _ => None,
                 }
@@ -642,6 +638,7 @@ mod tests {
     use serde_json::json;
     use session_core::SessionData;
     use session_core::clock::TestClock;
+    use session_core::users::USER_KEY;
 
     use super::*;
 
