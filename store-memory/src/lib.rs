@@ -87,11 +87,6 @@ impl Stored {
 /// The sessions of one shard, least recently used last.
 type Sessions = LruCache<StorageKey, Stored>;
 
-/// One shard, on cache lines of its own, so that threads locking neighbouring shards do not
-/// slow each other down by writing to the same line.
-#[repr(align(128))]
-struct Shard(Mutex<Sessions>);
-
 /// Which sessions each user has: user ID to the storage keys of their sessions.
 ///
 /// It holds exactly the keys of stored sessions bound to a user: every path that adds,
@@ -101,7 +96,7 @@ type UserIndex = HashMap<String, HashSet<StorageKey>>;
 
 /// What the clones of one store share.
 struct Shared {
-    shards: Box<[Shard]>,
+    shards: Box<[Mutex<Sessions>]>,
     users: Mutex<UserIndex>,
     max_sessions: u64,
     clock: SharedClock,
@@ -238,7 +233,7 @@ impl MemoryStoreBuilder {
                 let capacity = share + usize::from(i < remainder);
                 let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
                 // `sparse`: memory grows with the sessions held, not with the bound.
-                Shard(Mutex::new(LruCache::sparse(capacity)))
+                Mutex::new(LruCache::sparse(capacity))
             })
             .collect();
         MemoryStore {
@@ -258,14 +253,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Notes in the index that `user` has the session under `key`.
 fn index_key(users: &mut UserIndex, user: &str, key: StorageKey) {
-    match users.get_mut(user) {
-        Some(keys) => {
-            keys.insert(key);
-        }
-        None => {
-            users.insert(user.to_owned(), HashSet::from([key]));
-        }
-    }
+    users.entry(user.to_owned()).or_default().insert(key);
 }
 
 /// Drops the session under `key` from `user`'s entry in the index, and the entry once empty.
@@ -281,7 +269,7 @@ fn unindex_key(users: &mut UserIndex, user: &str, key: &StorageKey) {
 impl Shared {
     /// Locks the shard that holds `key`.
     fn shard(&self, key: &StorageKey) -> MutexGuard<'_, Sessions> {
-        lock(&self.shards[self.shard_index(key)].0)
+        lock(&self.shards[self.shard_index(key)])
     }
 
     /// The index of the shard that holds `key`.
@@ -393,8 +381,8 @@ impl Shared {
         let new = new_id.storage_key();
         let (from, to) = (self.shard_index(old), self.shard_index(&new));
         // Lock order: lower shard index first, as `revoke_all_of` locks them all.
-        let mut low = lock(&self.shards[from.min(to)].0);
-        let mut high = (from != to).then(|| lock(&self.shards[from.max(to)].0));
+        let mut low = lock(&self.shards[from.min(to)]);
+        let mut high = (from != to).then(|| lock(&self.shards[from.max(to)]));
         let old_shard: &mut Sessions = match high.as_mut() {
             Some(guard) if from > to => guard,
             _ => &mut low,
@@ -423,7 +411,7 @@ impl Shared {
     fn revoke_all_of(&self, user_id: &str, keep: Option<&StorageKey>) -> usize {
         let now = self.clock.now();
         let mut shards: Vec<MutexGuard<'_, Sessions>> =
-            self.shards.iter().map(|shard| lock(&shard.0)).collect();
+            self.shards.iter().map(|shard| lock(shard)).collect();
         let keys: Vec<StorageKey> = match self.users().get(user_id) {
             Some(keys) => keys.iter().copied().collect(),
             None => return 0,
@@ -515,7 +503,7 @@ impl Shared {
     fn sum_shards(&self, count: impl Fn(&mut Sessions) -> usize) -> u64 {
         self.shards
             .iter()
-            .map(|shard| u64::try_from(count(&mut lock(&shard.0))).unwrap_or(u64::MAX))
+            .map(|shard| u64::try_from(count(&mut lock(shard))).unwrap_or(u64::MAX))
             .fold(0, u64::saturating_add)
     }
 
