@@ -153,10 +153,7 @@ impl Session {
     /// assert_eq!(cart.unwrap(), ["book", "pen"]);
     /// assert!(session.get::<u32>("cart").await.is_err());
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         loop {
@@ -176,10 +173,7 @@ impl Session {
     /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
     /// assert!(session.expiry().await?.is_none());
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn expiry(&self) -> Result<Option<SessionExpiry>, SessionError> {
         loop {
@@ -198,10 +192,7 @@ impl Session {
     /// session.insert("user_id", 42).await?;
     /// assert_eq!(session.get::<u32>("user_id").await?, Some(42));
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn insert(
         &self,
@@ -256,10 +247,7 @@ impl Session {
     /// session.remove("token").await?;
     /// assert_eq!(session.get::<String>("token").await?, None);
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn remove(&self, key: &str) -> Result<(), SessionError> {
         Ok(self.state().remove(key)?)
@@ -273,10 +261,7 @@ impl Session {
     /// session.clear().await?;
     /// assert_eq!(session.get::<u32>("a").await?, None);
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn clear(&self) -> Result<(), SessionError> {
         self.state().clear();
@@ -292,10 +277,7 @@ impl Session {
     /// assert_eq!(session.get::<String>("notice").await?.as_deref(), Some("Signed in"));
     /// assert_eq!(session.get::<String>("notice").await?, None);
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn flash(
         &self,
@@ -326,10 +308,7 @@ impl Session {
     /// session.set_user("user-42").await?;
     /// assert_eq!(session.user().await?.as_deref(), Some("user-42"));
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn set_user(&self, user_id: impl Into<String>) -> Result<(), SessionError> {
         let user_id = user_id.into();
@@ -369,10 +348,7 @@ impl Session {
     /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
     /// session.set_client_info(serde_json::json!({ "user_agent": "Firefox", "ip": "192.0.2.1" })).await?;
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn set_client_info(&self, info: impl Serialize) -> Result<(), SessionError> {
         let Some(limit) = self.size_limit() else {
@@ -400,10 +376,7 @@ impl Session {
     /// session.renew().await?;
     /// assert_eq!(session.get::<String>("user").await?.as_deref(), Some("ada"));
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn renew(&self) -> Result<(), SessionError> {
         self.state().renew();
@@ -419,10 +392,7 @@ impl Session {
     /// session.purge().await?;
     /// assert_eq!(session.get::<String>("user").await?, None);
     /// # Ok("") }
-    /// # actix_web::rt::System::new().block_on(async {
-    /// # let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await;
-    /// # assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success());
-    /// # });
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn purge(&self) -> Result<(), SessionError> {
         self.state().purge();
