@@ -1,9 +1,7 @@
 //! The middleware: hands the handler a lazy [`Session`], commits after.
 
-use std::future::{Future, Ready, ready};
-use std::pin::Pin;
+use std::future::{Ready, ready};
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform, forward_ready};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
@@ -103,52 +101,6 @@ pub struct SessionMiddlewareService<S> {
     config: Arc<SessionConfig>,
 }
 
-/// The response of a request whose session must be committed to the store first.
-type CommitFuture<B> =
-    LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>>;
-
-pin_project_lite::pin_project! {
-    /// The response future of [`SessionMiddlewareService`]: the inner service's future, then,
-    /// only for a request whose session changed or is due a refresh, the commit to the store.
-    /// Every other request allocates no future of its own.
-    #[project = SessionResponseProj]
-    pub enum SessionResponse<F, B> {
-        /// The handler is running.
-        Service { #[pin] service: F },
-        /// The session is being committed.
-        Commit { commit: CommitFuture<B> },
-    }
-}
-
-impl<F, B> Future for SessionResponse<F, B>
-where
-    F: Future<Output = Result<ServiceResponse<B>, Error>>,
-    B: MessageBody + 'static,
-{
-    type Output = Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.as_mut().project() {
-            SessionResponseProj::Service { service } => {
-                let res = match ready!(service.poll(cx)) {
-                    Ok(res) => res,
-                    Err(err) => return Poll::Ready(Err(err)),
-                };
-                let mut commit = match finish(res) {
-                    Finish::Now(res) => return Poll::Ready(Ok(res)),
-                    Finish::Later(commit) => commit,
-                };
-                let poll = commit.as_mut().poll(cx);
-                if poll.is_pending() {
-                    self.set(Self::Commit { commit });
-                }
-                poll
-            }
-            SessionResponseProj::Commit { commit } => commit.as_mut().poll(cx),
-        }
-    }
-}
-
 impl<S, B> Service<ServiceRequest> for SessionMiddlewareService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -156,7 +108,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = Error;
-    type Future = SessionResponse<S::Future, B>;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Error>>;
 
     forward_ready!(service);
 
@@ -172,27 +124,20 @@ where
             slot.session(req.headers());
         }
         req.extensions_mut().insert(slot);
-        SessionResponse::Service {
-            service: self.service.call(req),
-        }
+        let response = self.service.call(req);
+        Box::pin(async move { Ok(finish(response.await?).await) })
     }
-}
-
-/// What is left of a request once its handler has answered.
-enum Finish<B> {
-    /// The response, ready.
-    Now(ServiceResponse<EitherBody<B, BoxBody>>),
-    /// The commit to the store that comes first.
-    Later(CommitFuture<B>),
 }
 
 /// After the handler: persists what its session changed and sets the cookies that says. The
 /// configuration comes back with the request's [`SessionSlot`]; a response without one (an inner
 /// `SessionMiddleware` took it) passes through.
-fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
+async fn finish<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
     let slot = res.request().extensions_mut().remove::<SessionSlot>();
     let Some(SessionSlot { config, session }) = slot else {
-        return Finish::Now(res.map_into_left_body());
+        return res.map_into_left_body();
     };
     // A session error the handler returned with `?` gets the configured response.
     let handler_error_response = res
@@ -202,43 +147,21 @@ fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
         .map(|err| (config.error_handler)(err));
     let Some(session) = session.into_inner() else {
         // The handler never took its session: nothing to persist, no cookie to send.
-        return Finish::Now(respond(res, handler_error_response, Vec::new()));
+        return respond(res, handler_error_response, Vec::new());
     };
     let plan = session.take_plan();
-    let now = config.clock.now();
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
-            let name = &config.cookie.name;
+            let (name, now) = (&config.cookie.name, config.clock.now());
             crate::sealed::commit(sealer.as_ref(), name, &session, plan, now)
         }
         // Most requests change nothing and need no refresh: answered without a store call.
         SessionBackend::Store(store) => match plan.settled() {
             Some(action) => Ok(server_write(action)),
-            None => {
-                let store = Arc::clone(store);
-                return Finish::Later(Box::pin(async move {
-                    let write = plan.run(store.as_ref()).await.map(server_write);
-                    let now = config.clock.now();
-                    Ok(finish_with(
-                        res,
-                        &config,
-                        &session,
-                        handler_error_response,
-                        write,
-                        now,
-                    ))
-                }));
-            }
+            None => plan.run(store.as_ref()).await.map(server_write),
         },
     };
-    Finish::Now(finish_with(
-        res,
-        &config,
-        &session,
-        handler_error_response,
-        write,
-        now,
-    ))
+    finish_with(res, &config, &session, handler_error_response, write)
 }
 
 /// The cookie a server store's commit answer asks for.
@@ -261,12 +184,11 @@ fn finish_with<B: MessageBody + 'static>(
     session: &Session,
     handler_error_response: Option<HttpResponse>,
     write: Result<CookieWrite, StoreError>,
-    now: session_core::Timestamp,
 ) -> ServiceResponse<EitherBody<B, BoxBody>> {
     match write {
         Ok(write) => {
             let carried = session.sealed_cookie().map_or(&[][..], |c| &c.names);
-            let cookies = set_cookies(&config.cookie, write, carried, now);
+            let cookies = set_cookies(&config.cookie, write, carried, config.clock.now());
             respond(res, handler_error_response, cookies)
         }
         Err(err) => {

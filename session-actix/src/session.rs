@@ -130,15 +130,6 @@ impl Session {
         self.0.sealed.as_ref()
     }
 
-    /// The most bytes of JSON the session's data may take: the sealer's limit, none for a
-    /// server store.
-    fn size_limit(&self) -> Option<usize> {
-        match &self.0.config.backend {
-            SessionBackend::Sealed(sealer) => Some(sealer.max_data_bytes()),
-            _ => None,
-        }
-    }
-
     /// Reads `key` as a `T`. The first read of a request loads the session (one store round
     /// trip); later reads are served from memory. A pending [flash](Self::flash) value of `key`
     /// is returned once and removed.
@@ -200,24 +191,24 @@ impl Session {
         value: impl Serialize,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        let Some(limit) = self.size_limit() else {
-            return Ok(self.state().insert(key, value)?);
-        };
         let value = to_json(&key, value)?;
-        self.check_size(limit, &key, &key, &value).await?;
+        self.check_fits(&key, &key, &value).await?;
         Ok(self.state().insert(key, value)?)
     }
 
-    /// Refuses a write that would take the session past the store's size limit (a cookie
-    /// store's, `limit` bytes of JSON), so the handler gets a typed error instead of a cookie
-    /// the browser drops.
-    async fn check_size(
+    /// On a sealed backend, refuses a write of `value` under `stored_key` that would take the
+    /// session past the sealer's size limit, so the handler gets a typed error instead of a
+    /// cookie the browser drops. A server store has no such limit.
+    async fn check_fits(
         &self,
-        limit: usize,
         key: &str,
         stored_key: &str,
         value: &Value,
     ) -> Result<(), SessionError> {
+        let SessionBackend::Sealed(sealer) = &self.0.config.backend else {
+            return Ok(());
+        };
+        let limit = sealer.max_data_bytes();
         loop {
             // Bind first: a guard in a `match` scrutinee would be held across the load below.
             let lookup = self.state().data_len_with(stored_key, value);
@@ -285,12 +276,9 @@ impl Session {
         value: impl Serialize,
     ) -> Result<(), SessionError> {
         let key = key.into();
-        let Some(limit) = self.size_limit() else {
-            return Ok(self.state().flash(key, value)?);
-        };
         let value = to_json(&key, value)?;
         let stored_key = session_core::flash::flash_key(&key);
-        self.check_size(limit, &key, &stored_key, &value).await?;
+        self.check_fits(&key, &stored_key, &value).await?;
         Ok(self.state().flash(key, value)?)
     }
 
@@ -312,11 +300,8 @@ impl Session {
     /// ```
     pub async fn set_user(&self, user_id: impl Into<String>) -> Result<(), SessionError> {
         let user_id = user_id.into();
-        if let Some(limit) = self.size_limit() {
-            let key = USER_KEY;
-            self.check_size(limit, key, key, &Value::String(user_id.clone()))
-                .await?;
-        }
+        let value = Value::String(user_id.clone());
+        self.check_fits(USER_KEY, USER_KEY, &value).await?;
         // Loaded first (one round trip, on sign-in only), so the commit knows whether the
         // session was live: one that ends while this request runs (revoked, purged) must not come
         // back bound to the user, while a stale cookie's sign-in starts a session that is.
@@ -351,12 +336,8 @@ impl Session {
     /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
     pub async fn set_client_info(&self, info: impl Serialize) -> Result<(), SessionError> {
-        let Some(limit) = self.size_limit() else {
-            return Ok(self.state().set_client_info(info)?);
-        };
-        let key = CLIENT_KEY;
-        let info = to_json(key, info)?;
-        self.check_size(limit, key, key, &info).await?;
+        let info = to_json(CLIENT_KEY, info)?;
+        self.check_fits(CLIENT_KEY, CLIENT_KEY, &info).await?;
         Ok(self.state().set_client_info(info)?)
     }
 
