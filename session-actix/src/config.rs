@@ -1,4 +1,4 @@
-//! Middleware configuration: the builder and what `build()` refuses.
+//! The middleware and its configuration: the builder and what `build()` refuses.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,9 +7,8 @@ use std::time::Duration;
 use actix_web::HttpResponse;
 use actix_web::cookie::SameSite;
 use session_core::clock::{self, SharedClock};
-use session_core::{ExpiryPolicy, SessionBackend};
+use session_core::{ExpiryPolicy, IntoSessionBackend, SessionBackend};
 
-use crate::SessionMiddleware;
 use crate::error::SessionError;
 
 /// Builds the response for a session error (a failing store, a value of the wrong type).
@@ -73,6 +72,63 @@ impl fmt::Debug for SessionConfig {
             .field("cookie", &self.cookie)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
+    }
+}
+
+/// Session middleware for actix-web.
+///
+/// Per request it gives handlers a lazy [`Session`], read from the session cookie when a handler
+/// first takes it and loaded from the store when it first reads, and afterwards persists what
+/// changed with at most one store call (two for a renew of a session the handler never read). A
+/// request whose handler never takes its `Session` costs no cookie parsing and no store call. A
+/// store failure becomes a `503` with an opaque body, never a silently dropped write.
+///
+/// A response that carries a session `Set-Cookie` (a new or refreshed cookie, or a removal) is
+/// made uncacheable, whatever the handler set: unless the handler's `Cache-Control` (all of its
+/// lines together) already has the `no-store` directive, every `Cache-Control` line is replaced
+/// by `Cache-Control: no-store`; and `CDN-Cache-Control`, `<vendor>-CDN-Cache-Control` and
+/// `Surrogate-Control`, which tell CDNs to ignore `Cache-Control`, are removed. A response
+/// without a session `Set-Cookie` keeps its headers as the handler set them.
+///
+/// Wrap an app (or scope) once: an inner `SessionMiddleware` replaces the outer one's session
+/// for the requests it serves.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+///
+/// let store = MemoryStore::default();
+/// let app = App::new()
+///     .wrap(SessionMiddleware::new(store.clone()))
+///     .route("/", web::get().to(|session: Session| async move {
+///         session.insert("seen", true).await?;
+///         Ok::<_, actix_web::Error>("hello")
+///     }));
+/// # let _ = app;
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionMiddleware {
+    pub(crate) config: Arc<SessionConfig>,
+}
+
+impl SessionMiddleware {
+    /// Middleware over `store` (a server store such as `MemoryStore`, `RedisStore` or your own
+    /// [`SessionStore`](session_core::SessionStore), or the sealed `CookieStore`) with the default
+    /// (secure) settings.
+    #[must_use]
+    pub fn new(store: impl IntoSessionBackend) -> Self {
+        Self::builder(store).build()
+    }
+
+    /// A builder to change cookie attributes, timeouts and the error response.
+    pub fn builder(store: impl IntoSessionBackend) -> SessionMiddlewareBuilder {
+        SessionMiddlewareBuilder::new(store.into_backend())
+    }
+
+    pub(crate) fn from_config(config: SessionConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
     }
 }
 

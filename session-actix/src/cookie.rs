@@ -17,14 +17,35 @@ pub(crate) const CHUNK_BYTES: usize = 3800;
 /// store's `MAX_COOKIE_BYTES` (see there for why).
 pub(crate) const MAX_CHUNKS: usize = 16;
 
-/// The request's cookies. A pair that is not UTF-8 or does not parse is skipped, so a foreign
-/// cookie holding other bytes never hides the session; values are percent-decoded and lose one
-/// pair of double quotes, as the `cookie` crate parses them.
-fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
+/// The request's cookies as `(name, value)` pairs, read as RFC 6265 has a server read them:
+/// byte for byte, without percent-decoding or Unicode trimming (which would let a cookie set as
+/// `%5F%5FHost-sid` or `\u{a0}__Host-sid`, outside the browser's `__Host-` rules, pass for
+/// `__Host-sid`); only spaces and tabs around names and values, and one pair of double quotes
+/// around a value, are dropped. A value that is not UTF-8 is `None`, so a foreign cookie holding
+/// other bytes never hides the session.
+fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, Option<&str>)> {
     headers
         .get_all(header::COOKIE)
         .flat_map(|line| line.as_bytes().split(|&b| b == b';'))
-        .filter_map(|pair| Cookie::parse_encoded(std::str::from_utf8(pair).ok()?).ok())
+        .filter_map(|pair| {
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            let (name, value) = (trim(pair.get(..eq)?), trim(pair.get(eq + 1..)?));
+            let value = std::str::from_utf8(value).ok();
+            let value = value.map(|v| {
+                v.strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v)
+            });
+            Some((std::str::from_utf8(name).ok()?, value))
+        })
+}
+
+/// `bytes` without the spaces and tabs around them (RFC 6265's optional whitespace).
+fn trim(bytes: &[u8]) -> &[u8] {
+    let ows = |b: &u8| matches!(b, b' ' | b'\t');
+    let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    bytes.get(start..end).unwrap_or_default()
 }
 
 /// The first well-formed session ID among the request's cookies named `name`. Malformed or
@@ -32,8 +53,8 @@ fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
 /// it never reaches the store.
 pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
     request_cookies(headers)
-        .filter(|cookie| cookie.name() == name)
-        .find_map(|cookie| SessionId::parse(cookie.value()).ok())
+        .filter(|(cookie, _)| *cookie == name)
+        .find_map(|(_, value)| SessionId::parse(value?).ok())
 }
 
 /// The sealed session a request carried.
@@ -51,10 +72,10 @@ pub(crate) fn read_sealed(headers: &HeaderMap, name: &str) -> SealedCookie {
     let mut whole = None;
     let mut chunks: Vec<Option<String>> = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    for cookie in request_cookies(headers) {
-        let slot = if cookie.name() == name {
+    for (cookie, value) in request_cookies(headers) {
+        let slot = if cookie == name {
             &mut whole
-        } else if let Some(index) = chunk_index(cookie.name(), name) {
+        } else if let Some(index) = chunk_index(cookie, name) {
             if chunks.len() <= index {
                 chunks.resize(index + 1, None);
             }
@@ -62,9 +83,11 @@ pub(crate) fn read_sealed(headers: &HeaderMap, name: &str) -> SealedCookie {
         } else {
             continue;
         };
-        slot.get_or_insert_with(|| cookie.value().to_owned());
-        if !names.iter().any(|seen| seen == cookie.name()) {
-            names.push(cookie.name().to_owned());
+        if slot.is_none() {
+            *slot = value.map(str::to_owned);
+        }
+        if !names.iter().any(|seen| seen == cookie) {
+            names.push(cookie.to_owned());
         }
     }
     // All of 0..n, or nothing: a gap means a lost chunk, so the session cannot open.
@@ -205,6 +228,7 @@ mod tests {
             format!("x__sid={b}; __sidx={b}; __sid={a}"),
             format!("q=__sid={b}; __sid={a}"),
             format!("é=__sid; ;;__sid={a};"),
+            format!("%5F%5Fsid={b}; \u{a0}__sid={b}; __sid\u{a0}={b}; __sid={a}"),
         ] {
             let found = read_session_id(&headers(&[line.as_bytes()]), "__sid");
             assert_eq!(found.as_ref(), Some(&id), "{line}");

@@ -42,21 +42,22 @@ mod error;
 mod extractor;
 mod middleware;
 mod sealed;
+mod server;
 mod session;
 mod slot;
 
 #[doc(inline)]
 pub use session_core::clock;
 
-pub use config::{ConfigError, SessionMiddlewareBuilder};
+pub use config::{ConfigError, SessionMiddleware, SessionMiddlewareBuilder};
 pub use error::{ErrorKind, SessionError};
 pub use extractor::MissingSessionMiddleware;
-pub use middleware::{SessionMiddleware, SessionMiddlewareService};
+pub use middleware::SessionMiddlewareService;
 pub use session::Session;
 #[doc(inline)]
 pub use session_core::{
-    ActiveSession, ExpiryPolicy, IntoSessionBackend, SessionExpiry, SessionHandle, SessionStore,
-    StoreError, Timestamp, UserSessionStore,
+    ActiveSession, ExpiryPolicy, IntoSessionBackend, SessionBackend, SessionExpiry, SessionHandle,
+    SessionSealer, SessionStore, StoreError, Timestamp, UserSessionStore,
 };
 
 /// The session stores, each behind the Cargo feature of the same name.

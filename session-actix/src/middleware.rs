@@ -9,71 +9,14 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage as _, HttpResponse};
 use futures_util::future::LocalBoxFuture;
-use session_core::{CookieAction, IntoSessionBackend, SessionBackend, StoreError};
+use session_core::{SessionBackend, StoreError};
 
 use crate::cache::forbid_caching;
-use crate::config::{SessionConfig, SessionMiddlewareBuilder};
+use crate::config::{SessionConfig, SessionMiddleware};
 use crate::cookie::{CookieWrite, set_cookies};
 use crate::error::SessionError;
 use crate::session::Session;
 use crate::slot::SessionSlot;
-
-/// Session middleware for actix-web.
-///
-/// Per request it gives handlers a lazy [`Session`], read from the session cookie when a handler
-/// first takes it and loaded from the store when it first reads, and afterwards persists what
-/// changed with at most one store call (two for a renew of a session the handler never read). A
-/// request whose handler never takes its `Session` costs no cookie parsing and no store call. A
-/// store failure becomes a `503` with an opaque body, never a silently dropped write.
-///
-/// A response that carries a session `Set-Cookie` (a new or refreshed cookie, or a removal) is
-/// made uncacheable, whatever the handler set: unless the handler's `Cache-Control` (all of its
-/// lines together) already has the `no-store` directive, every `Cache-Control` line is replaced
-/// by `Cache-Control: no-store`; and `CDN-Cache-Control`, `<vendor>-CDN-Cache-Control` and
-/// `Surrogate-Control`, which tell CDNs to ignore `Cache-Control`, are removed. A response
-/// without a session `Set-Cookie` keeps its headers as the handler set them.
-///
-/// Wrap an app (or scope) once: an inner `SessionMiddleware` replaces the outer one's session
-/// for the requests it serves.
-///
-/// ```
-/// use actix_web::{App, web};
-/// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
-///
-/// let store = MemoryStore::default();
-/// let app = App::new()
-///     .wrap(SessionMiddleware::new(store.clone()))
-///     .route("/", web::get().to(|session: Session| async move {
-///         session.insert("seen", true).await?;
-///         Ok::<_, actix_web::Error>("hello")
-///     }));
-/// # let _ = app;
-/// ```
-#[derive(Clone, Debug)]
-pub struct SessionMiddleware {
-    config: Arc<SessionConfig>,
-}
-
-impl SessionMiddleware {
-    /// Middleware over `store` (a server store such as `MemoryStore`, `RedisStore` or your own
-    /// [`SessionStore`](session_core::SessionStore), or the sealed `CookieStore`) with the default
-    /// (secure) settings.
-    #[must_use]
-    pub fn new(store: impl IntoSessionBackend) -> Self {
-        Self::builder(store).build()
-    }
-
-    /// A builder to change cookie attributes, timeouts and the error response.
-    pub fn builder(store: impl IntoSessionBackend) -> SessionMiddlewareBuilder {
-        SessionMiddlewareBuilder::new(store.into_backend())
-    }
-
-    pub(crate) fn from_config(config: SessionConfig) -> Self {
-        Self {
-            config: Arc::new(config),
-        }
-    }
-}
 
 impl<S, B> Transform<S, ServiceRequest> for SessionMiddleware
 where
@@ -152,28 +95,12 @@ async fn finish<B: MessageBody + 'static>(
     let plan = session.take_plan();
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
-            let (name, now) = (&config.cookie.name, config.clock.now());
-            crate::sealed::commit(sealer.as_ref(), name, &session, plan, now)
+            let carried = session.sealed_cookie();
+            crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan)
         }
-        // Most requests change nothing and need no refresh: answered without a store call.
-        SessionBackend::Store(store) => match plan.settled() {
-            Some(action) => Ok(server_write(action)),
-            None => plan.run(store.as_ref()).await.map(server_write),
-        },
+        SessionBackend::Store(store) => crate::server::commit(store.as_ref(), plan).await,
     };
     finish_with(res, &config, &session, handler_error_response, write)
-}
-
-/// The cookie a server store's commit answer asks for.
-fn server_write(action: CookieAction) -> CookieWrite {
-    match action {
-        CookieAction::Set { id, expires_at } => CookieWrite::Set {
-            value: id.expose_secret().to_owned(),
-            expires_at,
-        },
-        CookieAction::Remove => CookieWrite::Remove,
-        _ => CookieWrite::Unchanged,
-    }
 }
 
 /// The response with the session's cookies, or the configured error response when the

@@ -1,35 +1,32 @@
-//! The sealed backend's commit: the plan applied to the session opened from the cookie, and
-//! the result sealed again.
+//! The sealed backend: the session opened from the cookie, and the commit plan applied to it
+//! and sealed again.
 
-use session_core::{CommitPlan, SealedWrite, SessionSealer, StoreError, Timestamp};
+use session_core::{CommitPlan, SealedWrite, SessionRecord, SessionSealer, StoreError};
 
-use crate::cookie::CookieWrite;
-use crate::session::Session;
+use crate::cookie::{CookieWrite, SealedCookie};
 
-/// Applies `plan` to the sealed session `session` carried and seals the result. A cookie sealed
-/// with a previous key is sealed again with the current one even when nothing changed (and
-/// removed if it no longer opens).
+/// The sealed session the request carried, opened (`None` without one, or one that does not
+/// open). Expiry is the caller's to check.
+pub(crate) fn open(
+    sealer: &dyn SessionSealer,
+    cookie_name: &str,
+    carried: Option<&SealedCookie>,
+) -> Option<SessionRecord> {
+    sealer.open(cookie_name, carried?.value.as_deref()?)
+}
+
+/// Applies `plan` to the session the request carried and seals the result. A cookie sealed with
+/// a previous key is sealed again with the current one even when nothing changed (and removed if
+/// it no longer opens).
 pub(crate) fn commit(
     sealer: &dyn SessionSealer,
     cookie_name: &str,
-    session: &Session,
+    carried: Option<&SealedCookie>,
     plan: CommitPlan,
-    now: Timestamp,
 ) -> Result<CookieWrite, StoreError> {
-    let write = match plan.apply(|| session.open_sealed()) {
-        SealedWrite::Unchanged => {
-            let carried = session.sealed_cookie().and_then(|c| c.value.as_deref());
-            if !carried.is_some_and(|value| sealer.needs_reseal(value)) {
-                return Ok(CookieWrite::Unchanged);
-            }
-            match session.open_sealed().filter(|r| !r.is_expired(now)) {
-                Some(record) => SealedWrite::Set(record),
-                None => SealedWrite::Remove,
-            }
-        }
-        write => write,
-    };
-    match write {
+    let value = carried.and_then(|c| c.value.as_deref());
+    let reseal = value.is_some_and(|value| sealer.needs_reseal(value));
+    match plan.apply(|| open(sealer, cookie_name, carried), reseal) {
         SealedWrite::Set(record) => Ok(CookieWrite::Set {
             value: sealer.seal(cookie_name, &record)?,
             expires_at: record.expires_at,

@@ -117,12 +117,12 @@ impl Session {
 
     /// The sealed session the request carried, opened (`None` without one, or for a server
     /// store).
-    pub(crate) fn open_sealed(&self) -> Option<SessionRecord> {
+    fn open_sealed(&self) -> Option<SessionRecord> {
         let SessionBackend::Sealed(sealer) = &self.0.config.backend else {
             return None;
         };
-        let value = self.0.sealed.as_ref()?.value.as_deref()?;
-        sealer.open(&self.0.config.cookie.name, value)
+        let name = &self.0.config.cookie.name;
+        crate::sealed::open(sealer.as_ref(), name, self.0.sealed.as_ref())
     }
 
     /// For a sealed backend, the sealed session the request carried.

@@ -44,12 +44,6 @@ impl SessionSlot {
                     }
                     _ => {
                         let origin = read_session_id(headers, &config.cookie.name);
-                        // Hashed now, while there is one copy of the ID: the load and the write
-                        // each work on a clone, and a clone made before the hash would hash
-                        // again.
-                        if let Some(id) = &origin {
-                            let _ = id.storage_key();
-                        }
                         (SessionState::with_clock(origin, clock), None)
                     }
                 };

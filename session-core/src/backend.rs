@@ -7,7 +7,34 @@ use crate::{SessionRecord, SessionStore, StoreError};
 
 /// Seals sessions into cookie values and opens them again: the backend of a stateless store
 /// such as `store_cookie::CookieStore`. It works on values, not on HTTP: the framework
-/// integration reads and writes the cookies (and splits a long value into several).
+/// integration reads and writes the cookies (and splits a long value into several). Sealed
+/// values are cookie-safe ASCII (e.g. base64url and `.`).
+///
+/// ```
+/// use session_core::{SessionRecord, SessionSealer, StoreError};
+///
+/// /// Keeps nothing: every cookie opens as no session.
+/// struct Forgetful;
+///
+/// impl SessionSealer for Forgetful {
+///     fn seal(&self, _: &str, _: &SessionRecord) -> Result<String, StoreError> {
+///         Ok("v1.none".to_owned())
+///     }
+///     fn open(&self, _: &str, _: &str) -> Option<SessionRecord> {
+///         None
+///     }
+///     fn needs_reseal(&self, _: &str) -> bool {
+///         false
+///     }
+///     fn has_previous_keys(&self) -> bool {
+///         false
+///     }
+///     fn max_data_bytes(&self) -> usize {
+///         4096
+///     }
+/// }
+/// assert!(Forgetful.open("__sid", "v1.none").is_none());
+/// ```
 pub trait SessionSealer: Send + Sync + 'static {
     /// Seals `record` for the cookie named `cookie_name`, which the value is bound to. Fails when
     /// the sealed value would be over the sealer's size limit.
@@ -16,24 +43,29 @@ pub trait SessionSealer: Send + Sync + 'static {
     /// Opens a sealed value. `None` for anything that is not a session sealed by a known key
     /// for this cookie name: tampered, truncated, foreign, unknown key, over the size limit,
     /// garbage. Expiry is the caller's to check.
+    #[must_use]
     fn open(&self, cookie_name: &str, sealed: &str) -> Option<SessionRecord>;
 
     /// Whether a value that opens should be sealed again on this response even if the session
     /// did not change (it was sealed with a previous key). A cheap look at the value's label,
     /// no decryption.
+    #[must_use]
     fn needs_reseal(&self, sealed: &str) -> bool;
 
     /// Whether previous keys are configured, so every response must check
     /// [`needs_reseal`](Self::needs_reseal), also for requests whose handler never takes the
     /// session.
+    #[must_use]
     fn has_previous_keys(&self) -> bool;
 
     /// The most bytes the session's data may take as JSON; a larger session cannot be sealed,
     /// and writes that would exceed it are refused when made.
+    #[must_use]
     fn max_data_bytes(&self) -> usize;
 }
 
-/// Where sessions live: in a server store, or sealed in the cookie.
+/// Where sessions live: in a server store, or sealed in the cookie. There are exactly these two
+/// kinds, by design; a framework integration handles each.
 #[derive(Clone)]
 pub enum SessionBackend {
     /// A store keeping sessions by hashed ID.
@@ -70,6 +102,7 @@ impl std::fmt::Debug for SessionBackend {
 /// ```
 pub trait IntoSessionBackend {
     /// The backend.
+    #[must_use]
     fn into_backend(self) -> SessionBackend;
 }
 

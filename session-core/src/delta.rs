@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::SessionData;
+/// The data of one session: each key maps to a JSON value.
+pub type SessionData = serde_json::Map<String, Value>;
 
 /// What a request changed: keys set, keys removed, and whether all data was cleared first.
 ///

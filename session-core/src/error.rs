@@ -72,8 +72,9 @@ pub enum SessionError {
         #[source]
         source: serde_json::Error,
     },
-    /// The key starts with the reserved flash prefix.
-    #[error("session key `{key}` is in the reserved flash namespace")]
+    /// The key is one the library keeps for itself (see
+    /// [`users::is_reserved`](crate::users::is_reserved)).
+    #[error("session key `{key}` is in a reserved namespace")]
     ReservedKey {
         /// The refused key.
         key: String,

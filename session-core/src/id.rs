@@ -2,7 +2,6 @@
 
 use std::fmt::{self, Write as _};
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,9 +31,8 @@ const ID_BYTES: usize = 32;
 pub struct SessionId {
     /// The base64url characters.
     encoded: [u8; Self::ENCODED_LEN],
-    /// The storage key, computed on first use: a request asks for it at its load and again at
-    /// its write.
-    key: OnceLock<StorageKey>,
+    /// Its hash, computed once with the ID: every server store call needs it.
+    key: StorageKey,
 }
 
 /// The error for a string that is not a well-formed session ID.
@@ -107,10 +105,8 @@ impl SessionId {
     }
 
     fn from_encoded(encoded: [u8; Self::ENCODED_LEN]) -> Self {
-        Self {
-            encoded,
-            key: OnceLock::new(),
-        }
+        let key = StorageKey(Sha256::digest(encoded).into());
+        Self { encoded, key }
     }
 
     /// The SHA-256 of the ID: what server-side stores key their records by, so a leaked table or
@@ -124,9 +120,7 @@ impl SessionId {
     /// ```
     #[must_use]
     pub fn storage_key(&self) -> StorageKey {
-        *self
-            .key
-            .get_or_init(|| StorageKey(Sha256::digest(self.encoded).into()))
+        self.key
     }
 }
 

@@ -2,11 +2,13 @@
 //!
 //! It holds what every backend and every framework integration share:
 //!
-//! - [`SessionStore`], the storage strategy a backend implements;
+//! - the two kinds of backend ([`SessionBackend`]): a server store implements [`SessionStore`],
+//!   a stateless one [`SessionSealer`]; a framework takes either as [`IntoSessionBackend`];
 //! - [`SessionId`], 256-bit CSPRNG IDs that never show in logs, and their hashed
 //!   [`StorageKey`] kept at rest;
-//! - [`SessionState`], one request's view of a session with change tracking ([`SessionDelta`]),
-//!   lazy loading and the commit logic that turns changes into the fewest store calls;
+//! - [`SessionState`], one request's view of a session with change tracking ([`SessionDelta`])
+//!   and lazy loading, and the [`CommitPlan`] it turns into: run against a store with the
+//!   fewest calls the changes need, or applied to a sealed session;
 //! - [`flash`] data semantics, [`ExpiryPolicy`] (idle + absolute), and typed errors.
 //!
 //! A complete round trip through a store, with no web framework involved:
@@ -66,12 +68,12 @@ pub mod users;
 
 pub use async_trait::async_trait;
 pub use backend::{IntoSessionBackend, SessionBackend, SessionSealer};
-pub use delta::{DeltaLookup, SessionDelta};
+pub use delta::{DeltaLookup, SessionData, SessionDelta};
 pub use error::{BoxError, SessionError, StoreError};
 pub use expiry::{ExpiryPolicy, Timestamp};
 pub use id::{InvalidSessionId, SessionId, StorageKey};
 pub use plan::{CommitPlan, SealedWrite, Step};
-pub use record::{SessionData, SessionExpiry, SessionRecord};
+pub use record::{SessionExpiry, SessionRecord};
 pub use server::CookieAction;
 pub use state::{Lookup, SessionState};
 pub use store::SessionStore;

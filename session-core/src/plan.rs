@@ -144,12 +144,28 @@ pub enum SealedWrite {
 
 impl CommitPlan {
     /// The step.
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, SessionState, Step};
+    /// let plan = SessionState::new(None).into_plan(&ExpiryPolicy::default());
+    /// assert_eq!(plan.step(), &Step::Nothing);
+    /// ```
+    #[must_use]
     pub fn step(&self) -> &Step {
         &self.step
     }
 
     /// Whether running the plan needs a store call (anything but [`Step::Nothing`] and
     /// [`Step::Remove`], or a purge to carry out).
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, SessionState};
+    /// let mut state = SessionState::new(None);
+    /// assert!(!SessionState::new(None).into_plan(&ExpiryPolicy::default()).needs_store());
+    /// state.insert("k", 1)?;
+    /// assert!(state.into_plan(&ExpiryPolicy::default()).needs_store());
+    /// # Ok::<(), session_core::SessionError>(())
+    /// ```
     #[must_use]
     pub fn needs_store(&self) -> bool {
         self.purged.is_some() || !matches!(self.step, Step::Nothing | Step::Remove)
@@ -158,6 +174,14 @@ impl CommitPlan {
     /// The idle deadline a refreshing write gives the session.
     pub(crate) fn idle_deadline(&self) -> Timestamp {
         self.policy.idle_deadline(self.now)
+    }
+
+    /// What a write that finds its session gone (purged, revoked or expired while the request
+    /// ran) leaves instead: a new session holding only the request's changes, without the user
+    /// binding, so a revocation is never undone by a request in flight; `None` when that leaves
+    /// no data (the cookie is removed).
+    pub(crate) fn after_gone(&self) -> Option<SessionRecord> {
+        self.fresh(false)
     }
 
     /// A new session holding only the request's changes, without the user binding unless
@@ -178,40 +202,44 @@ impl CommitPlan {
     }
 
     /// Carries the plan out on a session kept in the cookie: `open` opens the incoming cookie
-    /// when the step needs the session and the request had not loaded it. Sealed sessions have
-    /// no ID, so a renew rewrites the session as an update does (sealing it again changes every
-    /// byte of the cookie).
+    /// when the step needs the session and the request had not loaded it, and `reseal` asks for
+    /// the incoming session to be sealed again even when nothing changed (it was sealed with a
+    /// previous key). Sealed sessions have no ID, so a renew rewrites the session as an update
+    /// does (sealing it again changes every byte of the cookie).
     ///
     /// ```
     /// use session_core::{ExpiryPolicy, SealedWrite, SessionState, clock};
     /// let mut state = SessionState::sealed(false, clock::system());
     /// state.insert("theme", "dark")?;
-    /// let SealedWrite::Set(record) = state.into_plan(&ExpiryPolicy::default()).apply(|| None) else {
+    /// let plan = state.into_plan(&ExpiryPolicy::default());
+    /// let SealedWrite::Set(record) = plan.apply(|| None, false) else {
     ///     panic!("a write seals a session");
     /// };
     /// assert_eq!(record.data["theme"], "dark");
     /// # Ok::<(), session_core::SessionError>(())
     /// ```
-    pub fn apply(self, open: impl FnOnce() -> Option<SessionRecord>) -> SealedWrite {
+    pub fn apply(self, open: impl FnOnce() -> Option<SessionRecord>, reseal: bool) -> SealedWrite {
+        let live = |record: &SessionRecord| !record.is_expired(self.now);
         let base = match self.step {
-            Step::Nothing => return SealedWrite::Unchanged,
+            Step::Nothing if !reseal => return SealedWrite::Unchanged,
             Step::Remove => return SealedWrite::Remove,
             Step::Create => {
                 return self
                     .fresh(true)
                     .map_or(SealedWrite::Remove, SealedWrite::Set);
             }
-            _ => match &self.loaded {
-                Some(record) => Some(SessionRecord::clone(record)),
-                None => open().filter(|r| !r.is_expired(self.now)),
+            _ => match self.loaded.as_deref().filter(|r| live(r)) {
+                Some(record) => Some(record.clone()),
+                None => open().filter(live),
             },
         };
         let Some(mut record) = base else {
             return self
-                .fresh(false)
+                .after_gone()
                 .map_or(SealedWrite::Remove, SealedWrite::Set);
         };
         match self.step {
+            Step::Nothing => {}
             Step::UpdateKeeping { .. } => self.delta.apply_to(&mut record.data),
             Step::Touch => {
                 record.extend_to(self.idle_deadline());

@@ -1,11 +1,6 @@
 //! The stored form of one session.
 
-use serde_json::Value;
-
-use crate::{SessionDelta, Timestamp};
-
-/// The data of one session: each key maps to a JSON value.
-pub type SessionData = serde_json::Map<String, Value>;
+use crate::{SessionData, SessionDelta, Timestamp};
 
 /// One session as a store keeps it: its data and its deadlines.
 ///

@@ -2,30 +2,38 @@
 
 use crate::store::create_with_fresh_id;
 use crate::{
-    CommitPlan, ExpiryPolicy, SessionId, SessionState, SessionStore, Step, StoreError, Timestamp,
+    CommitPlan, ExpiryPolicy, SessionId, SessionRecord, SessionState, SessionStore, Step,
+    StoreError, Timestamp,
 };
 
-/// What the response must do with the session cookie after a commit to a server store.
+/// What becomes of the client's session cookie after a commit to a server store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 #[non_exhaustive]
 pub enum CookieAction {
-    /// Send no `Set-Cookie`.
+    /// It stays as it is.
     Unchanged,
-    /// Send the cookie with this ID, valid until `expires_at`.
+    /// It is set to this ID, valid until `expires_at`.
     Set {
-        /// The session ID to send.
+        /// The session ID the cookie carries.
         id: SessionId,
         /// The session's effective expiry.
         expires_at: Timestamp,
     },
-    /// Send a cookie that removes the session cookie.
+    /// It is removed.
     Remove,
 }
 
 impl CommitPlan {
     /// The answer of a plan that needs no store call ([`needs_store`](Self::needs_store) is
     /// `false`), without running it; `None` otherwise.
+    ///
+    /// ```
+    /// use session_core::{CookieAction, ExpiryPolicy, SessionState};
+    /// let plan = SessionState::new(None).into_plan(&ExpiryPolicy::default());
+    /// assert_eq!(plan.settled(), Some(CookieAction::Unchanged));
+    /// ```
+    #[must_use]
     pub fn settled(&self) -> Option<CookieAction> {
         match self.step {
             _ if self.needs_store() => None,
@@ -73,10 +81,10 @@ impl CommitPlan {
             (Step::Nothing, _) if self.purged.is_some() => return Ok(CookieAction::Remove),
             (Step::Nothing, _) => return Ok(CookieAction::Unchanged),
             (Step::Remove, _) => return Ok(CookieAction::Remove),
-            (Step::Create, _) => return self.create(store, true).await,
+            (Step::Create, _) => return self.create(store, self.fresh(true)).await,
             (_, Some(id)) => id,
             // A step on a session the store cannot know (a sealed cookie's): it is gone.
-            (_, None) => return self.create(store, false).await,
+            (_, None) => return self.create(store, self.after_gone()).await,
         };
         let written = match self.step {
             Step::UpdateKeeping { loaded } => store
@@ -107,18 +115,17 @@ impl CommitPlan {
             Some(action) => Ok(action),
             // The session ended while the request ran: its changes start a new session,
             // without the user binding.
-            None => self.create(store, false).await,
+            None => self.create(store, self.after_gone()).await,
         }
     }
 
-    /// Creates a session holding the request's changes, with the user binding if `keep_user`;
-    /// removes the cookie when that leaves no data.
+    /// Creates `record` under a fresh ID; without one, removes the cookie.
     async fn create(
         &self,
         store: &dyn SessionStore,
-        keep_user: bool,
+        record: Option<SessionRecord>,
     ) -> Result<CookieAction, StoreError> {
-        let Some(record) = self.fresh(keep_user) else {
+        let Some(record) = record else {
             return Ok(CookieAction::Remove);
         };
         let id = create_with_fresh_id(store, &record).await?;

@@ -168,7 +168,7 @@ fn a_sealed_session_is_written_whole_from_what_was_opened() {
     // A write that keeps the deadline still rewrites the cookie.
     let mut state = sealed(Some(record.clone()));
     state.insert("k", 2).unwrap();
-    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None) else {
+    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None, false) else {
         panic!("written");
     };
     assert_eq!(
@@ -178,7 +178,10 @@ fn a_sealed_session_is_written_whole_from_what_was_opened() {
     // A blind write opens the cookie, and moves the deadline.
     let mut state = sealed(None);
     state.insert("k", 3).unwrap();
-    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| Some(record.clone())) else {
+    let SealedWrite::Set(written) = state
+        .into_plan(&policy)
+        .apply(|| Some(record.clone()), false)
+    else {
         panic!("written");
     };
     assert_eq!(written.data["n"], json!(1));
@@ -186,25 +189,57 @@ fn a_sealed_session_is_written_whole_from_what_was_opened() {
     // A blind write to a cookie that does not open starts afresh, without the user.
     let mut state = sealed(None);
     state.insert("k", 4).unwrap();
-    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None) else {
+    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None, false) else {
         panic!("written");
     };
     assert_eq!(written.data.len(), 1);
     // Nothing to do, or the session purged.
     assert_eq!(
-        sealed(None).into_plan(&policy).apply(|| None),
+        sealed(None).into_plan(&policy).apply(|| None, false),
         SealedWrite::Unchanged
     );
     let mut purged = sealed(Some(record.clone()));
     purged.purge();
     assert_eq!(
-        purged.into_plan(&policy).apply(|| None),
+        purged.into_plan(&policy).apply(|| None, false),
         SealedWrite::Remove
     );
     // A refresh due moves the deadline of the opened session.
     let due = live(&clock, HOUR);
-    let SealedWrite::Set(touched) = sealed(Some(due)).into_plan(&policy).apply(|| None) else {
+    let SealedWrite::Set(touched) = sealed(Some(due)).into_plan(&policy).apply(|| None, false)
+    else {
         panic!("touched");
     };
     assert_eq!(touched.expires_at, policy.idle_deadline(clock.now()));
+}
+
+#[test]
+fn a_sealed_session_that_expires_while_the_request_runs_is_not_revived() {
+    let clock = clock();
+    let policy = ExpiryPolicy::default();
+    let mut state = SessionState::sealed(true, clock.shared());
+    state.set_loaded(Some(live(&clock, 60 * HOUR / 3600)));
+    clock.advance(2 * 60 * HOUR / 3600);
+    // The refresh was due at load: a server store's touch would find nothing; so does this.
+    assert_eq!(
+        state.into_plan(&policy).apply(|| None, false),
+        SealedWrite::Remove
+    );
+}
+
+#[test]
+fn a_sealed_session_asked_to_reseal_is_sealed_again_unchanged_or_removed() {
+    let clock = clock();
+    let policy = ExpiryPolicy::default();
+    let record = live(&clock, 23 * HOUR);
+    let state = SessionState::sealed(true, clock.shared());
+    let write = state
+        .into_plan(&policy)
+        .apply(|| Some(record.clone()), true);
+    assert_eq!(write, SealedWrite::Set(record));
+    let state = SessionState::sealed(true, clock.shared());
+    assert_eq!(
+        state.into_plan(&policy).apply(|| None, true),
+        SealedWrite::Remove
+    );
 }

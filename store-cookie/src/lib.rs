@@ -233,7 +233,7 @@ impl CookieStoreBuilder {
     /// [`DEFAULT_MAX_COOKIE_BYTES`], at most [`MAX_COOKIE_BYTES`]: [`build`](Self::build)
     /// refuses a larger one with [`CookieStoreError::MaxSizeTooLarge`], see
     /// [`MAX_COOKIE_BYTES`] for why). A write (`insert`, `flash`, `set_user`,
-    /// `set_client_info`) that would exceed it fails with `SessionError::TooLarge`. A session
+    /// `set_client_info`) that would exceed it fails with a `TooLarge` error (`ErrorKind::TooLarge` in session-actix). A session
     /// sealed under a higher limit than today's no longer fits: it opens as none (the visitor
     /// starts a new session) rather than failing every write. Mind proxies: nginx refuses
     /// request header lines over 8 KiB by default.
