@@ -695,13 +695,15 @@ fn decode_idle(field: Option<&str>) -> Result<Timestamp, StoreError> {
         .map_err(StoreError::corrupt)
 }
 
-/// When the session was last written or refreshed, from its `@seen` field.
-fn decode_seen(fields: &HashFields) -> Option<Timestamp> {
+/// When the session was last written or refreshed, from its `@seen` field, which every live
+/// session has.
+fn decode_seen(fields: &HashFields) -> Result<Timestamp, StoreError> {
     fields
-        .get(SEEN_FIELD)?
+        .get(SEEN_FIELD)
+        .ok_or_else(|| StoreError::corrupt("session has no @seen field"))?
         .parse()
-        .ok()
         .map(Timestamp::from_unix_millis)
+        .map_err(StoreError::corrupt)
 }
 
 /// A record from its hash fields: `None` for a hash without metadata (a missing key, a
@@ -898,8 +900,13 @@ impl UserSessionStore for RedisStore {
                 // absolute expiry, or revocation could miss the session once it exists.
                 continue;
             }
-            let seen = decode_seen(&fields);
-            let record = match decode_record(fields, now) {
+            let seen = fields.get(META_FIELD).map(|_| decode_seen(&fields));
+            let record = match decode_record(fields, now).and_then(|record| {
+                record
+                    .zip(seen)
+                    .map(|(record, seen)| Ok((record, seen?)))
+                    .transpose()
+            }) {
                 Ok(record) => record,
                 Err(err) => {
                     log::warn!(
@@ -909,14 +916,14 @@ impl UserSessionStore for RedisStore {
                     continue;
                 }
             };
-            let live = record.filter(|r| {
+            let live = record.filter(|(r, _)| {
                 r.data.get(USER_KEY).and_then(|v| v.as_str()) == Some(user_id) && !r.is_expired(now)
             });
             match live {
-                Some(record) => sessions.push(ActiveSession::new(
+                Some((record, seen)) => sessions.push(ActiveSession::new(
                     handle,
                     record.created_at,
-                    seen.unwrap_or(record.created_at),
+                    seen,
                     record.expires_at,
                     record.data.get(CLIENT_KEY).cloned(),
                 )),
@@ -985,7 +992,11 @@ mod tests {
             ])
         };
         let fields = with_idle("5000");
-        assert_eq!(decode_seen(&fields), Some(Timestamp::from_unix_millis(900)));
+        assert_eq!(
+            decode_seen(&fields).ok(),
+            Some(Timestamp::from_unix_millis(900))
+        );
+        assert!(decode_seen(&HashFields::from([("@", "1:500:90000")])).is_err());
         let record = decode_record(fields, now).unwrap().unwrap();
         assert_eq!(record.data.len(), 1);
         assert_eq!(record.data["visits"], serde_json::json!(3));
