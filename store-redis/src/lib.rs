@@ -12,7 +12,7 @@
 //!   writes: a request whose refresh is not due) is a pipeline of plain commands (`HSET`,
 //!   `HDEL`, then `HMGET` of the metadata and `@idle`), which costs Redis a fraction of the CPU
 //!   of a script; create, take, and the rare updates that move the deadline (a refresh, a
-//!   touch) or clear the session are server-side scripts (`EVALSHA`); a renew takes a few (see
+//!   touch) or clear the session are server-side scripts ([`redis::Script`]); a renew takes a few (see
 //!   below). Create never overwrites a live session; writes never bring back a missing one (a
 //!   purged session stays purged: fields written to a missing key form a hash without
 //!   metadata, which no load accepts, and are deleted again at once).
@@ -270,15 +270,20 @@ impl RedisStore {
         key
     }
 
-    /// Runs `script` on the session `id`'s key with the arguments `args` adds (see
-    /// [`scripts::eval`]).
+    /// Runs `script` on the one key `key` with the arguments `args` adds. Redis-rs loads the
+    /// script first when Redis answers that it does not have it (after a restart or a
+    /// `SCRIPT FLUSH`; on Redis Cluster the load goes to every primary).
     async fn run_script<T: redis::FromRedisValue>(
         &self,
         script: &redis::Script,
-        id: &SessionId,
-        args: impl FnOnce(&mut redis::Cmd),
+        key: &str,
+        args: impl FnOnce(&mut redis::ScriptInvocation<'_>),
     ) -> Result<T, StoreError> {
-        scripts::eval(&mut self.connection(), script, &self.key_of(id), args)
+        let mut invocation = script.prepare_invoke();
+        invocation.key(key);
+        args(&mut invocation);
+        invocation
+            .invoke_async(&mut self.connection())
             .await
             .map_err(store_error)
     }
@@ -384,7 +389,7 @@ impl RedisStore {
     ) -> Result<Option<Timestamp>, StoreError> {
         let now = Timestamp::now();
         let reply: i64 = self
-            .run_script(&scripts::UPDATE, id, |cmd| {
+            .run_script(&scripts::UPDATE, &self.key_of(id), |cmd| {
                 cmd.arg(idle_deadline.as_unix_millis())
                     .arg(now.as_unix_millis())
                     .arg(if delta.is_cleared() { "1" } else { "0" })
@@ -409,7 +414,7 @@ impl RedisStore {
     ) -> Result<bool, StoreError> {
         let now = Timestamp::now();
         let created: i64 = self
-            .run_script(&scripts::CREATE, id, |cmd| {
+            .run_script(&scripts::CREATE, &self.key_of(id), |cmd| {
                 cmd.arg(record.expires_at.as_unix_millis())
                     .arg(META_FIELD)
                     .arg(encode_meta(record))
@@ -442,9 +447,9 @@ impl RedisStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
         let fields: Option<HashFields> = self
-            .run_script(&scripts::TAKE, old_id, |cmd| {
+            .run_script(&scripts::TAKE, &self.key_of(old_id), |cmd| {
                 cmd.arg(new_id.storage_key().to_hex())
-                    .arg(millis(IN_FLIGHT));
+                    .arg(IN_FLIGHT.as_secs());
             })
             .await?;
         fields.map_or(Ok(None), |fields| decode_record(fields, now))
@@ -521,12 +526,11 @@ impl RedisStore {
         // A new ID never repeats, so a cycle means a keyspace written by someone else.
         let mut visited = HashSet::new();
         while visited.insert(key.clone()) {
-            let revoked: Revoked =
-                scripts::eval(&mut self.connection(), &scripts::REVOKE, &key, |cmd| {
-                    cmd.arg(millis(IN_FLIGHT));
+            let revoked: Revoked = self
+                .run_script(&scripts::REVOKE, &key, |cmd| {
+                    cmd.arg(IN_FLIGHT.as_secs());
                 })
-                .await
-                .map_err(store_error)?;
+                .await?;
             match revoked {
                 Revoked::Session => return Ok(true),
                 Revoked::Nothing => break,
@@ -739,11 +743,6 @@ fn decode_record(
     )))
 }
 
-/// `duration` in milliseconds, as Redis takes it.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// Turns the update script's `-1` (no session) into `None` and a deadline into `Some`.
 fn deadline_reply(reply: i64) -> Option<Timestamp> {
     u64::try_from(reply).ok().map(Timestamp::from_unix_millis)
@@ -840,7 +839,9 @@ impl SessionStore for RedisStore {
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
-        let fields: Option<HashFields> = self.run_script(&scripts::TAKE, id, |_| {}).await?;
+        let fields: Option<HashFields> = self
+            .run_script(&scripts::TAKE, &self.key_of(id), |_| {})
+            .await?;
         fields.map_or(Ok(None), |fields| decode_record(fields, now))
     }
 }
