@@ -2,9 +2,10 @@
 //!
 //! - **Layout**: the key is `<prefix><hex SHA-256 of the session ID>` (default prefix
 //!   `session:`), so the keyspace holds no usable cookie. Field `@` holds the metadata
-//!   (`<format version>:<created ms>:<absolute expiry ms>`), field `@seen` when the session was
-//!   last written or refreshed (ms), field `@idle` the idle deadline (ms), and each session key
-//!   `k` is the field `.k` with its JSON value. The key's TTL is the effective expiry (the idle
+//!   (`<format version>:<created ms>:<absolute expiry ms>`; the version lets a later release
+//!   migrate), field `@seen` when the session was last written or refreshed (ms), field `@idle`
+//!   the idle deadline (ms), and each session key `k` is the field `.k` with its JSON value.
+//!   The key's TTL is the effective expiry (the idle
 //!   deadline, capped by the absolute one). The sessions bound to a user are listed in the
 //!   sorted set `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes; scores:
 //!   their absolute expiry), which expires with its longest-lived member.
@@ -98,7 +99,7 @@
 //! survive it.
 
 mod connection;
-mod fields;
+mod layout;
 mod scripts;
 #[cfg(test)]
 mod test_urls;
@@ -110,14 +111,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use redis::RedisResult;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::{Client, RedisError};
-use session_core::users::{CLIENT_KEY, USER_KEY};
+use redis::{AsyncCommands as _, Client, FromRedisValue, RedisError, Script, ScriptInvocation};
 use session_core::{
-    ActiveSession, SessionData, SessionDelta, SessionHandle, SessionId, SessionRecord,
-    SessionStore, StorageKey, StoreError, Timestamp, UserSessionStore,
+    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
+    StoreError, Timestamp, UserSessionStore,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -125,25 +124,14 @@ pub use connection::RedisConnection;
 
 use connection::WorkerConnections;
 
-use fields::HashFields;
+use layout::{
+    HashFields, IDLE_FIELD, META_FIELD, MOVED_FIELD, SEEN_FIELD, data_field, decode_listed,
+    decode_meta, decode_millis, decode_record, encode_meta,
+};
 use scripts::Revoked;
 
 /// The default key prefix.
 pub const DEFAULT_KEY_PREFIX: &str = "session:";
-
-/// The hash field holding a session's metadata.
-const META_FIELD: &str = "@";
-/// The hash field holding when the session was last written or refreshed (ms).
-const SEEN_FIELD: &str = "@seen";
-/// The hash field holding the idle deadline (ms), beside the key's TTL, so that a load is one
-/// `HGETALL`. Only create and the update script write it, and the script never moves it (or the
-/// TTL) earlier; a write that keeps the deadline touches neither.
-const IDLE_FIELD: &str = "@idle";
-/// The prefix of the hash fields holding session values.
-const DATA_FIELD_PREFIX: char = '.';
-/// The field of a forwarding marker: the hash of the key a renew is moving the session to. A
-/// marker has no metadata, so nothing loads it as a session.
-const MOVED_FIELD: &str = "@moved";
 
 /// How long a forwarding marker and a tombstone live. Far longer than a renew takes between
 /// taking the old key and checking it again (a few commands, each bounded by [`TIMEOUT`]), and
@@ -263,21 +251,22 @@ impl RedisStore {
     /// The Redis key of a session: the prefix and the hex SHA-256 of its ID.
     #[must_use]
     pub fn key_of(&self, id: &SessionId) -> String {
-        let hash = id.storage_key().to_hex();
-        let mut key = String::with_capacity(self.prefix.len() + hash.len());
-        key.push_str(&self.prefix);
-        key.push_str(&hash);
-        key
+        self.member_key(&id.storage_key().to_hex())
+    }
+
+    /// The key of the session whose hash is `member` (an entry of a user's index, a handle).
+    fn member_key(&self, member: &str) -> String {
+        format!("{}{member}", self.prefix)
     }
 
     /// Runs `script` on the one key `key` with the arguments `args` adds. Redis-rs loads the
     /// script first when Redis answers that it does not have it (after a restart or a
     /// `SCRIPT FLUSH`; on Redis Cluster the load goes to every primary).
-    async fn run_script<T: redis::FromRedisValue>(
+    async fn run_script<T: FromRedisValue>(
         &self,
-        script: &redis::Script,
+        script: &Script,
         key: &str,
-        args: impl FnOnce(&mut redis::ScriptInvocation<'_>),
+        args: impl FnOnce(&mut ScriptInvocation<'_>),
     ) -> Result<T, StoreError> {
         let mut invocation = script.prepare_invoke();
         invocation.key(key);
@@ -304,9 +293,8 @@ impl RedisStore {
     /// The sorted set listing a user's sessions: members are session hashes, scores their
     /// absolute expiry (which nothing extends, so trimming by score never drops a live session).
     fn user_index_key(&self, user_id: &str) -> String {
-        let hash = Sha256::digest(user_id.as_bytes());
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}user:{hex}", self.prefix)
+        let hash = StorageKey::from_bytes(Sha256::digest(user_id.as_bytes()).into());
+        format!("{}user:{}", self.prefix, hash.to_hex())
     }
 
     /// Applies `delta` (which does not clear) and leaves the deadlines alone, in one pipelined
@@ -338,7 +326,7 @@ impl RedisStore {
         let mut pipe = redis::pipe();
         let set = pipe.cmd("HSET").arg(&key);
         for (field, value) in delta.set_entries() {
-            set.arg(data_field(field)).arg(json_string(value));
+            set.arg(data_field(field)).arg(value.to_string());
         }
         set.arg(SEEN_FIELD).arg(now.as_unix_millis()).ignore();
         if !delta.removed_keys().is_empty() {
@@ -366,14 +354,14 @@ impl RedisStore {
             for field in delta.set_entries().keys() {
                 added.arg(data_field(field));
             }
-            let _: i64 = added
+            let () = added
                 .query_async(&mut self.connection())
                 .await
                 .map_err(store_error)?;
             return Ok(None);
         };
         let (_, absolute) = decode_meta(&meta)?;
-        let idle = decode_idle(idle.as_deref())?;
+        let idle = decode_millis(idle.as_deref(), IDLE_FIELD)?;
         Ok(Some(idle.min(absolute)))
     }
 
@@ -389,20 +377,23 @@ impl RedisStore {
     ) -> Result<Option<Timestamp>, StoreError> {
         let now = Timestamp::now();
         let reply: i64 = self
-            .run_script(&scripts::UPDATE, &self.key_of(id), |cmd| {
-                cmd.arg(idle_deadline.as_unix_millis())
+            .run_script(&scripts::UPDATE, &self.key_of(id), |script| {
+                script
+                    .arg(idle_deadline.as_unix_millis())
                     .arg(now.as_unix_millis())
                     .arg(if delta.is_cleared() { "1" } else { "0" })
                     .arg(delta.set_entries().len());
                 for (key, value) in delta.set_entries() {
-                    cmd.arg(data_field(key)).arg(json_string(value));
+                    script.arg(data_field(key)).arg(value.to_string());
                 }
                 for key in delta.removed_keys() {
-                    cmd.arg(data_field(key));
+                    script.arg(data_field(key));
                 }
             })
             .await?;
-        Ok(deadline_reply(reply).filter(|&expires_at| expires_at > now))
+        // -1: no session.
+        let expires_at = u64::try_from(reply).ok().map(Timestamp::from_unix_millis);
+        Ok(expires_at.filter(|&expires_at| expires_at > now))
     }
 
     /// The second step of [`create`](SessionStore::create), after the user index lists the
@@ -414,8 +405,9 @@ impl RedisStore {
     ) -> Result<bool, StoreError> {
         let now = Timestamp::now();
         let created: i64 = self
-            .run_script(&scripts::CREATE, &self.key_of(id), |cmd| {
-                cmd.arg(record.expires_at.as_unix_millis())
+            .run_script(&scripts::CREATE, &self.key_of(id), |script| {
+                script
+                    .arg(record.expires_at.as_unix_millis())
                     .arg(META_FIELD)
                     .arg(encode_meta(record))
                     .arg(SEEN_FIELD)
@@ -423,19 +415,11 @@ impl RedisStore {
                     .arg(IDLE_FIELD)
                     .arg(record.expires_at.as_unix_millis());
                 for (key, value) in &record.data {
-                    cmd.arg(data_field(key)).arg(json_string(value));
+                    script.arg(data_field(key)).arg(value.to_string());
                 }
             })
             .await?;
         Ok(created == 1)
-    }
-
-    /// The key of the session whose hash is `member` (an entry of a user's index, a handle).
-    fn member_key(&self, member: &str) -> String {
-        let mut key = String::with_capacity(self.prefix.len() + member.len());
-        key.push_str(&self.prefix);
-        key.push_str(member);
-        key
     }
 
     /// The first step of a renew: atomically takes the session `old_id` and leaves on its key
@@ -447,12 +431,13 @@ impl RedisStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
         let fields: Option<HashFields> = self
-            .run_script(&scripts::TAKE, &self.key_of(old_id), |cmd| {
-                cmd.arg(new_id.storage_key().to_hex())
+            .run_script(&scripts::TAKE, &self.key_of(old_id), |script| {
+                script
+                    .arg(new_id.storage_key().to_hex())
                     .arg(IN_FLIGHT.as_secs());
             })
             .await?;
-        fields.map_or(Ok(None), |fields| decode_record(fields, now))
+        fields.map_or(Ok(None), |fields| decode_record(&fields, now))
     }
 
     /// The rest of a renew, once [`take_for_move`](Self::take_for_move) took the session
@@ -493,10 +478,9 @@ impl RedisStore {
         old_id: &SessionId,
         new_id: &SessionId,
     ) -> Result<bool, StoreError> {
-        let marker: RedisResult<Option<String>> = redis::cmd("HGET")
-            .arg(self.key_of(old_id))
-            .arg(MOVED_FIELD)
-            .query_async(&mut self.connection())
+        let marker: redis::RedisResult<Option<String>> = self
+            .connection()
+            .hget(self.key_of(old_id), MOVED_FIELD)
             .await;
         match marker {
             Ok(Some(target)) if target == new_id.storage_key().to_hex() => Ok(true),
@@ -527,8 +511,8 @@ impl RedisStore {
         let mut visited = HashSet::new();
         while visited.insert(key.clone()) {
             let revoked: Revoked = self
-                .run_script(&scripts::REVOKE, &key, |cmd| {
-                    cmd.arg(IN_FLIGHT.as_secs());
+                .run_script(&scripts::REVOKE, &key, |script| {
+                    script.arg(IN_FLIGHT.as_secs());
                 })
                 .await?;
             match revoked {
@@ -556,11 +540,9 @@ impl RedisStore {
         keep: Option<&SessionHandle>,
     ) -> Result<usize, StoreError> {
         let index = self.user_index_key(user_id);
-        let members: Vec<String> = redis::cmd("ZRANGE")
-            .arg(&index)
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut self.connection())
+        let members: Vec<String> = self
+            .connection()
+            .zrange(&index, 0, -1)
             .await
             .map_err(store_error)?;
         let keep = keep.map(ToString::to_string);
@@ -579,10 +561,9 @@ impl RedisStore {
             revoked += usize::from(ended?);
         }
         if !revoked_members.is_empty() {
-            let _: i64 = redis::cmd("ZREM")
-                .arg(&index)
-                .arg(&revoked_members)
-                .query_async(&mut self.connection())
+            let () = self
+                .connection()
+                .zrem(&index, &revoked_members)
                 .await
                 .map_err(store_error)?;
         }
@@ -638,136 +619,20 @@ fn store_error(err: RedisError) -> StoreError {
     }
 }
 
-fn data_field(key: &str) -> String {
-    let mut field = String::with_capacity(key.len() + 1);
-    field.push(DATA_FIELD_PREFIX);
-    field.push_str(key);
-    field
-}
-
-fn encode_meta(record: &SessionRecord) -> String {
-    joined_numbers(&[
-        u64::from(SessionRecord::FORMAT_VERSION),
-        record.created_at.as_unix_millis(),
-        record.absolute_expires_at.as_unix_millis(),
-    ])
-}
-
-/// `numbers` in decimal, joined by `:`, without the formatting machinery (`format!` cost more
-/// than the rest of building a new session's command under callgrind).
-fn joined_numbers(numbers: &[u64]) -> String {
-    let mut text = String::with_capacity(numbers.len() * 14);
-    let mut digits = itoa::Buffer::new();
-    for (i, &number) in numbers.iter().enumerate() {
-        if i > 0 {
-            text.push(':');
-        }
-        text.push_str(digits.format(number));
-    }
-    text
-}
-
-/// `(created_at, absolute_expires_at)` from a metadata field.
-fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
-    let mut parts = meta.split(':');
-    let (Some(version), Some(created), Some(absolute), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(StoreError::corrupt(
-            "session metadata is not version:created:absolute",
-        ));
-    };
-    if version != SessionRecord::FORMAT_VERSION.to_string() {
-        return Err(StoreError::corrupt(format!(
-            "unsupported session format version {version:?}"
-        )));
-    }
-    let millis = |s: &str| {
-        s.parse::<u64>()
-            .map(Timestamp::from_unix_millis)
-            .map_err(StoreError::corrupt)
-    };
-    Ok((millis(created)?, millis(absolute)?))
-}
-
-/// The idle deadline recorded in a session's `@idle` field.
-fn decode_idle(field: Option<&str>) -> Result<Timestamp, StoreError> {
-    field
-        .ok_or_else(|| StoreError::corrupt("session has no recorded idle deadline"))?
-        .parse()
-        .map(Timestamp::from_unix_millis)
-        .map_err(StoreError::corrupt)
-}
-
-/// When the session was last written or refreshed, from its `@seen` field, which every live
-/// session has.
-fn decode_seen(fields: &HashFields) -> Result<Timestamp, StoreError> {
-    fields
-        .get(SEEN_FIELD)
-        .ok_or_else(|| StoreError::corrupt("session has no @seen field"))?
-        .parse()
-        .map(Timestamp::from_unix_millis)
-        .map_err(StoreError::corrupt)
-}
-
-/// A record from its hash fields: `None` for a hash without metadata (a missing key, a
-/// forwarding marker, a tombstone) or a session past its expiry, the `@idle` deadline capped by
-/// the absolute one.
-fn decode_record(
-    mut fields: HashFields,
-    now: Timestamp,
-) -> Result<Option<SessionRecord>, StoreError> {
-    let Some(meta) = fields.remove(META_FIELD) else {
-        return Ok(None);
-    };
-    let (created_at, absolute_expires_at) = decode_meta(&meta)?;
-    let expires_at = decode_idle(fields.get(IDLE_FIELD))?;
-    if expires_at.min(absolute_expires_at) <= now {
-        return Ok(None);
-    }
-    let mut data = SessionData::new();
-    for (mut key, json) in fields {
-        if !key.starts_with(DATA_FIELD_PREFIX) {
-            continue;
-        }
-        let value = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
-        // The field's own buffer becomes the key: the prefix is one ASCII byte.
-        key.remove(0);
-        data.insert(key, value);
-    }
-    Ok(Some(SessionRecord::new(
-        data,
-        created_at,
-        expires_at,
-        absolute_expires_at,
-    )))
-}
-
-/// Turns the update script's `-1` (no session) into `None` and a deadline into `Some`.
-fn deadline_reply(reply: i64) -> Option<Timestamp> {
-    u64::try_from(reply).ok().map(Timestamp::from_unix_millis)
-}
-
-fn json_string(value: &serde_json::Value) -> String {
-    // Serializing a `serde_json::Value` to a string cannot fail.
-    value.to_string()
-}
-
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let key = self.key_of(id);
         let now = Timestamp::now();
-        let fields: HashFields = redis::cmd("HGETALL")
-            .arg(&key)
-            .query_async(&mut self.connection())
+        let fields: HashFields = self
+            .connection()
+            .hgetall(self.key_of(id))
             .await
             .map_err(store_error)?;
-        decode_record(fields, now)
+        decode_record(&fields, now)
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        if let Some(user) = record.data.get(USER_KEY).and_then(|v| v.as_str()) {
+        if let Some(user) = record.user() {
             // Index first: a create that then fails leaves a stale entry (skipped when listed),
             // never a session that revoke_all cannot find.
             self.index_session(user, id, record.absolute_expires_at)
@@ -811,12 +676,10 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        let _: i64 = redis::cmd("DEL")
-            .arg(self.key_of(id))
-            .query_async(&mut self.connection())
+        self.connection()
+            .del(self.key_of(id))
             .await
-            .map_err(store_error)?;
-        Ok(())
+            .map_err(store_error)
     }
 
     /// Moves the session to a fresh ID so that a revocation running meanwhile wins: the take
@@ -842,7 +705,7 @@ impl SessionStore for RedisStore {
         let fields: Option<HashFields> = self
             .run_script(&scripts::TAKE, &self.key_of(id), |_| {})
             .await?;
-        fields.map_or(Ok(None), |fields| decode_record(fields, now))
+        fields.map_or(Ok(None), |fields| decode_record(&fields, now))
     }
 }
 
@@ -866,76 +729,52 @@ impl UserSessionStore for RedisStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
         let index = self.user_index_key(user_id);
         let now = Timestamp::now();
-        let members: Vec<String> = redis::cmd("ZRANGE")
-            .arg(&index)
-            .arg(now.as_unix_millis())
-            .arg("+inf")
-            .arg("BYSCORE")
-            .query_async(&mut self.connection())
+        let members: Vec<String> = self
+            .connection()
+            .zrangebyscore(&index, now.as_unix_millis(), "+inf")
             .await
             .map_err(store_error)?;
         let lookups = members.iter().map(|member| {
             let key = self.member_key(member);
             let mut connection = self.connection();
-            async move {
-                let reply: RedisResult<HashFields> = redis::cmd("HGETALL")
-                    .arg(&key)
-                    .query_async(&mut connection)
-                    .await;
-                reply
-            }
+            async move { connection.hgetall::<_, HashFields>(key).await }
         });
         let mut sessions = Vec::new();
         let mut stale = Vec::new();
         for (member, reply) in members.iter().zip(join_all(lookups).await) {
             let fields = reply.map_err(store_error)?;
-            let Some(handle) = StorageKey::from_hex(member).map(SessionHandle::from_storage_key)
-            else {
-                stale.push(member.clone());
+            let Ok(handle) = member.parse::<SessionHandle>() else {
+                stale.push(member);
                 continue;
             };
-            if fields.get(MOVED_FIELD).is_some() || fields.is_empty() {
+            if fields.contains_key(MOVED_FIELD) || fields.is_empty() {
                 // A renew's forwarding marker: not a session to list, but revocations must still
                 // find the entry to follow it. A missing key may be a session whose create is in
                 // flight (the index is written first): its entry stays until the trim by
                 // absolute expiry, or revocation could miss the session once it exists.
                 continue;
             }
-            let seen = fields.get(META_FIELD).map(|_| decode_seen(&fields));
-            let record = match decode_record(fields, now).and_then(|record| {
-                record
-                    .zip(seen)
-                    .map(|(record, seen)| Ok((record, seen?)))
-                    .transpose()
-            }) {
-                Ok(record) => record,
-                Err(err) => {
-                    log::warn!(
-                        "session {handle} of a listed user cannot be decoded, so it is not \
-                         listed (revoking the user's sessions still ends it): {err}"
-                    );
-                    continue;
+            match decode_listed(&fields, now) {
+                Ok(Some((record, seen))) if record.user() == Some(user_id) => {
+                    sessions.push(ActiveSession::new(
+                        handle,
+                        record.created_at,
+                        seen,
+                        record.expires_at,
+                        record.client().cloned(),
+                    ));
                 }
-            };
-            let live = record.filter(|(r, _)| {
-                r.data.get(USER_KEY).and_then(|v| v.as_str()) == Some(user_id) && !r.is_expired(now)
-            });
-            match live {
-                Some((record, seen)) => sessions.push(ActiveSession::new(
-                    handle,
-                    record.created_at,
-                    seen,
-                    record.expires_at,
-                    record.data.get(CLIENT_KEY).cloned(),
-                )),
-                None => stale.push(member.clone()),
+                Ok(_) => stale.push(member),
+                Err(err) => log::warn!(
+                    "session {handle} of a listed user cannot be decoded, so it is not listed \
+                     (revoking the user's sessions still ends it): {err}"
+                ),
             }
         }
         if !stale.is_empty() {
-            let _: i64 = redis::cmd("ZREM")
-                .arg(&index)
-                .arg(&stale)
-                .query_async(&mut self.connection())
+            let () = self
+                .connection()
+                .zrem(&index, &stale)
                 .await
                 .map_err(store_error)?;
         }
@@ -964,66 +803,6 @@ impl UserSessionStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn metadata_round_trips_and_rejects_garbage() {
-        let now = Timestamp::from_unix_millis(1_700_000_000_000);
-        let record =
-            SessionRecord::new(SessionData::new(), now, now, now + Duration::from_secs(60));
-        let (created, absolute) = decode_meta(&encode_meta(&record)).unwrap();
-        assert_eq!(
-            (created, absolute),
-            (record.created_at, record.absolute_expires_at)
-        );
-        for bad in ["", "1", "1:2", "1:2:3:4", "2:1:1", "1:x:1", "1:1:-1"] {
-            assert!(decode_meta(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn records_decode_from_fields_and_skip_foreign_ones() {
-        let now = Timestamp::from_unix_millis(1_000);
-        let with_idle = |idle: &str| {
-            HashFields::from([
-                ("@", "1:500:90000"),
-                ("@seen", "900"),
-                ("@idle", idle),
-                (".visits", "3"),
-                ("foreign", "x"),
-            ])
-        };
-        let fields = with_idle("5000");
-        assert_eq!(
-            decode_seen(&fields).ok(),
-            Some(Timestamp::from_unix_millis(900))
-        );
-        assert!(decode_seen(&HashFields::from([("@", "1:500:90000")])).is_err());
-        let record = decode_record(fields, now).unwrap().unwrap();
-        assert_eq!(record.data.len(), 1);
-        assert_eq!(record.data["visits"], serde_json::json!(3));
-        assert_eq!(record.created_at, Timestamp::from_unix_millis(500));
-        assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
-
-        // The idle deadline is capped by the absolute one.
-        let capped = decode_record(with_idle("999999"), now).unwrap().unwrap();
-        assert_eq!(capped.expires_at, Timestamp::from_unix_millis(90_000));
-        assert!(
-            decode_record(with_idle("1000"), now).unwrap().is_none(),
-            "expired"
-        );
-        assert!(decode_record(HashFields::default(), now).unwrap().is_none());
-        let no_idle = HashFields::from([("@", "1:500:90000"), (".v", "1")]);
-        assert!(matches!(
-            decode_record(no_idle, now),
-            Err(StoreError::Corrupt(_))
-        ));
-        let corrupt =
-            HashFields::from([("@", "1:500:90000"), ("@idle", "5000"), (".v", "{not json")]);
-        assert!(matches!(
-            decode_record(corrupt, now),
-            Err(StoreError::Corrupt(_))
-        ));
-    }
 
     /// A revocation placed between the steps of a renew (the interleavings a request and an
     /// admin job can produce), on a single node and on a cluster.
@@ -1175,7 +954,10 @@ mod tests {
                 .await
                 .unwrap();
             let new_hash = new.storage_key().to_hex();
-            assert_eq!(marker, HashFields::from([(MOVED_FIELD, new_hash.as_str())]));
+            assert_eq!(
+                marker,
+                HashFields::from([(MOVED_FIELD.to_owned(), new_hash)])
+            );
             assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
             if by_handle {
                 assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());

@@ -1,0 +1,191 @@
+//! How a session is laid out in its Redis hash, and how it is read back.
+//!
+//! Field `@` holds the metadata `<format version>:<created ms>:<absolute expiry ms>`, field
+//! `@seen` when the session was last written or refreshed (ms), field `@idle` the idle deadline
+//! (ms), and each session key `k` is the field `.k` holding its JSON value. The format version
+//! is there so a later release can migrate; this one reads only its own. Two other hashes hold
+//! no session: a renew's forwarding marker (field `@moved`) and a revocation's tombstone (field
+//! `@revoked`, written by the revoke script alone).
+
+use std::collections::HashMap;
+
+use session_core::{SessionData, SessionRecord, StoreError, Timestamp};
+
+/// A session hash's fields and values, as `HGETALL` returns them.
+pub(crate) type HashFields = HashMap<String, String>;
+
+/// The hash field holding a session's metadata.
+pub(crate) const META_FIELD: &str = "@";
+/// The hash field holding when the session was last written or refreshed (ms).
+pub(crate) const SEEN_FIELD: &str = "@seen";
+/// The hash field holding the idle deadline (ms), beside the key's TTL, so that a load is one
+/// `HGETALL`. Only create and the update script write it, and the script never moves it (or the
+/// TTL) earlier; a write that keeps the deadline touches neither.
+pub(crate) const IDLE_FIELD: &str = "@idle";
+/// The field of a forwarding marker: the hash of the key a renew is moving the session to. A
+/// marker has no metadata, so nothing loads it as a session.
+pub(crate) const MOVED_FIELD: &str = "@moved";
+
+/// The hash field holding the session value `key`.
+pub(crate) fn data_field(key: &str) -> String {
+    format!(".{key}")
+}
+
+/// The metadata field of `record`.
+pub(crate) fn encode_meta(record: &SessionRecord) -> String {
+    format!(
+        "{}:{}:{}",
+        SessionRecord::FORMAT_VERSION,
+        record.created_at.as_unix_millis(),
+        record.absolute_expires_at.as_unix_millis()
+    )
+}
+
+/// `(created_at, absolute_expires_at)` from a metadata field.
+pub(crate) fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
+    let mut parts = meta.split(':');
+    let (Some(version), Some(created), Some(absolute), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(StoreError::corrupt(
+            "session metadata is not version:created:absolute",
+        ));
+    };
+    if version != SessionRecord::FORMAT_VERSION.to_string() {
+        return Err(StoreError::corrupt(format!(
+            "unsupported session format version {version:?}"
+        )));
+    }
+    Ok((
+        decode_millis(Some(created), META_FIELD)?,
+        decode_millis(Some(absolute), META_FIELD)?,
+    ))
+}
+
+/// A time in milliseconds read from `field`, which a live session must have.
+pub(crate) fn decode_millis(value: Option<&str>, field: &str) -> Result<Timestamp, StoreError> {
+    value
+        .ok_or_else(|| StoreError::corrupt(format!("session has no {field} field")))?
+        .parse()
+        .map(Timestamp::from_unix_millis)
+        .map_err(StoreError::corrupt)
+}
+
+/// A record from its hash fields: `None` for a hash without metadata (a missing key, a
+/// forwarding marker, a tombstone) or a session past its expiry, the `@idle` deadline capped by
+/// the absolute one.
+pub(crate) fn decode_record(
+    fields: &HashFields,
+    now: Timestamp,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let Some(meta) = fields.get(META_FIELD) else {
+        return Ok(None);
+    };
+    let (created_at, absolute_expires_at) = decode_meta(meta)?;
+    let expires_at = decode_millis(fields.get(IDLE_FIELD).map(String::as_str), IDLE_FIELD)?;
+    if expires_at.min(absolute_expires_at) <= now {
+        return Ok(None);
+    }
+    let mut data = SessionData::new();
+    for (field, json) in fields {
+        if let Some(key) = field.strip_prefix('.') {
+            let value = serde_json::from_str(json).map_err(StoreError::corrupt)?;
+            data.insert(key.to_owned(), value);
+        }
+    }
+    Ok(Some(SessionRecord::new(
+        data,
+        created_at,
+        expires_at,
+        absolute_expires_at,
+    )))
+}
+
+/// A live session's record and when it was last seen, for a listing.
+pub(crate) fn decode_listed(
+    fields: &HashFields,
+    now: Timestamp,
+) -> Result<Option<(SessionRecord, Timestamp)>, StoreError> {
+    let Some(record) = decode_record(fields, now)? else {
+        return Ok(None);
+    };
+    let seen = decode_millis(fields.get(SEEN_FIELD).map(String::as_str), SEEN_FIELD)?;
+    Ok(Some((record, seen)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> HashFields {
+        pairs
+            .iter()
+            .map(|&(field, value)| (field.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn metadata_round_trips_and_rejects_garbage() {
+        let now = Timestamp::from_unix_millis(1_700_000_000_000);
+        let record =
+            SessionRecord::new(SessionData::new(), now, now, now + Duration::from_secs(60));
+        let (created, absolute) = decode_meta(&encode_meta(&record)).unwrap();
+        assert_eq!(
+            (created, absolute),
+            (record.created_at, record.absolute_expires_at)
+        );
+        for bad in ["", "1", "1:2", "1:2:3:4", "2:1:1", "1:x:1", "1:1:-1"] {
+            assert!(decode_meta(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn records_decode_from_fields_and_skip_foreign_ones() {
+        let now = Timestamp::from_unix_millis(1_000);
+        let with_idle = |idle: &str| {
+            fields(&[
+                ("@", "1:500:90000"),
+                ("@seen", "900"),
+                ("@idle", idle),
+                (".visits", "3"),
+                ("foreign", "x"),
+            ])
+        };
+        let (record, seen) = decode_listed(&with_idle("5000"), now).unwrap().unwrap();
+        assert_eq!(seen, Timestamp::from_unix_millis(900));
+        assert_eq!(record.data.len(), 1);
+        assert_eq!(record.data["visits"], serde_json::json!(3));
+        assert_eq!(record.created_at, Timestamp::from_unix_millis(500));
+        assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
+
+        // The idle deadline is capped by the absolute one.
+        let capped = decode_record(&with_idle("999999"), now).unwrap().unwrap();
+        assert_eq!(capped.expires_at, Timestamp::from_unix_millis(90_000));
+        assert!(
+            decode_record(&with_idle("1000"), now).unwrap().is_none(),
+            "expired"
+        );
+        assert!(decode_record(&HashFields::new(), now).unwrap().is_none());
+        assert!(
+            decode_listed(&fields(&[("@moved", "ab")]), now)
+                .unwrap()
+                .is_none()
+        );
+        for corrupt in [
+            fields(&[("@", "1:500:90000"), (".v", "1")]),
+            fields(&[("@", "1:500:90000"), ("@idle", "5000"), (".v", "{not json")]),
+        ] {
+            assert!(matches!(
+                decode_record(&corrupt, now),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
+        let unseen = fields(&[("@", "1:500:90000"), ("@idle", "5000")]);
+        assert!(matches!(
+            decode_listed(&unseen, now),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}
