@@ -320,7 +320,7 @@ mod tests {
 
     use super::*;
     use crate::RedisStore;
-    use crate::test_urls::{cluster_urls, redis_url};
+    use crate::test_redis::{cluster, single as connect};
 
     fn current_thread() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -338,12 +338,6 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), id)
             .await
             .expect("the connection answers")
-            .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
-    }
-
-    async fn connect() -> RedisStore {
-        RedisStore::connect(&redis_url())
-            .await
             .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
     }
 
@@ -440,9 +434,7 @@ mod tests {
     #[test]
     fn a_cluster_worker_opens_its_own_connection_and_keeps_it_when_the_shared_one_is_gone() {
         let pool = multi_thread();
-        let store = pool
-            .block_on(RedisStore::connect_cluster(cluster_urls()))
-            .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
+        let store = pool.block_on(cluster());
         let (opened_tx, opened) = std::sync::mpsc::channel();
         let (pool_gone, pool_gone_rx) = std::sync::mpsc::channel::<()>();
         let worker = std::thread::spawn(move || {

@@ -102,7 +102,7 @@ mod connection;
 mod layout;
 mod scripts;
 #[cfg(test)]
-mod test_urls;
+mod test_redis;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -809,31 +809,9 @@ mod tests {
         use session_core::users::USER_KEY;
 
         use super::*;
-        use crate::test_urls::{cluster_urls, redis_url};
+        use crate::test_redis::{cluster, random_prefix, single};
 
         const USER: &str = "ada";
-
-        /// A store under a key prefix of its own, so the user's index holds only this test's.
-        async fn single() -> RedisStore {
-            RedisStore::connect(&redis_url())
-                .await
-                .expect("Redis at REDIS_URL must be reachable (scripts/services.sh starts it)")
-                .with_key_prefix(random_prefix())
-        }
-
-        async fn cluster() -> RedisStore {
-            RedisStore::connect_cluster(cluster_urls())
-                .await
-                .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)")
-                .with_key_prefix(random_prefix())
-        }
-
-        fn random_prefix() -> String {
-            format!(
-                "test:{}:",
-                &SessionId::generate().storage_key().to_hex()[..16]
-            )
-        }
 
         /// A sign-in indexes its new session, then creates it; a listing in between must not
         /// drop the entry (it finds no key yet), or `revoke_all` would miss the session.

@@ -21,6 +21,14 @@ async fn raw() -> redis::aio::MultiplexedConnection {
         .unwrap()
 }
 
+async fn raw_cluster() -> redis::cluster_async::ClusterConnection {
+    redis::cluster::ClusterClient::new(common::cluster_urls())
+        .unwrap()
+        .get_async_connection()
+        .await
+        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)")
+}
+
 #[tokio::test]
 async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
     let (store, prefix) = common::single_with_prefix().await;
@@ -115,12 +123,7 @@ async fn the_scripts_run_after_redis_forgot_them() {
 
 #[tokio::test]
 async fn the_scripts_run_after_the_cluster_forgot_them() {
-    let raw = redis::cluster::ClusterClient::new(common::cluster_urls())
-        .unwrap()
-        .get_async_connection()
-        .await
-        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
-    scripts_run_after_a_flush(common::cluster().await, raw).await;
+    scripts_run_after_a_flush(common::cluster().await, raw_cluster().await).await;
 }
 
 /// `SCRIPT FLUSH` (or a restart) leaves Redis without the scripts; each must load its script
@@ -356,12 +359,7 @@ async fn writes_never_move_the_idle_deadline_earlier() {
 
 #[tokio::test]
 async fn writes_never_move_the_idle_deadline_earlier_on_the_cluster() {
-    let raw = redis::cluster::ClusterClient::new(common::cluster_urls())
-        .unwrap()
-        .get_async_connection()
-        .await
-        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
-    deadlines_only_move_forward(common::cluster().await, raw).await;
+    deadlines_only_move_forward(common::cluster().await, raw_cluster().await).await;
 }
 
 /// A request that loaded before another refreshed the session writes with the older, earlier
@@ -433,12 +431,7 @@ async fn an_undecodable_session_is_skipped_by_listing_and_still_revoked() {
 
 #[tokio::test]
 async fn an_undecodable_session_is_skipped_by_listing_and_still_revoked_on_the_cluster() {
-    let raw = redis::cluster::ClusterClient::new(common::cluster_urls())
-        .unwrap()
-        .get_async_connection()
-        .await
-        .expect("the Redis Cluster must be reachable (scripts/redis-cluster.sh starts it)");
-    undecodable_sessions(common::cluster().await, raw).await;
+    undecodable_sessions(common::cluster().await, raw_cluster().await).await;
 }
 
 /// A user with one good session and three that cannot be decoded (a value that is not JSON,
