@@ -558,14 +558,19 @@ impl RedisStore {
         for ended in join_all(revocations).await {
             revoked += usize::from(ended?);
         }
-        if !revoked_members.is_empty() {
-            let () = self
-                .connection()
-                .zrem(&index, &revoked_members)
-                .await
-                .map_err(store_error)?;
-        }
+        self.unindex(&index, &revoked_members).await?;
         Ok(revoked)
+    }
+
+    /// Removes `members` from the user index `index`.
+    async fn unindex(&self, index: &str, members: &[&str]) -> Result<(), StoreError> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        self.connection()
+            .zrem(index, members)
+            .await
+            .map_err(store_error)
     }
 
     /// Adds the session to its user's index and trims entries whose sessions can no longer be
@@ -739,7 +744,8 @@ impl UserSessionStore for RedisStore {
         });
         let mut sessions = Vec::new();
         let mut stale = Vec::new();
-        for (member, reply) in members.iter().zip(join_all(lookups).await) {
+        let replies = join_all(lookups).await;
+        for (member, reply) in members.iter().map(String::as_str).zip(replies) {
             let fields = reply.map_err(store_error)?;
             let Ok(handle) = member.parse::<SessionHandle>() else {
                 stale.push(member);
@@ -769,13 +775,7 @@ impl UserSessionStore for RedisStore {
                 ),
             }
         }
-        if !stale.is_empty() {
-            let () = self
-                .connection()
-                .zrem(&index, &stale)
-                .await
-                .map_err(store_error)?;
-        }
+        self.unindex(&index, &stale).await?;
         sessions.sort_by_key(|s| s.created_at);
         Ok(sessions)
     }
