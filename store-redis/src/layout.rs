@@ -1,11 +1,7 @@
-//! How a session is laid out in its Redis hash, and how it is read back.
-//!
-//! Field `@` holds the metadata `<format version>:<created ms>:<absolute expiry ms>`, field
-//! `@seen` when the session was last written or refreshed (ms), field `@idle` the idle deadline
-//! (ms), and each session key `k` is the field `.k` holding its JSON value. The format version
-//! is there so a later release can migrate; this one reads only its own. Two other hashes hold
-//! no session: a renew's forwarding marker (field `@moved`) and a revocation's tombstone (field
-//! `@revoked`, written by the revoke script alone).
+//! How a session is laid out in its Redis hash (see the crate docs), and how it is read back.
+//! The format version in the metadata lets a later release migrate; this one reads only its
+//! own. A renew's forwarding marker (field `@moved`) and a revocation's tombstone (field
+//! `@revoked`, which only the revoke script writes) are hashes without metadata: no session.
 
 use std::collections::HashMap;
 

@@ -5,16 +5,16 @@
 //!   (`<format version>:<created ms>:<absolute expiry ms>`; the version lets a later release
 //!   migrate), field `@seen` when the session was last written or refreshed (ms), field `@idle`
 //!   the idle deadline (ms), and each session key `k` is the field `.k` with its JSON value.
-//!   The key's TTL is the effective expiry (the idle
-//!   deadline, capped by the absolute one). The sessions bound to a user are listed in the
-//!   sorted set `<prefix>user:<hex SHA-256 of the user ID>` (members: session hashes; scores:
-//!   their absolute expiry), which expires with its longest-lived member.
+//!   The key's TTL is the effective expiry (the idle deadline, capped by the absolute one).
+//!   The sessions bound to a user are listed in the sorted set `<prefix>user:<hex SHA-256 of
+//!   the user ID>` (members: session hashes; scores: their absolute expiry), which expires with
+//!   its longest-lived member.
 //! - **One round trip each**: load is one `HGETALL`; a write that keeps the deadline (most
 //!   writes: a request whose refresh is not due) is a pipeline of plain commands (`HSET`,
 //!   `HDEL`, then `HMGET` of the metadata and `@idle`), which costs Redis a fraction of the CPU
 //!   of a script; create, take, and the rare updates that move the deadline (a refresh, a
-//!   touch) or clear the session are server-side scripts ([`redis::Script`]); a renew takes a few (see
-//!   below). Create never overwrites a live session; writes never bring back a missing one (a
+//!   touch) or clear the session are server-side scripts ([`redis::Script`]); a renew takes a
+//!   few (see below). Create never overwrites a live session; writes never bring back a missing one (a
 //!   purged session stays purged: fields written to a missing key form a hash without
 //!   metadata, which no load accepts, and are deleted again at once).
 //! - **Deadlines only move forward**: only the update script moves a deadline, to the later of
@@ -720,8 +720,9 @@ impl SessionStore for RedisStore {
 /// against its session (the user stored in it, its TTL) and drops those whose key holds
 /// something else (another user's or an expired session, a tombstone), but keeps the entry of
 /// a renew's forwarding marker and of a missing key (a create may be in flight; such entries go
-/// when their absolute expiry passes, trimmed as sessions are indexed); revocation revokes session keys one by one, each
-/// atomically, and follows forwarding markers (see the crate docs on revocation and renew).
+/// when their absolute expiry passes, trimmed as sessions are indexed); revocation revokes
+/// session keys one by one, each atomically, and follows forwarding markers (see the crate docs
+/// on revocation and renew).
 ///
 /// Revocation decodes nothing: it ends every key in the user's index that holds a session (has
 /// metadata), so a session this version cannot read (corrupt, or written by a newer format) is
