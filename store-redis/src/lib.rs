@@ -61,8 +61,8 @@
 //! ## Revocation and renew
 //!
 //! A renew takes a session from its old key and creates it under a new one, in separate
-//! round trips. A [`revoke`](UserSessionStore::revoke) or
-//! [`revoke_all`](UserSessionStore::revoke_all) that runs in between still wins: neither ID
+//! round trips. A [`revoke`](session_core::UserSessionStore::revoke) or
+//! [`revoke_all`](session_core::UserSessionStore::revoke_all) that runs in between still wins: neither ID
 //! stays live.
 //!
 //! 1. The renew picks the new ID first. A script atomically takes the session from the old key
@@ -103,32 +103,26 @@ mod layout;
 mod scripts;
 #[cfg(test)]
 mod test_redis;
+mod users;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::{AsyncCommands as _, Client, FromRedisValue, RedisError, Script, ScriptInvocation};
-use session_core::{
-    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
-    StoreError, Timestamp, UserSessionStore,
-};
-use sha2::{Digest as _, Sha256};
+use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 
 pub use connection::RedisConnection;
 
 use connection::WorkerConnections;
 
 use layout::{
-    HashFields, IDLE_FIELD, META_FIELD, MOVED_FIELD, SEEN_FIELD, data_field, decode_listed,
-    decode_meta, decode_millis, decode_record, encode_meta,
+    HashFields, IDLE_FIELD, META_FIELD, MOVED_FIELD, SEEN_FIELD, data_field, decode_meta,
+    decode_millis, decode_record, encode_meta,
 };
-use scripts::Revoked;
 
 /// The default key prefix.
 pub const DEFAULT_KEY_PREFIX: &str = "session:";
@@ -286,13 +280,6 @@ impl RedisStore {
             Some(local) => local,
             None => self.connection.clone(),
         }
-    }
-
-    /// The sorted set listing a user's sessions: members are session hashes, scores their
-    /// absolute expiry (which nothing extends, so trimming by score never drops a live session).
-    fn user_index_key(&self, user_id: &str) -> String {
-        let hash = StorageKey::from_bytes(Sha256::digest(user_id.as_bytes()).into());
-        format!("{}user:{}", self.prefix, hash.to_hex())
     }
 
     /// Applies `delta` (which does not clear) and leaves the deadlines alone, in one pipelined
@@ -492,122 +479,6 @@ impl RedisStore {
             }
         }
     }
-
-    /// Revokes what the key of the session with hash `member` holds and, while that is a
-    /// forwarding marker, what the key it forwards to holds (a renew's new ID), and so on.
-    ///
-    /// Returns whether it ended a session: deleted a live one, or a marker to a key that is not
-    /// among `listed` (the index entries the caller revokes by themselves, each counted once
-    /// there). A marker to `keep` is deleted, but `keep` is left alone.
-    async fn revoke_forwarded(
-        &self,
-        member: &str,
-        listed: &HashSet<&str>,
-        keep: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let mut ended = false;
-        let mut key = self.member_key(member);
-        // A new ID never repeats, so a cycle means a keyspace written by someone else.
-        let mut visited = HashSet::new();
-        while visited.insert(key.clone()) {
-            let revoked: Revoked = self
-                .run_script(&scripts::REVOKE, &key, |script| {
-                    script.arg(IN_FLIGHT.as_secs());
-                })
-                .await?;
-            match revoked {
-                Revoked::Session => return Ok(true),
-                Revoked::Nothing => break,
-                Revoked::Forwarded(target) => {
-                    if keep == Some(target.as_str()) {
-                        break;
-                    }
-                    ended |= !listed.contains(target.as_str());
-                    key = self.member_key(&target);
-                }
-            }
-        }
-        Ok(ended)
-    }
-
-    /// Ends every session in the user's index but `keep`, following forwarding markers, and
-    /// returns how many it ended. Every entry is revoked, whatever its score: revoking one that
-    /// is already gone costs little, and a clock that drifted must not leave a live session out.
-    /// The entries revoked then leave the index: each is gone or a tombstone now.
-    async fn revoke_indexed(
-        &self,
-        user_id: &str,
-        keep: Option<&SessionHandle>,
-    ) -> Result<usize, StoreError> {
-        let index = self.user_index_key(user_id);
-        let members: Vec<String> = self
-            .connection()
-            .zrange(&index, 0, -1)
-            .await
-            .map_err(store_error)?;
-        let keep = keep.map(ToString::to_string);
-        let keep = keep.as_deref();
-        let listed: HashSet<&str> = members.iter().map(String::as_str).collect();
-        let revoked_members: Vec<&str> = members
-            .iter()
-            .map(String::as_str)
-            .filter(|&member| Some(member) != keep)
-            .collect();
-        let revocations = revoked_members
-            .iter()
-            .map(|member| self.revoke_forwarded(member, &listed, keep));
-        let mut revoked = 0;
-        for ended in join_all(revocations).await {
-            revoked += usize::from(ended?);
-        }
-        self.unindex(&index, &revoked_members).await?;
-        Ok(revoked)
-    }
-
-    /// Removes `members` from the user index `index`.
-    async fn unindex(&self, index: &str, members: &[&str]) -> Result<(), StoreError> {
-        if members.is_empty() {
-            return Ok(());
-        }
-        self.connection()
-            .zrem(index, members)
-            .await
-            .map_err(store_error)
-    }
-
-    /// Adds the session to its user's index and trims entries whose sessions can no longer be
-    /// alive, so the index never grows without bound.
-    ///
-    /// The index expires with its longest-lived member: its TTL only ever moves later. `GT`
-    /// alone would never set it, since Redis compares against a key without TTL as if it lived
-    /// forever, so `NX` first gives a new index its first deadline.
-    async fn index_session(
-        &self,
-        user_id: &str,
-        id: &SessionId,
-        absolute: Timestamp,
-    ) -> Result<(), StoreError> {
-        let index = self.user_index_key(user_id);
-        let now = Timestamp::now().as_unix_millis();
-        let absolute = absolute.as_unix_millis();
-        let mut pipe = redis::pipe();
-        pipe.zadd(&index, id.storage_key().to_hex(), absolute)
-            .ignore()
-            .zrembyscore(&index, "-inf", now)
-            .ignore();
-        for condition in ["NX", "GT"] {
-            pipe.cmd("PEXPIREAT")
-                .arg(&index)
-                .arg(absolute)
-                .arg(condition)
-                .ignore();
-        }
-        let () = pipe
-            .query_async(&mut self.connection())
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
 }
 
 /// A connection problem is `Unavailable` (retryable, `503`); anything else is a backend error.
@@ -714,256 +585,166 @@ impl SessionStore for RedisStore {
     }
 }
 
-/// Lists and revokes a user's sessions through a per-user sorted set.
-///
-/// In a Redis Cluster the index and the session keys live in different slots, so no single
-/// command or script covers both. The index is written before the session it lists (a failure
-/// in between leaves a stale entry, never an unlisted session); listing checks every entry
-/// against its session (the user stored in it, its TTL) and drops those whose key holds
-/// something else (another user's or an expired session, a tombstone), but keeps the entry of
-/// a renew's forwarding marker and of a missing key (a create may be in flight; such entries go
-/// when their absolute expiry passes, trimmed as sessions are indexed); revocation revokes
-/// session keys one by one, each atomically, and follows forwarding markers (see the crate docs
-/// on revocation and renew).
-///
-/// Revocation decodes nothing: it ends every key in the user's index that holds a session (has
-/// metadata), so a session this version cannot read (corrupt, or written by a newer format) is
-/// revoked all the same. Listing skips such a session, keeps it in the index for revocation to
-/// find, and reports it with `log::warn!` (by handle, never by ID).
-#[async_trait]
-impl UserSessionStore for RedisStore {
-    async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
-        let index = self.user_index_key(user_id);
-        let now = Timestamp::now();
-        let members: Vec<String> = self
-            .connection()
-            .zrangebyscore(&index, now.as_unix_millis(), "+inf")
-            .await
-            .map_err(store_error)?;
-        let lookups = members.iter().map(|member| {
-            let key = self.member_key(member);
-            let mut connection = self.connection();
-            async move { connection.hgetall::<_, HashFields>(key).await }
-        });
-        let mut sessions = Vec::new();
-        let mut stale = Vec::new();
-        let replies = join_all(lookups).await;
-        for (member, reply) in members.iter().map(String::as_str).zip(replies) {
-            let fields = reply.map_err(store_error)?;
-            let Ok(handle) = member.parse::<SessionHandle>() else {
-                stale.push(member);
-                continue;
-            };
-            if fields.contains_key(MOVED_FIELD) || fields.is_empty() {
-                // A renew's forwarding marker: not a session to list, but revocations must still
-                // find the entry to follow it. A missing key may be a session whose create is in
-                // flight (the index is written first): its entry stays until the trim by
-                // absolute expiry, or revocation could miss the session once it exists.
-                continue;
-            }
-            match decode_listed(&fields, now) {
-                Ok(Some((record, seen))) if record.user() == Some(user_id) => {
-                    sessions.push(ActiveSession::new(
-                        handle,
-                        record.created_at,
-                        seen,
-                        record.expires_at,
-                        record.client().cloned(),
-                    ));
-                }
-                Ok(_) => stale.push(member),
-                Err(err) => log::warn!(
-                    "session {handle} of a listed user cannot be decoded, so it is not listed \
-                     (revoking the user's sessions still ends it): {err}"
-                ),
-            }
-        }
-        self.unindex(&index, &stale).await?;
-        sessions.sort_by_key(|s| s.created_at);
-        Ok(sessions)
-    }
-
-    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
-        self.revoke_forwarded(&handle.to_string(), &HashSet::new(), None)
-            .await
-    }
-
-    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
-        self.revoke_indexed(user_id, None).await
-    }
-
-    async fn revoke_all_except(
-        &self,
-        user_id: &str,
-        keep: &SessionHandle,
-    ) -> Result<usize, StoreError> {
-        self.revoke_indexed(user_id, Some(keep)).await
-    }
-}
-
+/// A revocation placed between the steps of a renew (the interleavings a request and an admin
+/// job can produce), on a single node and on a cluster.
 #[cfg(test)]
-mod tests {
+mod renew_vs_revocation {
+    use serde_json::json;
+    use session_core::users::USER_KEY;
+    use session_core::{SessionHandle, UserSessionStore as _};
+
     use super::*;
+    use crate::test_redis::{cluster, random_prefix, single};
 
-    /// A revocation placed between the steps of a renew (the interleavings a request and an
-    /// admin job can produce), on a single node and on a cluster.
-    mod renew_vs_revocation {
-        use serde_json::json;
-        use session_core::users::USER_KEY;
+    const USER: &str = "ada";
 
-        use super::*;
-        use crate::test_redis::{cluster, random_prefix, single};
+    /// A sign-in indexes its new session, then creates it; a listing in between must not
+    /// drop the entry (it finds no key yet), or `revoke_all` would miss the session.
+    #[tokio::test]
+    async fn a_listing_between_indexing_and_creating_keeps_the_entry() {
+        let store = single().await;
+        let first = signed_in(&store).await;
+        let id = SessionId::generate();
+        let Some(record) = store.load(&first).await.unwrap() else {
+            panic!("the first session is live");
+        };
+        store
+            .index_session(USER, &id, record.absolute_expires_at)
+            .await
+            .unwrap();
+        assert_eq!(store.sessions_of(USER).await.unwrap().len(), 1);
+        assert!(store.create_unindexed(&id, &record).await.unwrap());
+        assert_eq!(store.revoke_all(USER).await.unwrap(), 2);
+        assert!(store.load(&id).await.unwrap().is_none());
+    }
 
-        const USER: &str = "ada";
+    /// A live session bound to [`USER`], and its ID.
+    async fn signed_in(store: &RedisStore) -> SessionId {
+        let now = Timestamp::now();
+        let record = SessionRecord::new(
+            [
+                (USER_KEY.to_owned(), json!(USER)),
+                ("cart".to_owned(), json!(1)),
+            ]
+            .into_iter()
+            .collect(),
+            now,
+            now + Duration::from_secs(600),
+            now + Duration::from_secs(3600),
+        );
+        let id = SessionId::generate();
+        assert!(store.create(&id, &record).await.unwrap());
+        id
+    }
 
-        /// A sign-in indexes its new session, then creates it; a listing in between must not
-        /// drop the entry (it finds no key yet), or `revoke_all` would miss the session.
-        #[tokio::test]
-        async fn a_listing_between_indexing_and_creating_keeps_the_entry() {
-            let store = single().await;
-            let first = signed_in(&store).await;
-            let id = SessionId::generate();
-            let Some(record) = store.load(&first).await.unwrap() else {
-                panic!("the first session is live");
-            };
-            store
-                .index_session(USER, &id, record.absolute_expires_at)
-                .await
-                .unwrap();
-            assert_eq!(store.sessions_of(USER).await.unwrap().len(), 1);
-            assert!(store.create_unindexed(&id, &record).await.unwrap());
-            assert_eq!(store.revoke_all(USER).await.unwrap(), 2);
-            assert!(store.load(&id).await.unwrap().is_none());
+    fn later() -> Timestamp {
+        Timestamp::now() + Duration::from_secs(900)
+    }
+
+    async fn assert_signed_out(store: &RedisStore, ids: [&SessionId; 2]) {
+        for id in ids {
+            assert!(store.load(id).await.unwrap().is_none(), "an ID is live");
         }
+        assert!(store.sessions_of(USER).await.unwrap().is_empty());
+    }
 
-        /// A live session bound to [`USER`], and its ID.
-        async fn signed_in(store: &RedisStore) -> SessionId {
-            let now = Timestamp::now();
-            let record = SessionRecord::new(
-                [
-                    (USER_KEY.to_owned(), json!(USER)),
-                    ("cart".to_owned(), json!(1)),
-                ]
-                .into_iter()
-                .collect(),
-                now,
-                now + Duration::from_secs(600),
-                now + Duration::from_secs(3600),
-            );
-            let id = SessionId::generate();
-            assert!(store.create(&id, &record).await.unwrap());
-            id
+    /// Revoked once the session was taken from its old ID and before it exists under the
+    /// new one. A late write to the old ID and a listing come first: neither may erase the
+    /// marker the revocation follows.
+    async fn revoked_between_take_and_create(store: RedisStore, by_handle: bool) {
+        let old = signed_in(&store).await;
+        let new = SessionId::generate();
+        let record = store
+            .take_for_move(&old, &new)
+            .await
+            .unwrap()
+            .expect("the session is live");
+        let mut late = SessionDelta::default();
+        late.insert("late", json!(true));
+        assert_eq!(store.update(&old, &late, later()).await.unwrap(), None);
+        assert!(store.sessions_of(USER).await.unwrap().is_empty());
+
+        if by_handle {
+            assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+        } else {
+            assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
         }
+        assert!(
+            !store.create(&new, &record).await.unwrap(),
+            "the new ID was created after the revocation"
+        );
+        let renewed = store
+            .finish_renew(&old, new.clone(), record, &SessionDelta::default(), later())
+            .await
+            .unwrap();
+        assert_eq!(renewed, None, "the renew went through");
+        assert_signed_out(&store, [&old, &new]).await;
+    }
 
-        fn later() -> Timestamp {
-            Timestamp::now() + Duration::from_secs(900)
+    /// Revoked once the session exists under its new ID, before the renew settled.
+    async fn revoked_between_create_and_settle(store: RedisStore, by_handle: bool) {
+        let old = signed_in(&store).await;
+        let new = SessionId::generate();
+        let record = store.take_for_move(&old, &new).await.unwrap().unwrap();
+        assert!(store.create(&new, &record).await.unwrap());
+        if by_handle {
+            assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+        } else {
+            assert_eq!(store.revoke_all(USER).await.unwrap(), 1, "counted once");
         }
+        assert!(!store.settle_move(&old, &new).await.unwrap());
+        assert_signed_out(&store, [&old, &new]).await;
+    }
 
-        async fn assert_signed_out(store: &RedisStore, ids: [&SessionId; 2]) {
-            for id in ids {
-                assert!(store.load(id).await.unwrap().is_none(), "an ID is live");
-            }
-            assert!(store.sessions_of(USER).await.unwrap().is_empty());
+    /// Revoked after a complete renew (whose marker is still there): the new ID ends, and
+    /// the session counts once.
+    async fn revoked_after_a_renew(store: RedisStore, by_handle: bool) {
+        let old = signed_in(&store).await;
+        let (new, _) = store
+            .renew(&old, &SessionDelta::default(), later())
+            .await
+            .unwrap()
+            .expect("the session renews");
+        assert!(store.load(&new).await.unwrap().is_some());
+        assert_eq!(store.sessions_of(USER).await.unwrap().len(), 1);
+        // The old key holds the marker only, for a short while.
+        let (marker, ttl): (HashFields, i64) = redis::pipe()
+            .hgetall(store.key_of(&old))
+            .pttl(store.key_of(&old))
+            .query_async(&mut store.connection())
+            .await
+            .unwrap();
+        let new_hash = new.storage_key().to_hex();
+        assert_eq!(
+            marker,
+            HashFields::from([(MOVED_FIELD.to_owned(), new_hash)])
+        );
+        assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
+        if by_handle {
+            assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+        } else {
+            assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
         }
+        assert_signed_out(&store, [&old, &new]).await;
+    }
 
-        /// Revoked once the session was taken from its old ID and before it exists under the
-        /// new one. A late write to the old ID and a listing come first: neither may erase the
-        /// marker the revocation follows.
-        async fn revoked_between_take_and_create(store: RedisStore, by_handle: bool) {
-            let old = signed_in(&store).await;
-            let new = SessionId::generate();
-            let record = store
-                .take_for_move(&old, &new)
-                .await
-                .unwrap()
-                .expect("the session is live");
-            let mut late = SessionDelta::default();
-            late.insert("late", json!(true));
-            assert_eq!(store.update(&old, &late, later()).await.unwrap(), None);
-            assert!(store.sessions_of(USER).await.unwrap().is_empty());
-
-            if by_handle {
-                assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
-            } else {
-                assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
-            }
-            assert!(
-                !store.create(&new, &record).await.unwrap(),
-                "the new ID was created after the revocation"
-            );
-            let renewed = store
-                .finish_renew(&old, new.clone(), record, &SessionDelta::default(), later())
-                .await
-                .unwrap();
-            assert_eq!(renewed, None, "the renew went through");
-            assert_signed_out(&store, [&old, &new]).await;
+    async fn every_schedule(store: impl Fn() -> RedisStore) {
+        for by_handle in [false, true] {
+            revoked_between_take_and_create(store(), by_handle).await;
+            revoked_between_create_and_settle(store(), by_handle).await;
+            revoked_after_a_renew(store(), by_handle).await;
         }
+    }
 
-        /// Revoked once the session exists under its new ID, before the renew settled.
-        async fn revoked_between_create_and_settle(store: RedisStore, by_handle: bool) {
-            let old = signed_in(&store).await;
-            let new = SessionId::generate();
-            let record = store.take_for_move(&old, &new).await.unwrap().unwrap();
-            assert!(store.create(&new, &record).await.unwrap());
-            if by_handle {
-                assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
-            } else {
-                assert_eq!(store.revoke_all(USER).await.unwrap(), 1, "counted once");
-            }
-            assert!(!store.settle_move(&old, &new).await.unwrap());
-            assert_signed_out(&store, [&old, &new]).await;
-        }
+    #[tokio::test]
+    async fn a_revocation_during_a_renew_ends_both_ids() {
+        let store = single().await;
+        every_schedule(|| store.clone().with_key_prefix(random_prefix())).await;
+    }
 
-        /// Revoked after a complete renew (whose marker is still there): the new ID ends, and
-        /// the session counts once.
-        async fn revoked_after_a_renew(store: RedisStore, by_handle: bool) {
-            let old = signed_in(&store).await;
-            let (new, _) = store
-                .renew(&old, &SessionDelta::default(), later())
-                .await
-                .unwrap()
-                .expect("the session renews");
-            assert!(store.load(&new).await.unwrap().is_some());
-            assert_eq!(store.sessions_of(USER).await.unwrap().len(), 1);
-            // The old key holds the marker only, for a short while.
-            let (marker, ttl): (HashFields, i64) = redis::pipe()
-                .hgetall(store.key_of(&old))
-                .pttl(store.key_of(&old))
-                .query_async(&mut store.connection())
-                .await
-                .unwrap();
-            let new_hash = new.storage_key().to_hex();
-            assert_eq!(
-                marker,
-                HashFields::from([(MOVED_FIELD.to_owned(), new_hash)])
-            );
-            assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
-            if by_handle {
-                assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
-            } else {
-                assert_eq!(store.revoke_all(USER).await.unwrap(), 1);
-            }
-            assert_signed_out(&store, [&old, &new]).await;
-        }
-
-        async fn every_schedule(store: impl Fn() -> RedisStore) {
-            for by_handle in [false, true] {
-                revoked_between_take_and_create(store(), by_handle).await;
-                revoked_between_create_and_settle(store(), by_handle).await;
-                revoked_after_a_renew(store(), by_handle).await;
-            }
-        }
-
-        #[tokio::test]
-        async fn a_revocation_during_a_renew_ends_both_ids() {
-            let store = single().await;
-            every_schedule(|| store.clone().with_key_prefix(random_prefix())).await;
-        }
-
-        #[tokio::test]
-        async fn a_revocation_during_a_renew_ends_both_ids_on_the_cluster() {
-            let store = cluster().await;
-            every_schedule(|| store.clone().with_key_prefix(random_prefix())).await;
-        }
+    #[tokio::test]
+    async fn a_revocation_during_a_renew_ends_both_ids_on_the_cluster() {
+        let store = cluster().await;
+        every_schedule(|| store.clone().with_key_prefix(random_prefix())).await;
     }
 }
