@@ -248,7 +248,7 @@ impl RedisStore {
 
     /// The key of the session whose hash is `member` (an entry of a user's index, a handle).
     fn member_key(&self, member: &str) -> String {
-        format!("{}{member}", self.prefix)
+        [&self.prefix, member].concat()
     }
 
     /// Runs `script` on the one key `key` with the arguments `args` adds. Redis-rs loads the
@@ -715,10 +715,7 @@ mod renew_vs_revocation {
             .await
             .unwrap();
         let new_hash = new.storage_key().to_hex();
-        assert_eq!(
-            marker,
-            HashFields::from([(MOVED_FIELD.to_owned(), new_hash)])
-        );
+        assert_eq!(marker, vec![(MOVED_FIELD.to_owned(), new_hash)]);
         assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
         if by_handle {
             assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());

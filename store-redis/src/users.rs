@@ -11,7 +11,7 @@ use session_core::{
 };
 use sha2::{Digest as _, Sha256};
 
-use crate::layout::{HashFields, MOVED_FIELD, decode_listed};
+use crate::layout::{HashFields, MOVED_FIELD, decode_listed, field};
 use crate::scripts::{self, Revoked};
 use crate::{IN_FLIGHT, RedisStore, store_error};
 
@@ -180,7 +180,7 @@ impl UserSessionStore for RedisStore {
                 stale.push(member);
                 continue;
             };
-            if fields.contains_key(MOVED_FIELD) || fields.is_empty() {
+            if field(&fields, MOVED_FIELD).is_some() || fields.is_empty() {
                 // A renew's forwarding marker: not a session to list, but revocations must still
                 // find the entry to follow it. A missing key may be a session whose create is in
                 // flight (the index is written first): its entry stays until the trim by
