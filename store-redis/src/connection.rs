@@ -9,11 +9,12 @@
 //! again.
 //!
 //! **What it buys**, measured against that shared [`ConnectionManager`] cloned per request
-//! (bench server, one worker, `ours-redis`; CPU time of the server plus `redis-server` per
-//! request, medians of 7 alternating 4 s `wrk -t1 -c32` runs on 2 cores): `/read`
-//! 26.2 µs against 31.5 µs, `/incr` 37.5 against 58.8, `/incr` without a cookie (a new
-//! session) 35.6 against 48.2, a session of 2 KB 26.9 against 35.0, that is 17 to 36% less CPU
-//! per request. The cluster connections were not measured apart; they avoid the same wake-ups.
+//! (bench server, one worker, `ours-redis`, a `redis-server` of its own; CPU time of the server
+//! plus `redis-server` per request, medians of 7 alternating 4 s `wrk -t1 -c32` runs on 2
+//! cores): `/read` 23.4 µs against 31.1 µs, `/incr` 38.1 against 53.6, `/incr` without a
+//! cookie (a new session) 36.7 against 48.6, a session of 2 KB 28.3 against 33.2, that is 15 to
+//! 29% less CPU per request. The cluster connections were not measured apart; they avoid the
+//! same wake-ups.
 //!
 //! **What it assumes about the runtime**: a thread's connection belongs to the runtime it was
 //! made on, because its driver task runs there, so a thread that runs several runtimes in turn

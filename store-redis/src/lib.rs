@@ -185,7 +185,7 @@ impl RedisStore {
     ///
     /// Each thread that runs a current-thread runtime (every actix-web worker runs one) gets
     /// its own connection on first use, so its requests' Redis commands stay on that thread,
-    /// which saved 17 to 36% of the CPU per request in the benchmark; a server with `n` workers
+    /// which saved 15 to 29% of the CPU per request in the benchmark; a server with `n` workers
     /// holds `n + 1` connections. The runtime this is called on, and any multi-thread runtime,
     /// use the connection opened here. [`RedisStore::new`] uses only the connection it is given.
     ///
