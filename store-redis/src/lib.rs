@@ -101,9 +101,10 @@
 mod connection;
 mod layout;
 mod scripts;
+mod users;
+
 #[cfg(test)]
 mod test_redis;
-mod users;
 
 use std::fmt;
 use std::sync::Arc;
