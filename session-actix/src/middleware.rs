@@ -1,7 +1,9 @@
 //! The middleware: hands the handler a lazy [`Session`], commits after.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use actix_service::{Service, Transform, forward_ready};
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
@@ -44,6 +46,55 @@ pub struct SessionMiddlewareService<S> {
     config: Arc<SessionConfig>,
 }
 
+/// The response of a request whose session must be committed to the store first.
+type CommitFuture<B> =
+    LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>>;
+
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionMiddlewareService`]: the inner service's future, then,
+    /// only for a request whose session needs a store call, the commit to the store. Every other
+    /// request allocates no future of its own. With every response boxed (the inner future moved
+    /// into the box), `/plain` cost 1.05, 1.02, 1.16 and 1.10 times the CPU per request of
+    /// before on the memory, cookie, Redis and PostgreSQL setups; with this future 0.97, 1.03,
+    /// 0.96 and 0.99 (two `cpucompare` runs against dc3964c, 2026-12-02).
+    #[project = SessionResponseProj]
+    pub enum SessionResponse<F, B> {
+        /// The handler is running.
+        Service { #[pin] service: F },
+        /// The session is being committed.
+        Commit { commit: CommitFuture<B> },
+    }
+}
+
+impl<F, B> Future for SessionResponse<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.as_mut().project() {
+            SessionResponseProj::Service { service } => {
+                let res = match ready!(service.poll(cx)) {
+                    Ok(res) => res,
+                    Err(err) => return Poll::Ready(Err(err)),
+                };
+                let mut commit = match finish(res) {
+                    Finish::Now(res) => return Poll::Ready(Ok(res)),
+                    Finish::Later(commit) => commit,
+                };
+                let poll = commit.as_mut().poll(cx);
+                if poll.is_pending() {
+                    self.set(Self::Commit { commit });
+                }
+                poll
+            }
+            SessionResponseProj::Commit { commit } => commit.as_mut().poll(cx),
+        }
+    }
+}
+
 impl<S, B> Service<ServiceRequest> for SessionMiddlewareService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -51,7 +102,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Error>>;
+    type Future = SessionResponse<S::Future, B>;
 
     forward_ready!(service);
 
@@ -67,20 +118,19 @@ where
             slot.session(req.headers());
         }
         req.extensions_mut().insert(slot);
-        let response = self.service.call(req);
-        Box::pin(async move { Ok(finish(response.await?).await) })
+        SessionResponse::Service {
+            service: self.service.call(req),
+        }
     }
 }
 
 /// After the handler: persists what its session changed and sets the cookies that says. The
 /// configuration comes back with the request's [`SessionSlot`]; a response without one (an inner
 /// `SessionMiddleware` took it) passes through.
-async fn finish<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> ServiceResponse<EitherBody<B, BoxBody>> {
+fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
     let slot = res.request().extensions_mut().remove::<SessionSlot>();
     let Some(SessionSlot { config, session }) = slot else {
-        return res.map_into_left_body();
+        return Finish::Now(res.map_into_left_body());
     };
     // A session error the handler returned with `?` gets the configured response.
     let handler_error_response = res
@@ -90,7 +140,7 @@ async fn finish<B: MessageBody + 'static>(
         .map(|err| (config.error_handler)(err));
     let Some(session) = session.into_inner() else {
         // The handler never took its session: nothing to persist, no cookie to send.
-        return respond(res, handler_error_response, Vec::new());
+        return Finish::Now(respond(res, handler_error_response, Vec::new()));
     };
     let plan = session.take_plan();
     let write = match &config.backend {
@@ -98,9 +148,39 @@ async fn finish<B: MessageBody + 'static>(
             let carried = session.sealed_cookie();
             crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan)
         }
-        SessionBackend::Store(store) => crate::server::commit(store.as_ref(), plan).await,
+        SessionBackend::Store(store) => match plan.settled() {
+            Some(action) => Ok(crate::server::cookie_write(action)),
+            None => {
+                let store = Arc::clone(store);
+                return Finish::Later(Box::pin(async move {
+                    let write = plan.run(store.as_ref()).await;
+                    let write = write.map(crate::server::cookie_write);
+                    Ok(finish_with(
+                        res,
+                        &config,
+                        &session,
+                        handler_error_response,
+                        write,
+                    ))
+                }));
+            }
+        },
     };
-    finish_with(res, &config, &session, handler_error_response, write)
+    Finish::Now(finish_with(
+        res,
+        &config,
+        &session,
+        handler_error_response,
+        write,
+    ))
+}
+
+/// What is left of a request once its handler has answered.
+enum Finish<B> {
+    /// The response, ready.
+    Now(ServiceResponse<EitherBody<B, BoxBody>>),
+    /// The commit to the store that comes first.
+    Later(CommitFuture<B>),
 }
 
 /// The response with the session's cookies, or the configured error response when the

@@ -98,7 +98,7 @@ pub(crate) fn open<'k>(
 ) -> Option<SessionRecord> {
     let (id, payload) = parts(sealed)?;
     let key = keys.into_iter().find(|key| key.id == id)?;
-    let mut bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let mut bytes = decode(payload)?;
     if bytes.len() < NONCE_LEN + TAG_LEN {
         return None;
     }
@@ -122,6 +122,14 @@ pub(crate) fn open<'k>(
         at(expires),
         at(absolute),
     ))
+}
+
+/// The payload's bytes, decoded with SIMD: a sealed session is kilobytes of base64 decoded on
+/// every request that reads it. On the benchmark's `/big` cell (a 2 KB session read), CPU per
+/// request against dc3964c was 1.12 with the `base64` crate's scalar decoder and 1.08 with
+/// this one (two `cpucompare` runs, 2026-12-02).
+fn decode(payload: &str) -> Option<Vec<u8>> {
+    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(payload).ok()
 }
 
 /// How many bytes of data JSON fit in a sealed value of at most `max_sealed` bytes with a key
