@@ -6,6 +6,7 @@
 
 use actix_web::cookie::{Cookie, time};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use session_core::clock::Clock;
 use session_core::{SessionId, Timestamp};
 
 use crate::config::CookieConfig;
@@ -123,20 +124,22 @@ pub(crate) enum CookieWrite {
     Remove,
 }
 
-/// The `Set-Cookie` values of `write`, it being `now`: the session cookie, or its chunks, and
-/// removals of every cookie in `carried` (names the request carried) it does not overwrite.
+/// The `Set-Cookie` values of `write`, the time read from `clock`: the session cookie, or its
+/// chunks, and removals of every cookie in `carried` (names the request carried) it does not
+/// overwrite.
 pub(crate) fn set_cookies(
     config: &CookieConfig,
     write: CookieWrite,
     carried: &[String],
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Vec<HeaderValue> {
     let mut written: Vec<(String, Option<(&str, i64)>)> = match &write {
         CookieWrite::Unchanged => return Vec::new(),
         CookieWrite::Set { value, expires_at } => {
             // Rounded up, so a session with a few hundred milliseconds left is not deleted by
             // `Max-Age=0`.
-            let seconds = now
+            let seconds = clock
+                .now()
                 .duration_until(*expires_at)
                 .as_millis()
                 .div_ceil(1000)
@@ -292,8 +295,10 @@ mod tests {
 
     #[test]
     fn a_long_value_is_chunked_and_stale_cookies_are_removed() {
-        let now = Timestamp::from_unix_millis(1_800_000_000_000);
-        let expires_at = now + std::time::Duration::from_millis(3_600_500);
+        let clock =
+            session_core::clock::TestClock::new(Timestamp::from_unix_millis(1_800_000_000_000));
+        let now = &clock;
+        let expires_at = clock.now() + std::time::Duration::from_millis(3_600_500);
         let long = "x".repeat(CHUNK_BYTES + 1);
         let carried = ["__sid".to_owned(), "__sid.3".to_owned()];
         let set = CookieWrite::Set {

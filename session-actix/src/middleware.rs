@@ -195,7 +195,7 @@ fn finish_with<B: MessageBody + 'static>(
     match write {
         Ok(write) => {
             let carried = session.sealed_cookie().map_or(&[][..], |c| &c.names);
-            let cookies = set_cookies(&config.cookie, write, carried, config.clock.now());
+            let cookies = set_cookies(&config.cookie, write, carried, config.clock.as_ref());
             respond(res, handler_error_response, cookies)
         }
         Err(err) => {

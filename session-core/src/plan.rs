@@ -6,6 +6,9 @@
 //! the session it opened from the cookie and seals the result.
 
 use std::sync::Arc;
+use std::sync::OnceLock;
+
+use crate::clock::SharedClock;
 
 use crate::state::{Loaded, Origin};
 use crate::users::USER_KEY;
@@ -58,7 +61,9 @@ pub struct CommitPlan {
     pub(crate) purged: Option<SessionId>,
     /// The live session as the request loaded it.
     pub(crate) loaded: Option<Arc<SessionRecord>>,
-    pub(crate) now: Timestamp,
+    /// Read once, when a step first needs the time: a plan that writes nothing reads no clock.
+    pub(crate) now: OnceLock<Timestamp>,
+    pub(crate) clock: SharedClock,
     pub(crate) policy: ExpiryPolicy,
 }
 
@@ -123,7 +128,8 @@ impl SessionState {
             id: stored_id(self.origin),
             purged: stored_id(self.purged),
             loaded,
-            now: self.clock.now(),
+            now: OnceLock::new(),
+            clock: self.clock,
             policy: *policy,
         }
     }
@@ -171,9 +177,14 @@ impl CommitPlan {
         self.purged.is_some() || !matches!(self.step, Step::Nothing | Step::Remove)
     }
 
+    /// The time the plan runs at.
+    pub(crate) fn now(&self) -> Timestamp {
+        *self.now.get_or_init(|| self.clock.now())
+    }
+
     /// The idle deadline a refreshing write gives the session.
     pub(crate) fn idle_deadline(&self) -> Timestamp {
-        self.policy.idle_deadline(self.now)
+        self.policy.idle_deadline(self.now())
     }
 
     /// What a write that finds its session gone (purged, revoked or expired while the request
@@ -195,9 +206,9 @@ impl CommitPlan {
         (!data.is_empty()).then(|| {
             let (idle, absolute) = (
                 self.idle_deadline(),
-                self.policy.absolute_deadline(self.now),
+                self.policy.absolute_deadline(self.now()),
             );
-            SessionRecord::new(data, self.now, idle, absolute)
+            SessionRecord::new(data, self.now(), idle, absolute)
         })
     }
 
@@ -219,7 +230,7 @@ impl CommitPlan {
     /// # Ok::<(), session_core::SessionError>(())
     /// ```
     pub fn apply(self, open: impl FnOnce() -> Option<SessionRecord>, reseal: bool) -> SealedWrite {
-        let live = |record: &SessionRecord| !record.is_expired(self.now);
+        let live = |record: &SessionRecord| !record.is_expired(self.now());
         let base = match self.step {
             Step::Nothing if !reseal => return SealedWrite::Unchanged,
             Step::Remove => return SealedWrite::Remove,

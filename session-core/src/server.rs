@@ -76,7 +76,6 @@ impl CommitPlan {
         if let Some(purged) = &self.purged {
             store.delete(purged).await?;
         }
-        let idle_deadline = self.idle_deadline();
         let id = match (&self.step, &self.id) {
             (Step::Nothing, _) if self.purged.is_some() => return Ok(CookieAction::Remove),
             (Step::Nothing, _) => return Ok(CookieAction::Unchanged),
@@ -86,6 +85,7 @@ impl CommitPlan {
             // A step on a session the store cannot know (a sealed cookie's): it is gone.
             (_, None) => return self.create(store, self.after_gone()).await,
         };
+        let idle_deadline = self.idle_deadline();
         let written = match self.step {
             Step::UpdateKeeping { loaded } => store
                 .update_keeping_deadline(id, &self.delta, loaded)
