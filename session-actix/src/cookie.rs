@@ -4,7 +4,7 @@
 //! A sealed session longer than one cookie travels as chunks `<name>.0`, `<name>.1`, …, which
 //! the sealer authenticates as one whole, so a missing, reordered or foreign chunk fails to open.
 
-use actix_web::cookie::{Cookie, time};
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use session_core::clock::Clock;
 use session_core::{SessionId, Timestamp};
@@ -176,6 +176,13 @@ fn set_cookie(
     name: String,
     set: Option<(&str, i64)>,
 ) -> Option<HeaderValue> {
+    if let Some((value, max_age)) = set
+        && [name.as_str(), value]
+            .iter()
+            .all(|text| text.bytes().all(unreserved))
+    {
+        return set_cookie_text(config, &name, value, max_age);
+    }
     let value = set.map_or_else(String::new, |(value, _)| value.to_owned());
     let mut cookie = Cookie::build(name, value)
         .path(config.path.clone())
@@ -193,9 +200,48 @@ fn set_cookie(
     HeaderValue::try_from(cookie.encoded().to_string()).ok()
 }
 
+/// Whether percent-encoding leaves `b` as it is. Session IDs and sealed values are base64url
+/// (and `.`), so every value the middleware sets passes.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+/// The `Set-Cookie` text the `cookie` crate writes for a cookie with nothing to encode, written
+/// directly: with the crate formatting it, a memory-store request that starts a session took
+/// 36.8k instructions, with this function 34.3k (7% fewer; callgrind, 2026-12-02), and in CPU
+/// time that cell was 1.06 to 1.10 of before (cpucompare against dc3964c).
+/// `set_cookie_text_is_what_the_cookie_crate_writes` holds it to the crate.
+fn set_cookie_text(
+    config: &CookieConfig,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
+    let same_site = match config.same_site {
+        SameSite::Strict => "; SameSite=Strict",
+        SameSite::Lax => "; SameSite=Lax",
+        SameSite::None => "; SameSite=None",
+    };
+    let domain = config.domain.as_deref().map(|d| ["; Domain=", d].concat());
+    let text = [
+        name,
+        "=",
+        value,
+        if config.http_only { "; HttpOnly" } else { "" },
+        same_site,
+        if config.secure { "; Secure" } else { "" },
+        "; Path=",
+        &config.path,
+        domain.as_deref().unwrap_or_default(),
+        "; Max-Age=",
+        &max_age.to_string(),
+    ]
+    .concat();
+    HeaderValue::try_from(text).ok()
+}
+
 #[cfg(test)]
 mod tests {
-    use actix_web::cookie::SameSite;
     use actix_web::http::header::HeaderName;
 
     use super::*;
@@ -327,5 +373,37 @@ mod tests {
         assert_eq!(removed.len(), 1);
         assert!(removed[0].starts_with("__sid=; "), "{}", removed[0]);
         assert!(set_cookies(&config(), CookieWrite::Unchanged, &carried, now).is_empty());
+    }
+
+    #[test]
+    fn set_cookie_text_is_what_the_cookie_crate_writes() {
+        for same_site in [SameSite::Strict, SameSite::Lax, SameSite::None] {
+            for (secure, http_only) in [(true, true), (false, false), (true, false)] {
+                for domain in [None, Some("example.com")] {
+                    let config = CookieConfig {
+                        domain: domain.map(str::to_owned),
+                        path: "/app".to_owned(),
+                        secure,
+                        http_only,
+                        same_site,
+                        ..config()
+                    };
+                    let value = "abc-_.~XYZ09";
+                    let fast = set_cookie_text(&config, "__sid", value, 3601);
+                    let mut cookie = Cookie::build("__sid", value)
+                        .path("/app")
+                        .secure(secure)
+                        .http_only(http_only)
+                        .same_site(same_site)
+                        .max_age(time::Duration::seconds(3601))
+                        .finish();
+                    if let Some(domain) = domain {
+                        cookie.set_domain(domain);
+                    }
+                    let crate_text = HeaderValue::try_from(cookie.encoded().to_string()).ok();
+                    assert_eq!(fast, crate_text, "{config:?}");
+                }
+            }
+        }
     }
 }
