@@ -56,6 +56,20 @@ pub(crate) struct CookieConfig {
     pub(crate) same_site: SameSite,
 }
 
+/// The secure defaults: `__sid`, `Path=/`, no `Domain`, `Secure`, `HttpOnly`, `SameSite=Lax`.
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            name: "__sid".to_owned(),
+            path: "/".to_owned(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+        }
+    }
+}
+
 /// Everything the middleware service needs, shared by all requests.
 pub(crate) struct SessionConfig {
     pub(crate) backend: SessionBackend,
@@ -177,14 +191,7 @@ impl SessionMiddlewareBuilder {
         let policy = ExpiryPolicy::default();
         Self {
             backend,
-            cookie: CookieConfig {
-                name: "__sid".to_owned(),
-                path: "/".to_owned(),
-                domain: None,
-                secure: true,
-                http_only: true,
-                same_site: SameSite::Lax,
-            },
+            cookie: CookieConfig::default(),
             host_prefix: false,
             idle_timeout: policy.idle_timeout(),
             absolute_timeout: policy.absolute_timeout(),

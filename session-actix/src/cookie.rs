@@ -256,14 +256,7 @@ mod tests {
     }
 
     fn config() -> CookieConfig {
-        CookieConfig {
-            name: "__sid".to_owned(),
-            path: "/".to_owned(),
-            domain: None,
-            secure: true,
-            http_only: true,
-            same_site: SameSite::Lax,
-        }
+        CookieConfig::default()
     }
 
     #[test]
