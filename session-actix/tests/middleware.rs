@@ -491,6 +491,8 @@ async fn a_response_that_sets_the_session_cookie_is_never_cacheable() {
         ["cloudflare-cdn-cache-control", "max-age=600"],
         ["surrogate-control", "max-age=600"],
         ["expires", "Thu, 01 Jan 2099 00:00:00 GMT"],
+        ["x-cache-control", "max-age=600"],
+        ["vary", "Cookie"],
     ]);
 
     // A new session: the handler's caching is replaced, and the fields that let a CDN ignore
@@ -505,7 +507,9 @@ async fn a_response_that_sets_the_session_cookie_is_never_cacheable() {
     ] {
         assert!(!res.headers().contains_key(name), "{name} kept");
     }
-    assert!(res.headers().contains_key(header::EXPIRES));
+    for kept in [header::EXPIRES.as_str(), "x-cache-control", "vary"] {
+        assert!(res.headers().contains_key(kept), "{kept} dropped");
+    }
 
     // A removal cookie too.
     let res = call(Some(id.clone()), "purge", public.clone()).await;
@@ -554,6 +558,13 @@ async fn a_response_that_sets_the_session_cookie_is_never_cacheable() {
     )
     .await;
     assert_eq!(cache_control(&res), ["private", "No-Store"]);
+    let res = call(
+        None,
+        "write",
+        json!([["cache-control", " No-Store ,private,,"]]),
+    )
+    .await;
+    assert_eq!(cache_control(&res), [" No-Store ,private,,"]);
 
     // Several lines none of which says no-store: all replaced by one. A `no-store` inside a
     // quoted value is not the directive.
@@ -563,6 +574,11 @@ async fn a_response_that_sets_the_session_cookie_is_never_cacheable() {
             ["cache-control", "max-age=600"]
         ]),
         json!([["cache-control", "private=\"no-store\", max-age=600"]]),
+        json!([[
+            "cache-control",
+            r#"no-cache="a, no-store", private="x\", no-store", max-age=1"#
+        ]]),
+        json!([["cache-control", ", ,"]]),
     ] {
         let res = call(None, "write", lines.clone()).await;
         assert_eq!(cache_control(&res), ["no-store"], "{lines}");

@@ -1,6 +1,6 @@
 //! Session identifiers and the hashed form stores keep at rest.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 
 use base64::Engine as _;
@@ -199,24 +199,15 @@ impl StorageKey {
     /// ```
     #[must_use]
     pub fn from_hex(text: &str) -> Option<Self> {
-        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
         let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
+        hex::decode_to_slice(text, &mut key).ok()?;
         Some(Self(key))
     }
 
     /// Lowercase hexadecimal form (64 characters), e.g. for a key name.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        let mut out = String::with_capacity(64);
-        for byte in self.0 {
-            let _ = write!(out, "{byte:02x}");
-        }
-        out
+        hex::encode(self.0)
     }
 }
 
