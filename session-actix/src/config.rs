@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::cookie::SameSite;
+use actix_web::http::header::HeaderValue;
 use session_core::clock::{self, SharedClock};
 use session_core::{ExpiryPolicy, IntoSessionBackend, SessionBackend};
 
@@ -40,6 +41,9 @@ pub enum ConfigError {
     /// `SameSite=None` is only accepted by browsers together with `Secure`.
     #[error("SameSite=None requires Secure; call .secure(true) or choose another SameSite")]
     SameSiteNoneWithoutSecure,
+    /// A `Partitioned` cookie (CHIPS) is only accepted by browsers together with `Secure`.
+    #[error("a Partitioned cookie requires Secure; call .secure(true)")]
+    PartitionedWithoutSecure,
     /// A timeout of zero would expire every session at once.
     #[error("the {0} timeout must be longer than zero")]
     ZeroTimeout(&'static str),
@@ -54,6 +58,28 @@ pub(crate) struct CookieConfig {
     pub(crate) secure: bool,
     pub(crate) http_only: bool,
     pub(crate) same_site: SameSite,
+    /// `Partitioned` (CHIPS): the browser keys the cookie by the top-level site too.
+    pub(crate) partitioned: bool,
+}
+
+/// What a `Clear-Site-Data` header on the response that purges a session asks the browser to
+/// clear (see [`SessionMiddlewareBuilder::clear_site_data`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClearSiteData {
+    /// `"cookies"`: every cookie of the site (the registrable domain), not only the session's.
+    Cookies,
+    /// `"*"`: cookies, storage (local storage, IndexedDB, service workers…) and cache.
+    Everything,
+}
+
+impl ClearSiteData {
+    pub(crate) fn header_value(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::Cookies => "\"cookies\"",
+            Self::Everything => "\"*\"",
+        })
+    }
 }
 
 /// The secure defaults: `__sid`, `Path=/`, no `Domain`, `Secure`, `HttpOnly`, `SameSite=Lax`.
@@ -66,6 +92,7 @@ impl Default for CookieConfig {
             secure: true,
             http_only: true,
             same_site: SameSite::Lax,
+            partitioned: false,
         }
     }
 }
@@ -76,6 +103,8 @@ pub(crate) struct SessionConfig {
     pub(crate) cookie: CookieConfig,
     pub(crate) policy: ExpiryPolicy,
     pub(crate) error_handler: ErrorHandler,
+    /// Sent on the response that purges a session, if set.
+    pub(crate) clear_site_data: Option<ClearSiteData>,
     /// Where every time the middleware reads comes from.
     pub(crate) clock: SharedClock,
 }
@@ -171,6 +200,7 @@ pub struct SessionMiddlewareBuilder {
     idle_timeout: Duration,
     absolute_timeout: Duration,
     error_handler: Option<ErrorHandler>,
+    clear_site_data: Option<ClearSiteData>,
     clock: SharedClock,
 }
 
@@ -181,6 +211,7 @@ impl fmt::Debug for SessionMiddlewareBuilder {
             .field("host_prefix", &self.host_prefix)
             .field("idle_timeout", &self.idle_timeout)
             .field("absolute_timeout", &self.absolute_timeout)
+            .field("clear_site_data", &self.clear_site_data)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -196,6 +227,7 @@ impl SessionMiddlewareBuilder {
             idle_timeout: policy.idle_timeout(),
             absolute_timeout: policy.absolute_timeout(),
             error_handler: None,
+            clear_site_data: None,
             clock: clock::system(),
         }
     }
@@ -234,6 +266,44 @@ impl SessionMiddlewareBuilder {
     /// The cookie's `SameSite` attribute (default `Lax`).
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.cookie.same_site = same_site;
+        self
+    }
+
+    /// Whether the cookie is `Partitioned` (default `false`): with CHIPS, a browser keys it by
+    /// the top-level site as well, so a widget embedded in other sites keeps one session per
+    /// embedding site where third-party cookies are blocked. Browsers accept it only with
+    /// `Secure`, and `build()` refuses it without.
+    ///
+    /// ```
+    /// use session_actix::{ConfigError, SessionMiddleware, store::MemoryStore};
+    /// let refused = SessionMiddleware::builder(MemoryStore::default())
+    ///     .partitioned(true)
+    ///     .secure(false)
+    ///     .try_build();
+    /// assert!(matches!(refused, Err(ConfigError::PartitionedWithoutSecure)));
+    /// ```
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.cookie.partitioned = partitioned;
+        self
+    }
+
+    /// Sends `Clear-Site-Data` with `what` on the response that purges a session and leaves
+    /// none (default: not sent), so the browser also drops what the page kept beside the
+    /// session: other cookies of the site with [`ClearSiteData::Cookies`], and storage and
+    /// cache as well with [`ClearSiteData::Everything`]. A purge followed by writes in the same
+    /// request (a "signed out" flash message) starts a new session, whose cookie the header
+    /// would clear, so that response does not carry it. Browsers honour the header over HTTPS
+    /// (and on `localhost`) only.
+    ///
+    /// ```
+    /// use session_actix::{ClearSiteData, SessionMiddleware, store::MemoryStore};
+    /// let middleware = SessionMiddleware::builder(MemoryStore::default())
+    ///     .clear_site_data(ClearSiteData::Cookies)
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn clear_site_data(mut self, what: ClearSiteData) -> Self {
+        self.clear_site_data = Some(what);
         self
     }
 
@@ -362,6 +432,7 @@ impl SessionMiddlewareBuilder {
             error_handler: self
                 .error_handler
                 .unwrap_or_else(|| Arc::new(default_error_response)),
+            clear_site_data: self.clear_site_data,
             clock: self.clock,
         };
         Ok(SessionMiddleware::from_config(config))
@@ -420,6 +491,9 @@ fn validate_cookie(cookie: &CookieConfig) -> Result<(), ConfigError> {
     }
     if cookie.same_site == SameSite::None && !cookie.secure {
         return Err(ConfigError::SameSiteNoneWithoutSecure);
+    }
+    if cookie.partitioned && !cookie.secure {
+        return Err(ConfigError::PartitionedWithoutSecure);
     }
     Ok(())
 }

@@ -197,7 +197,13 @@ fn set_cookie(
         Some((_, max_age)) => cookie.set_max_age(time::Duration::seconds(max_age)),
         None => cookie.make_removal(),
     }
-    HeaderValue::try_from(cookie.encoded().to_string()).ok()
+    // The cookie crate that actix-web re-exports predates `Partitioned`.
+    let partitioned = if config.partitioned {
+        "; Partitioned"
+    } else {
+        ""
+    };
+    HeaderValue::try_from(format!("{}{partitioned}", cookie.encoded())).ok()
 }
 
 /// Whether percent-encoding leaves `b` as it is. Session IDs and sealed values are base64url
@@ -235,6 +241,11 @@ fn set_cookie_text(
         domain.as_deref().unwrap_or_default(),
         "; Max-Age=",
         &max_age.to_string(),
+        if config.partitioned {
+            "; Partitioned"
+        } else {
+            ""
+        },
     ]
     .concat();
     HeaderValue::try_from(text).ok()

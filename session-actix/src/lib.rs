@@ -49,7 +49,7 @@ mod slot;
 #[doc(inline)]
 pub use session_core::clock;
 
-pub use config::{ConfigError, SessionMiddleware, SessionMiddlewareBuilder};
+pub use config::{ClearSiteData, ConfigError, SessionMiddleware, SessionMiddlewareBuilder};
 pub use error::{ErrorKind, SessionError};
 pub use extractor::MissingSessionMiddleware;
 pub use middleware::SessionMiddlewareService;

@@ -143,6 +143,7 @@ fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
         return Finish::Now(respond(res, handler_error_response, Vec::new()));
     };
     let plan = session.take_plan();
+    let purges = plan.purges();
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
             let carried = session.sealed_cookie();
@@ -161,6 +162,7 @@ fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
                         &session,
                         handler_error_response,
                         write,
+                        purges,
                     ))
                 }));
             }
@@ -172,6 +174,7 @@ fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
         &session,
         handler_error_response,
         write,
+        purges,
     ))
 }
 
@@ -183,7 +186,8 @@ enum Finish<B> {
     Later(CommitFuture<B>),
 }
 
-/// The response with the session's cookies, or the configured error response when the
+/// The response with the session's cookies (and `Clear-Site-Data` when configured and the
+/// request `purges` its session, leaving none), or the configured error response when the
 /// session could not be saved.
 fn finish_with<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -191,12 +195,21 @@ fn finish_with<B: MessageBody + 'static>(
     session: &Session,
     handler_error_response: Option<HttpResponse>,
     write: Result<CookieWrite, StoreError>,
+    purges: bool,
 ) -> ServiceResponse<EitherBody<B, BoxBody>> {
     match write {
         Ok(write) => {
+            let clear = config
+                .clear_site_data
+                .filter(|_| purges && matches!(write, CookieWrite::Remove));
             let carried = session.sealed_cookie().map_or(&[][..], |c| &c.names);
             let cookies = set_cookies(&config.cookie, write, carried, config.clock.as_ref());
-            respond(res, handler_error_response, cookies)
+            let mut res = respond(res, handler_error_response, cookies);
+            if let Some(clear) = clear {
+                let name = header::HeaderName::from_static("clear-site-data");
+                res.headers_mut().insert(name, clear.header_value());
+            }
+            res
         }
         Err(err) => {
             // The error's message names no session ID; the source chain says why.

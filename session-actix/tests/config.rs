@@ -73,6 +73,11 @@ fn other_browser_rules() {
         Err(ConfigError::InvalidDomain(_))
     ));
     assert!(matches!(
+        builder().partitioned(true).secure(false).try_build(),
+        Err(ConfigError::PartitionedWithoutSecure)
+    ));
+    assert!(builder().partitioned(true).try_build().is_ok());
+    assert!(matches!(
         builder().idle_timeout(Duration::ZERO).try_build(),
         Err(ConfigError::ZeroTimeout("idle"))
     ));

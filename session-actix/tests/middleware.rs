@@ -10,7 +10,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{App, HttpResponse, test, web};
 use serde_json::{Value, json};
-use session_actix::{ErrorKind, Session, SessionError, SessionMiddleware, SessionStore};
+use session_actix::store::{CookieStore, Key};
+use session_actix::{
+    ClearSiteData, ErrorKind, Session, SessionError, SessionMiddleware, SessionStore,
+};
 use session_core::SessionId;
 use session_core::clock::{Clock as _, TestClock};
 use store_acceptance::doubles::{Calls, CountingStore, FailingStore};
@@ -765,4 +768,64 @@ async fn session_extracts_while_the_caller_holds_the_extensions() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().contains_key(header::SET_COOKIE));
     assert_eq!(test::read_body(res).await, "1");
+}
+
+#[actix_web::test]
+async fn clear_site_data_is_sent_only_on_a_purge_that_leaves_no_session() {
+    let backends = [
+        (
+            SessionMiddleware::builder(MemoryStore::default()),
+            ClearSiteData::Cookies,
+            "\"cookies\"",
+        ),
+        (
+            SessionMiddleware::builder(MemoryStore::default()),
+            ClearSiteData::Everything,
+            "\"*\"",
+        ),
+        (
+            SessionMiddleware::builder(CookieStore::new(Key::generate())),
+            ClearSiteData::Cookies,
+            "\"cookies\"",
+        ),
+    ];
+    for (builder, what, expected) in backends {
+        let app = app!(builder.clear_site_data(what).build());
+        let mut jar = Jar::default();
+        jar.absorb(&test::call_service(&app, post_with("/set/a", &jar, json!(1))).await);
+        assert_eq!(
+            clear_site_data(&test::call_service(&app, get_with("/get/a", &jar)).await),
+            None
+        );
+        let res = test::call_service(&app, post_with("/purge", &jar, json!(null))).await;
+        assert_eq!(set_cookie(&res, "__sid").unwrap().value(), "");
+        assert_eq!(clear_site_data(&res).as_deref(), Some(expected), "{what:?}");
+
+        // A purge followed by a write keeps the new session's cookie: no header.
+        jar.absorb(&test::call_service(&app, post_with("/set/a", &Jar::default(), json!(1))).await);
+        let res = test::call_service(&app, post_with("/logout", &jar, json!(null))).await;
+        assert!(!set_cookie(&res, "__sid").unwrap().value().is_empty());
+        assert_eq!(clear_site_data(&res), None, "purge then flash");
+    }
+
+    // A stale cookie's removal is no purge; without the setting, a purge sends nothing.
+    let app = app!(
+        SessionMiddleware::builder(MemoryStore::default())
+            .clear_site_data(ClearSiteData::Everything)
+            .build()
+    );
+    let unknown = SessionId::generate().expose_secret().to_owned();
+    let res = test::call_service(&app, get("/get/a", Some(&unknown))).await;
+    assert_eq!(set_cookie(&res, "__sid").unwrap().value(), "");
+    assert_eq!(clear_site_data(&res), None, "stale cookie");
+    let app = app!(SessionMiddleware::new(MemoryStore::default()));
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    let res = test::call_service(&app, post("/purge", Some(&id), json!(null))).await;
+    assert_eq!(clear_site_data(&res), None, "not configured");
+}
+
+fn clear_site_data<B>(res: &actix_web::dev::ServiceResponse<B>) -> Option<String> {
+    res.headers()
+        .get("clear-site-data")
+        .map(|v| v.to_str().unwrap().to_owned())
 }

@@ -4,7 +4,7 @@
 #![cfg(feature = "cookie")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::test;
 use serde_json::{Value, json};
@@ -143,47 +143,76 @@ async fn chunks_are_read_by_index_whatever_their_order_and_a_gap_loses_the_sessi
 
 #[actix_web::test]
 async fn every_set_cookie_reads_as_the_cookie_crate_writes_it() {
-    for same_site in [SameSite::Strict, SameSite::Lax, SameSite::None] {
-        for (secure, http_only) in [(true, true), (false, false), (true, false)] {
-            for domain in [None, Some("example.com")] {
-                let mut builder = SessionMiddleware::builder(MemoryStore::default())
-                    .path("/app")
-                    .secure(secure)
-                    .http_only(http_only)
-                    .same_site(same_site);
-                if let Some(domain) = domain {
-                    builder = builder.domain(domain);
-                }
-                let Ok(middleware) = builder.try_build() else {
-                    assert!(same_site == SameSite::None && !secure);
-                    continue;
-                };
-                let app = app!(middleware);
-                let res = test::call_service(&app, post("/set/k", None, json!(1))).await;
-                let written = res
-                    .headers()
-                    .get(header::SET_COOKIE)
-                    .unwrap()
-                    .to_str()
-                    .unwrap();
-                let parsed = Cookie::parse_encoded(written.to_owned()).unwrap();
-                let max_age = parsed.max_age().unwrap().whole_seconds();
-                let mut cookie = Cookie::build("__sid", parsed.value().to_owned())
-                    .path("/app")
-                    .secure(secure)
-                    .http_only(http_only)
-                    .same_site(same_site)
-                    .max_age(time::Duration::seconds(max_age))
-                    .finish();
-                if let Some(domain) = domain {
-                    cookie.set_domain(domain);
-                }
-                assert_eq!(
-                    written,
-                    cookie.encoded().to_string(),
-                    "{same_site:?} {secure} {http_only} {domain:?}"
-                );
-            }
+    let attributes = [SameSite::Strict, SameSite::Lax, SameSite::None]
+        .into_iter()
+        .flat_map(|same_site| {
+            [(true, true), (false, false), (true, false)]
+                .map(|(secure, http_only)| (same_site, secure, http_only))
+        })
+        .flat_map(|attrs| [None, Some("example.com")].map(|domain| (attrs, domain)))
+        .flat_map(|attrs| [false, true].map(|partitioned| (attrs, partitioned)));
+    for (((same_site, secure, http_only), domain), partitioned) in attributes {
+        let mut builder = SessionMiddleware::builder(MemoryStore::default())
+            .path("/app")
+            .secure(secure)
+            .http_only(http_only)
+            .same_site(same_site)
+            .partitioned(partitioned);
+        if let Some(domain) = domain {
+            builder = builder.domain(domain);
         }
+        let Ok(middleware) = builder.try_build() else {
+            assert!(!secure, "refused a Secure cookie");
+            continue;
+        };
+        let app = app!(middleware);
+        let what = format!("{same_site:?} {secure} {http_only} {domain:?} {partitioned}");
+        let res = test::call_service(&app, post("/set/k", None, json!(1))).await;
+        let written = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let id = sid(&res);
+        let expected = |cookie: Cookie<'_>| {
+            let mut text = cookie.encoded().to_string();
+            if partitioned {
+                // The cookie crate actix-web re-exports predates `Partitioned`.
+                text.push_str("; Partitioned");
+            }
+            text
+        };
+        let cookie = |value: String| {
+            let mut cookie = Cookie::build("__sid", value)
+                .path("/app")
+                .secure(secure)
+                .http_only(http_only)
+                .same_site(same_site)
+                .finish();
+            if let Some(domain) = domain {
+                cookie.set_domain(domain);
+            }
+            cookie
+        };
+        let max_age = Cookie::parse_encoded(written.to_owned())
+            .unwrap()
+            .max_age()
+            .unwrap();
+        let mut set = cookie(id.clone());
+        set.set_max_age(max_age);
+        assert_eq!(written, expected(set), "{what}");
+
+        // The removal carries the same attributes, or the browser keeps the cookie.
+        let res = test::call_service(&app, post("/purge", Some(&id), json!(null))).await;
+        let written = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let mut removal = cookie(String::new());
+        removal.make_removal();
+        assert_eq!(written, expected(removal), "removal: {what}");
     }
 }

@@ -59,6 +59,8 @@ pub struct CommitPlan {
     pub(crate) id: Option<SessionId>,
     /// A stored session purged by the request, deleted before the step.
     pub(crate) purged: Option<SessionId>,
+    /// Whether the request purged the session its cookie named (stored or sealed).
+    pub(crate) purges: bool,
     /// The live session as the request loaded it.
     pub(crate) loaded: Option<Arc<SessionRecord>>,
     /// Read once, when a step first needs the time: a plan that writes nothing reads no clock.
@@ -126,6 +128,7 @@ impl SessionState {
             step,
             delta: self.delta,
             id: stored_id(self.origin),
+            purges: self.purged.is_some(),
             purged: stored_id(self.purged),
             loaded,
             now: OnceLock::new(),
@@ -175,6 +178,19 @@ impl CommitPlan {
     #[must_use]
     pub fn needs_store(&self) -> bool {
         self.purged.is_some() || !matches!(self.step, Step::Nothing | Step::Remove)
+    }
+
+    /// Whether the request purged the session its cookie named.
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, SessionId, SessionState};
+    /// let mut state = SessionState::new(Some(SessionId::generate()));
+    /// state.purge();
+    /// assert!(state.into_plan(&ExpiryPolicy::default()).purges());
+    /// ```
+    #[must_use]
+    pub fn purges(&self) -> bool {
+        self.purges
     }
 
     /// The time the plan runs at.
