@@ -40,6 +40,7 @@ mod config;
 mod cookie;
 mod error;
 mod extractor;
+mod fresh;
 mod middleware;
 mod sealed;
 mod server;
@@ -52,6 +53,7 @@ pub use session_core::clock;
 pub use config::{ClearSiteData, ConfigError, SessionMiddleware, SessionMiddlewareBuilder};
 pub use error::{ErrorKind, SessionError};
 pub use extractor::MissingSessionMiddleware;
+pub use fresh::{RequireFreshLogin, RequireFreshLoginService};
 pub use middleware::SessionMiddlewareService;
 pub use session::Session;
 #[doc(inline)]

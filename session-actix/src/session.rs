@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
     CommitPlan, Lookup, SessionBackend, SessionExpiry, SessionRecord, SessionState, StoreError,
+    Timestamp,
 };
 
 use crate::config::SessionConfig;
@@ -282,9 +284,11 @@ impl Session {
         Ok(self.state().flash(key, value)?)
     }
 
-    /// Binds the session to `user_id` and renews its ID (the privilege changed), so stores that
-    /// implement [`UserSessionStore`](session_core::UserSessionStore) can list and revoke the
-    /// user's sessions ("sign out everywhere").
+    /// Binds the session to `user_id`, records that the user authenticated now (see
+    /// [`authenticated_at`](Self::authenticated_at)) and renews its ID (the privilege changed),
+    /// so stores that implement [`UserSessionStore`](session_core::UserSessionStore) can list
+    /// and revoke the user's sessions ("sign out everywhere"). Call it on every sign-in and on
+    /// every re-authentication of the same user.
     ///
     /// The user ID is stored with the session's data, so on a store with a size limit (the
     /// cookie store) an ID that would take the session past it is [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge)
@@ -319,6 +323,47 @@ impl Session {
                 Lookup::NeedsLoad => self.load().await?,
             }
         }
+    }
+
+    /// When the user last authenticated on this session, that is when the handler last called
+    /// [`set_user`](Self::set_user) for it; `None` when no user is bound.
+    ///
+    /// ```
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// assert_eq!(session.authenticated_at().await?, None);
+    /// session.set_user("ada").await?;
+    /// assert!(session.authenticated_at().await?.is_some());
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
+    /// ```
+    pub async fn authenticated_at(&self) -> Result<Option<Timestamp>, SessionError> {
+        loop {
+            let lookup = self.state().authenticated_at();
+            match lookup {
+                Lookup::Ready(at) => return Ok(at),
+                Lookup::NeedsLoad => self.load().await?,
+            }
+        }
+    }
+
+    /// Whether a user is bound and authenticated less than `max_age` ago, by the middleware's
+    /// clock: what a handler checks before a sensitive action (see
+    /// [`RequireFreshLogin`](crate::RequireFreshLogin) for a guard that does it for a scope).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// assert!(!session.authenticated_within(Duration::from_secs(300)).await?);
+    /// session.set_user("ada").await?;
+    /// assert!(session.authenticated_within(Duration::from_secs(300)).await?);
+    /// # Ok("") }
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
+    /// ```
+    pub async fn authenticated_within(&self, max_age: Duration) -> Result<bool, SessionError> {
+        let Some(at) = self.authenticated_at().await? else {
+            return Ok(false);
+        };
+        Ok(at.duration_until(self.0.config.clock.now()) < max_age)
     }
 
     /// Records what the app wants to show about this client when the user lists their

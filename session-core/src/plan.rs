@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use crate::clock::SharedClock;
 
 use crate::state::{Loaded, Origin};
-use crate::users::USER_KEY;
+use crate::users::{AUTH_KEY, USER_KEY};
 use crate::{
     ExpiryPolicy, SessionData, SessionDelta, SessionId, SessionRecord, SessionState, Timestamp,
 };
@@ -218,6 +218,7 @@ impl CommitPlan {
         self.delta.apply_to(&mut data);
         if !keep_user {
             data.remove(USER_KEY);
+            data.remove(AUTH_KEY);
         }
         (!data.is_empty()).then(|| {
             let (idle, absolute) = (

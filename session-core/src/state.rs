@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::clock::SharedClock;
 use crate::flash::flash_key;
-use crate::users::{CLIENT_KEY, USER_KEY, is_reserved};
+use crate::users::{AUTH_KEY, CLIENT_KEY, USER_KEY, authenticated_at, is_reserved};
 use crate::{
     DeltaLookup, SessionDelta, SessionError, SessionExpiry, SessionHandle, SessionId,
     SessionRecord, Timestamp,
@@ -296,10 +296,33 @@ impl SessionState {
         self.delta.clear();
     }
 
-    /// Binds the session to `user_id` and renews its ID (the privilege changed).
+    /// Binds the session to `user_id`, records that the user authenticated now, and renews
+    /// its ID (the privilege changed). Call it on every authentication, a re-authentication of
+    /// the same user included.
+    ///
+    /// ```
+    /// use session_core::{Lookup, SessionState};
+    /// use session_core::clock::{Clock as _, TestClock};
+    /// let clock = TestClock::starting_now();
+    /// let mut state = SessionState::with_clock(None, clock.shared());
+    /// state.set_user("ada");
+    /// assert_eq!(state.authenticated_at(), Lookup::Ready(Some(clock.now())));
+    /// ```
     pub fn set_user(&mut self, user_id: impl Into<String>) {
+        let now = self.clock.now();
         self.delta.insert(USER_KEY, Value::String(user_id.into()));
+        self.delta
+            .insert(AUTH_KEY, Value::from(now.as_unix_millis()));
         self.renew = true;
+    }
+
+    /// When the bound user last authenticated on this session; `None` when it is not bound.
+    pub fn authenticated_at(&self) -> Lookup<Option<Timestamp>> {
+        match (self.user(), self.peek(AUTH_KEY)) {
+            (Lookup::Ready(None), _) => Lookup::Ready(None),
+            (Lookup::Ready(Some(_)), Lookup::Ready(at)) => Lookup::Ready(authenticated_at(at)),
+            _ => Lookup::NeedsLoad,
+        }
     }
 
     /// The user the session is bound to.

@@ -21,6 +21,9 @@ use crate::{
 pub const RESERVED_PREFIX: &str = "__session:";
 /// The reserved key holding the ID of the user the session is bound to.
 pub const USER_KEY: &str = "__session:user";
+/// The reserved key holding when the user last authenticated (Unix milliseconds): set by
+/// [`SessionState::set_user`](crate::SessionState::set_user).
+pub const AUTH_KEY: &str = "__session:auth";
 /// The reserved key holding what the app chose to record about the client (user agent, IP).
 pub const CLIENT_KEY: &str = "__session:client";
 
@@ -47,11 +50,35 @@ impl SessionRecord {
         self.data.get(USER_KEY).and_then(Value::as_str)
     }
 
+    /// When the user last authenticated on this session (bound it with
+    /// [`SessionState::set_user`](crate::SessionState::set_user)), if it is bound.
+    ///
+    /// ```
+    /// use session_core::users::{AUTH_KEY, USER_KEY};
+    /// use session_core::{SessionData, SessionRecord, Timestamp};
+    /// let mut data = SessionData::new();
+    /// data.insert(USER_KEY.into(), "ada".into());
+    /// data.insert(AUTH_KEY.into(), 1_000.into());
+    /// let at = Timestamp::from_unix_millis(0);
+    /// let record = SessionRecord::new(data, at, at, at);
+    /// assert_eq!(record.authenticated_at(), Some(Timestamp::from_unix_millis(1_000)));
+    /// ```
+    #[must_use]
+    pub fn authenticated_at(&self) -> Option<Timestamp> {
+        self.user()?;
+        authenticated_at(self.data.get(AUTH_KEY))
+    }
+
     /// What the app recorded about the client (see `SessionState::set_client_info`).
     #[must_use]
     pub fn client(&self) -> Option<&Value> {
         self.data.get(CLIENT_KEY)
     }
+}
+
+/// The authentication time a stored [`AUTH_KEY`] value holds.
+pub(crate) fn authenticated_at(value: Option<&Value>) -> Option<Timestamp> {
+    value?.as_u64().map(Timestamp::from_unix_millis)
 }
 
 impl SessionDelta {

@@ -243,3 +243,26 @@ fn a_sealed_session_asked_to_reseal_is_sealed_again_unchanged_or_removed() {
         SealedWrite::Remove
     );
 }
+
+#[test]
+fn a_sign_in_on_a_session_that_ends_meanwhile_leaves_neither_the_user_nor_the_login_time() {
+    let clock = clock();
+    let policy = ExpiryPolicy::default();
+    // Sealed: the cookie no longer opens when the commit applies the sign-in.
+    let mut state = SessionState::sealed(true, clock.shared());
+    state.set_user("ada");
+    state.insert("cart", 1).unwrap();
+    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None, false) else {
+        panic!("the request's own write survives");
+    };
+    assert_eq!(written.data.keys().collect::<Vec<_>>(), ["cart"]);
+    assert_eq!(written.authenticated_at(), None);
+    // A visitor's sign-in keeps both.
+    let mut state = SessionState::sealed(false, clock.shared());
+    state.set_user("ada");
+    let SealedWrite::Set(written) = state.into_plan(&policy).apply(|| None, false) else {
+        panic!("a sign-in seals a session");
+    };
+    assert_eq!(written.user(), Some("ada"));
+    assert_eq!(written.authenticated_at(), Some(clock.now()));
+}
