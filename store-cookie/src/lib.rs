@@ -129,11 +129,7 @@ impl CookieStore {
     /// ```
     #[must_use]
     pub fn new(key: Key) -> Self {
-        Self::from_valid_key(key)
-    }
-
-    // A single key under the default id and the default limit always builds.
-    fn from_valid_key(key: Key) -> Self {
+        // A single key under the default id and the default limit always builds.
         let current = SealingKey::new(DEFAULT_KEY_ID.to_owned(), &key)
             .unwrap_or_else(|| unreachable!("a cookie::Key's encryption half is 32 bytes"));
         let max_data_bytes = seal::data_capacity(DEFAULT_MAX_COOKIE_BYTES, DEFAULT_KEY_ID.len());
@@ -157,7 +153,7 @@ impl CookieStore {
     /// assert_eq!(CookieStore::from_secret(b"hunter2").unwrap_err(), CookieStoreError::SecretTooShort(7));
     /// ```
     pub fn from_secret(secret: &[u8]) -> Result<Self, CookieStoreError> {
-        Ok(Self::from_valid_key(derive_key(secret)?))
+        Ok(Self::new(derive_key(secret)?))
     }
 
     /// A builder for key rotation and the size limit.

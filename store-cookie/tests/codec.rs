@@ -1,5 +1,6 @@
-//! The sealing codec on its own: configuration errors, and hostile input that must open as
-//! nothing without panicking.
+//! The sealing codec on its own: configuration errors, the sealed format (checked against a
+//! value sealed by hand from its description), and hostile input that must open as nothing
+//! without panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -197,4 +198,93 @@ fn a_session_that_seals_always_opens_again() {
         sealed_over_the_data_limit > 0,
         "no session sealed past the data limit"
     );
+}
+
+/// The key [`sealed_by_hand`] seals with, under the id `k1`.
+fn fixed_key() -> Key {
+    Key::from(&[7u8; 64])
+}
+
+fn store_with(key: Key) -> CookieStore {
+    CookieStore::builder().key("k1", key).build().unwrap()
+}
+
+/// A value sealed for `__sid` with [`fixed_key`], of any plaintext, built from the documented
+/// format alone (`seal.rs`): the AES-256 key is HKDF-SHA256 of the key's encryption half with
+/// the info `session-cookie/v1 AES-256-GCM`, the associated data
+/// `session-cookie/v1\0<cookie name>\0<key id>`, the payload base64url(nonce ‖ ciphertext ‖ tag).
+fn sealed_by_hand(plaintext: &[u8]) -> String {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    use aes_gcm::{Aes256Gcm, Nonce};
+    use base64::Engine as _;
+
+    let mut aes_key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, fixed_key().encryption())
+        .expand(b"session-cookie/v1 AES-256-GCM", &mut aes_key)
+        .unwrap();
+    let cipher = Aes256Gcm::new_from_slice(&aes_key).unwrap();
+    let mut buffer = [&[0u8; 12][..], plaintext].concat();
+    let (nonce, text) = buffer.split_at_mut(12);
+    let tag = cipher
+        .encrypt_in_place_detached(
+            Nonce::from_slice(nonce),
+            b"session-cookie/v1\0__sid\0k1",
+            text,
+        )
+        .unwrap();
+    buffer.extend_from_slice(&tag);
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&buffer);
+    format!("v1.k1.{payload}")
+}
+
+/// The plaintext of [`record`] as the format lays it out: three big-endian millisecond
+/// timestamps, then the data as a JSON object.
+fn plaintext_of(record: &SessionRecord) -> Vec<u8> {
+    let mut plaintext = Vec::new();
+    for at in [
+        record.created_at,
+        record.expires_at,
+        record.absolute_expires_at,
+    ] {
+        plaintext.extend_from_slice(&at.as_unix_millis().to_be_bytes());
+    }
+    serde_json::to_writer(&mut plaintext, &record.data).unwrap();
+    plaintext
+}
+
+#[test]
+fn the_version_cookie_name_and_key_are_bound() {
+    let store = store_with(fixed_key());
+    let sealed = store.seal("__sid", &record()).unwrap();
+    assert!(sealed.starts_with("v1.k1."), "{sealed}");
+    assert_eq!(store.open("__sid", &sealed), Some(record()));
+    // The associated data and the key derivation are the documented ones.
+    let by_hand = sealed_by_hand(&plaintext_of(&record()));
+    assert_eq!(store.open("__sid", &by_hand), Some(record()));
+    assert_eq!(store.open("other", &sealed), None);
+    let other_key = store_with(Key::from(&[8u8; 64]));
+    assert_eq!(other_key.open("__sid", &sealed), None);
+    for label in ["v2", "V1", "v", "v11", ""] {
+        let relabelled = sealed.replacen("v1", label, 1);
+        assert_eq!(store.open("__sid", &relabelled), None, "{label:?}");
+    }
+}
+
+#[test]
+fn an_authentic_plaintext_that_is_not_a_session_opens_as_none() {
+    let store = store_with(fixed_key());
+    let mut whole = Vec::new();
+    for part in [4_102_444_800_000u64; 3] {
+        whole.extend_from_slice(&part.to_be_bytes());
+    }
+    whole.extend_from_slice(br#"{"n":1}"#);
+    let opened = store.open("__sid", &sealed_by_hand(&whole)).unwrap();
+    assert_eq!(opened.data.get("n"), Some(&json!(1)));
+    // Every shorter prefix: timestamps cut short, or data that is not a JSON object.
+    for len in 0..whole.len() {
+        let sealed = sealed_by_hand(&whole[..len]);
+        assert_eq!(store.open("__sid", &sealed), None, "{len} bytes");
+    }
+    let array = [&whole[..24], b"[1]"].concat();
+    assert_eq!(store.open("__sid", &sealed_by_hand(&array)), None);
 }

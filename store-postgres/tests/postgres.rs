@@ -366,6 +366,53 @@ async fn values_keys_and_user_ids_with_nul_characters_round_trip() {
     assert!(store.load(&id).await.unwrap().is_none());
 }
 
+/// U+0000 is stored escaped as U+E000 `0`, and U+E000 as U+E000 U+E000: every string, the
+/// escapes themselves among them, reads back as written, as a key or a value at any depth, and
+/// no row holds U+0000. A stray U+E000 in a row (a foreign write) reads back as it is.
+#[tokio::test]
+async fn escaped_strings_round_trip_and_a_stray_escape_reads_back_as_it_is() {
+    let (store, schema) = fresh().await;
+    let texts = [
+        "",
+        "plain",
+        "a\0b",
+        "\0",
+        "\u{E000}",
+        "\u{E000}0",
+        "x\u{E000}\0\u{E000}y",
+    ];
+    let mut data = SessionData::new();
+    for (i, text) in texts.iter().enumerate() {
+        data.insert(format!("{text}{i}"), json!(text));
+        let object: serde_json::Map<_, _> =
+            [((*text).to_owned(), json!([text]))].into_iter().collect();
+        data.insert(format!("nested{i}"), json!([object]));
+    }
+    let id = created(
+        &store,
+        &record_at(Timestamp::now(), data.clone(), MINUTE, MINUTE),
+    )
+    .await;
+    assert_eq!(store.load(&id).await.unwrap().unwrap().data, data);
+    let table = format!("\"{schema}\".sessions");
+    let stored: String =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT data::text FROM {table}")))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(!stored.contains("\\u0000"), "{stored}");
+
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {table} SET data = jsonb_build_object('s', $1::text)"
+    )))
+    .bind("a\u{E000}b\u{E000}")
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let loaded = store.load(&id).await.unwrap().unwrap().data;
+    assert_eq!(loaded["s"], json!("a\u{E000}b\u{E000}"));
+}
+
 /// A request that keeps the deadline it loaded must not pull back a refresh another request
 /// stored meanwhile: `update` and `touch` keep the later of the stored and the given deadline,
 /// and return it.

@@ -23,8 +23,7 @@ pub(crate) const META_FIELD: &str = "@";
 /// The hash field holding when the session was last written or refreshed (ms).
 pub(crate) const SEEN_FIELD: &str = "@seen";
 /// The hash field holding the idle deadline (ms), beside the key's TTL, so that a load is one
-/// `HGETALL`. Only create and the update script write it, and the script never moves it (or the
-/// TTL) earlier; a write that keeps the deadline touches neither.
+/// `HGETALL`. It moves only forward (see the crate docs).
 pub(crate) const IDLE_FIELD: &str = "@idle";
 /// The field of a forwarding marker: the hash of the key a renew is moving the session to. A
 /// marker has no metadata, so nothing loads it as a session.
@@ -115,81 +114,4 @@ pub(crate) fn decode_listed(
     };
     let seen = decode_millis(field(fields, SEEN_FIELD), SEEN_FIELD)?;
     Ok(Some((record, seen)))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> HashFields {
-        pairs
-            .iter()
-            .map(|&(field, value)| (field.to_owned(), value.to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn metadata_round_trips_and_rejects_garbage() {
-        let now = Timestamp::from_unix_millis(1_700_000_000_000);
-        let record =
-            SessionRecord::new(SessionData::new(), now, now, now + Duration::from_secs(60));
-        let (created, absolute) = decode_meta(&encode_meta(&record)).unwrap();
-        assert_eq!(
-            (created, absolute),
-            (record.created_at, record.absolute_expires_at)
-        );
-        for bad in ["", "1", "1:2", "1:2:3:4", "2:1:1", "1:x:1", "1:1:-1"] {
-            assert!(decode_meta(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn records_decode_from_fields_and_skip_foreign_ones() {
-        let now = Timestamp::from_unix_millis(1_000);
-        let with_idle = |idle: &str| {
-            fields(&[
-                ("@", "1:500:90000"),
-                ("@seen", "900"),
-                ("@idle", idle),
-                (".visits", "3"),
-                ("foreign", "x"),
-            ])
-        };
-        let (record, seen) = decode_listed(&with_idle("5000"), now).unwrap().unwrap();
-        assert_eq!(seen, Timestamp::from_unix_millis(900));
-        assert_eq!(record.data.len(), 1);
-        assert_eq!(record.data["visits"], serde_json::json!(3));
-        assert_eq!(record.created_at, Timestamp::from_unix_millis(500));
-        assert_eq!(record.expires_at, Timestamp::from_unix_millis(5_000));
-
-        // The idle deadline is capped by the absolute one.
-        let capped = decode_record(&with_idle("999999"), now).unwrap().unwrap();
-        assert_eq!(capped.expires_at, Timestamp::from_unix_millis(90_000));
-        assert!(
-            decode_record(&with_idle("1000"), now).unwrap().is_none(),
-            "expired"
-        );
-        assert!(decode_record(&HashFields::new(), now).unwrap().is_none());
-        assert!(
-            decode_listed(&fields(&[("@moved", "ab")]), now)
-                .unwrap()
-                .is_none()
-        );
-        for corrupt in [
-            fields(&[("@", "1:500:90000"), (".v", "1")]),
-            fields(&[("@", "1:500:90000"), ("@idle", "5000"), (".v", "{not json")]),
-        ] {
-            assert!(matches!(
-                decode_record(&corrupt, now),
-                Err(StoreError::Corrupt(_))
-            ));
-        }
-        let unseen = fields(&[("@", "1:500:90000"), ("@idle", "5000")]);
-        assert!(matches!(
-            decode_listed(&unseen, now),
-            Err(StoreError::Corrupt(_))
-        ));
-    }
 }

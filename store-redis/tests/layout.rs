@@ -487,3 +487,181 @@ async fn undecodable_sessions(store: RedisStore, mut conn: impl redis::aio::Conn
         assert!(!exists, "revoke_all left a session's key behind");
     }
 }
+
+/// Replaces the hash under `store`'s key for `id` with `fields`, for a minute.
+async fn write_hash(store: &RedisStore, id: &SessionId, fields: &[(&str, String)]) {
+    let key = store.key_of(id);
+    let mut pipe = redis::pipe();
+    pipe.del(&key).ignore();
+    for (field, value) in fields {
+        pipe.hset(&key, *field, value).ignore();
+    }
+    pipe.expire(&key, 60).ignore();
+    let () = pipe.query_async(&mut raw().await).await.unwrap();
+}
+
+#[tokio::test]
+async fn metadata_is_version_created_absolute_and_anything_else_is_corrupt() {
+    let store = common::single().await;
+    let id = SessionId::generate();
+    let now = Timestamp::now();
+    let idle = (now + Duration::from_secs(60)).as_unix_millis().to_string();
+    let meta = format!(
+        "{}:{}:{}",
+        SessionRecord::FORMAT_VERSION,
+        now.as_unix_millis(),
+        (now + Duration::from_secs(120)).as_unix_millis()
+    );
+    write_hash(&store, &id, &[("@", meta), ("@idle", idle.clone())]).await;
+    let record = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(record.created_at, now);
+    assert_eq!(record.absolute_expires_at, now + Duration::from_secs(120));
+    for bad in ["", "1", "1:2", "1:2:3:4", "2:1:1", "1:x:1", "1:1:-1"] {
+        write_hash(
+            &store,
+            &id,
+            &[("@", bad.to_owned()), ("@idle", idle.clone())],
+        )
+        .await;
+        assert!(
+            matches!(store.load(&id).await, Err(StoreError::Corrupt(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn records_decode_from_fields_and_skip_foreign_ones() {
+    use session_core::UserSessionStore as _;
+    let store = common::single().await;
+    let id = SessionId::generate();
+    let now = Timestamp::now();
+    let ms = |at: Timestamp| at.as_unix_millis().to_string();
+    let created = Timestamp::from_unix_millis(now.as_unix_millis() - 500);
+    let absolute = now + Duration::from_secs(90);
+    let meta = format!("1:{}:{}", ms(created), ms(absolute));
+    let with_idle = |idle: Timestamp| {
+        vec![
+            ("@", meta.clone()),
+            ("@seen", ms(created)),
+            ("@idle", ms(idle)),
+            (".visits", "3".to_owned()),
+            ("foreign", "x".to_owned()),
+        ]
+    };
+    let idle = now + Duration::from_secs(5);
+    write_hash(&store, &id, &with_idle(idle)).await;
+    let record = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(record.data.len(), 1);
+    assert_eq!(record.data["visits"], json!(3));
+    assert_eq!(record.created_at, created);
+    assert_eq!(record.expires_at, idle);
+
+    // The idle deadline is capped by the absolute one.
+    write_hash(&store, &id, &with_idle(now + Duration::from_secs(999))).await;
+    let capped = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(capped.expires_at, absolute);
+    write_hash(&store, &id, &with_idle(now)).await;
+    assert!(store.load(&id).await.unwrap().is_none(), "expired");
+    write_hash(&store, &id, &[("@moved", "ab".to_owned())]).await;
+    assert!(store.load(&id).await.unwrap().is_none(), "a marker");
+    let corrupt = [
+        vec![("@", meta.clone()), (".v", "1".to_owned())],
+        vec![
+            ("@", meta.clone()),
+            ("@idle", ms(idle)),
+            (".v", "{not json".to_owned()),
+        ],
+    ];
+    for fields in corrupt {
+        write_hash(&store, &id, &fields).await;
+        assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+    }
+
+    // A listing reads `@seen` too, and skips a session without it.
+    let user = SessionRecord::new(
+        [(USER_KEY.to_owned(), json!("ada"))].into_iter().collect(),
+        created,
+        idle,
+        absolute,
+    );
+    let listed_id = SessionId::generate();
+    assert!(store.create(&listed_id, &user).await.unwrap());
+    let seen = Timestamp::from_unix_millis(now.as_unix_millis() - 100);
+    let mut conn = raw().await;
+    let () = conn
+        .hset(store.key_of(&listed_id), "@seen", ms(seen))
+        .await
+        .unwrap();
+    let listed = store.sessions_of("ada").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_seen, seen);
+    let () = conn.hdel(store.key_of(&listed_id), "@seen").await.unwrap();
+    assert!(store.load(&listed_id).await.unwrap().is_some());
+    assert!(store.sessions_of("ada").await.unwrap().is_empty(), "unseen");
+}
+
+#[tokio::test]
+async fn a_revocation_after_a_renew_ends_the_new_id_through_the_marker() {
+    for by_handle in [false, true] {
+        revoked_after_a_renew(common::single().await, raw().await, by_handle).await;
+    }
+}
+
+#[tokio::test]
+async fn a_revocation_after_a_renew_ends_the_new_id_through_the_marker_on_the_cluster() {
+    for by_handle in [false, true] {
+        revoked_after_a_renew(common::cluster().await, raw_cluster().await, by_handle).await;
+    }
+}
+
+/// Revoked after a complete renew, whose forwarding marker (a hash of the one field `@moved`,
+/// the new key's hash, living at most a minute) is still on the old key: the new ID ends, and
+/// the session counts once. `conn` is a raw connection to the same Redis as `store`.
+async fn revoked_after_a_renew(
+    store: RedisStore,
+    mut conn: impl redis::aio::ConnectionLike,
+    by_handle: bool,
+) {
+    use session_core::{SessionDelta, SessionHandle, UserSessionStore as _};
+    let now = Timestamp::now();
+    let record = SessionRecord::new(
+        [
+            (USER_KEY.to_owned(), json!("ada")),
+            ("cart".to_owned(), json!(1)),
+        ]
+        .into_iter()
+        .collect(),
+        now,
+        now + Duration::from_secs(600),
+        now + Duration::from_secs(3600),
+    );
+    let old = SessionId::generate();
+    assert!(store.create(&old, &record).await.unwrap());
+    let later = now + Duration::from_secs(900);
+    let (new, _) = store
+        .renew(&old, &SessionDelta::default(), later)
+        .await
+        .unwrap()
+        .expect("the session renews");
+    assert!(store.load(&new).await.unwrap().is_some());
+    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 1);
+    let (marker, ttl): (Vec<(String, String)>, i64) = redis::pipe()
+        .hgetall(store.key_of(&old))
+        .pttl(store.key_of(&old))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let new_hash = new.storage_key().to_hex();
+    assert_eq!(marker, vec![("@moved".to_owned(), new_hash)]);
+    assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
+    if by_handle {
+        assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
+    } else {
+        assert_eq!(store.revoke_all("ada").await.unwrap(), 1);
+    }
+    for id in [&old, &new] {
+        assert!(store.load(id).await.unwrap().is_none(), "an ID is live");
+    }
+    assert!(store.sessions_of("ada").await.unwrap().is_empty());
+}
