@@ -13,6 +13,7 @@
 
 use std::env::{self, VarError};
 use std::io;
+use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
 use session_actix::SessionMiddleware;
@@ -27,10 +28,23 @@ async fn main() -> io::Result<()> {
     let backend = var("SESSION_BACKEND")?.unwrap_or_else(|| "memory".to_owned());
     // Built once, before any worker starts: every worker shares the one store.
     let (middleware, user_sessions) = middleware_for(&backend).await?;
+    // How recent a sign-in the password page asks for (the browser tests shorten it).
+    let fresh_login = match var("FRESH_LOGIN_SECS")? {
+        Some(secs) => Duration::from_secs(secs.parse().map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("FRESH_LOGIN_SECS: {e}"),
+            )
+        })?),
+        None => demo::FRESH_LOGIN,
+    };
+    // One set of accounts for every worker, so a changed password holds in all.
+    let accounts = demo::accounts();
     let server = HttpServer::new(move || {
         let app = App::new()
             .wrap(middleware.clone())
-            .configure(demo::configure);
+            .configure(demo::configure_with(fresh_login))
+            .app_data(accounts.clone());
         match &user_sessions {
             Some(sessions) => app.app_data(sessions.clone()),
             None => app,
@@ -54,7 +68,7 @@ async fn middleware_for(
         "memory" => {
             let store = MemoryStore::default();
             (
-                demo::middleware(store.clone()),
+                demo::middleware_with_users(store.clone()),
                 Some(demo::user_sessions(store)),
             )
         }
@@ -65,7 +79,7 @@ async fn middleware_for(
                 .map_err(|e| unavailable("Redis", &e))?;
             let store = store.with_key_prefix("demo:session:");
             (
-                demo::middleware(store.clone()),
+                demo::middleware_with_users(store.clone()),
                 Some(demo::user_sessions(store)),
             )
         }
@@ -80,7 +94,7 @@ async fn middleware_for(
                 .await
                 .map_err(|e| unavailable("PostgreSQL migration", &e))?;
             (
-                demo::middleware(store.clone()),
+                demo::middleware_with_users(store.clone()),
                 Some(demo::user_sessions(store)),
             )
         }

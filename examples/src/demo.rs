@@ -6,7 +6,9 @@
 //! |---|---|
 //! | `GET /` | counts visits in the session, shows the signed-in user and any `notice` flash |
 //! | `GET /login` | the sign-in form (and any `notice` flash, e.g. from the guard) |
-//! | `POST /login` | checks the CSRF token and the credentials; on success renews the session ID, stores the user, flashes a notice and redirects (`303`) to `/`; otherwise `401` with the form again |
+//! | `POST /login` | checks the CSRF token and the credentials; on success renews the session ID, stores the user (ending their oldest session past the cap of three), makes the session a browser session or, with "remember me", one that lasts 30 days idle and 90 at most, flashes a notice (naming any session it ended) and redirects (`303`) to `/`; otherwise `401` with the form again |
+//! | `GET /reauth`, `POST /reauth` | re-enter the password ([`RequireFreshLogin`] sends stale logins here): signs in again (new ID, deadlines restarted) and returns to `next` |
+//! | `GET /account/password`, `POST /account/password` | behind [`RequireFreshLogin`] (a login from the last five minutes): changes the password and signs out every other session of the user |
 //! | `GET /private` | greets the signed-in user; others are redirected to `/login` with a notice ([`RequireUser`]) |
 //! | `GET /cart`, `POST /cart/add` | a cart: one session key per item, so tabs adding different items at once all land |
 //! | `GET /api/session` | JSON: the user and the session's idle and absolute expiry; `401` without a signed-in session |
@@ -39,11 +41,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use session_actix::{
-    IntoSessionBackend, Session, SessionError, SessionMiddleware, Timestamp, UserSessionStore,
+    IntoSessionBackend, RequireFreshLogin, Session, SessionError, SessionLifetime, SessionLimit,
+    SessionMiddleware, SessionMiddlewareBuilder, Timestamp, UserSessionStore,
 };
 
 pub use guard::RequireUser;
+pub use users::Accounts;
 
 /// How many times this session has loaded the home page.
 const VISITS_KEY: &str = "visits";
@@ -51,21 +57,62 @@ const VISITS_KEY: &str = "visits";
 const NOTICE_KEY: &str = "notice";
 /// What the cart can hold; each item is its own session key (`cart:<item>`).
 pub const CATALOG: &[&str] = &["apple", "book", "pen", "tea"];
+/// How many sessions one user may hold; signing in past it ends the oldest.
+pub const SESSIONS_PER_USER: usize = 3;
+/// How recent a sign-in must be to change the password.
+pub const FRESH_LOGIN: Duration = Duration::from_secs(5 * 60);
+/// "Remember me": 30 days without a visit, 90 days at most.
+const REMEMBER_ME: SessionLifetime = SessionLifetime::Timeouts {
+    idle: Duration::from_secs(30 * 24 * 3600),
+    absolute: Duration::from_secs(90 * 24 * 3600),
+};
 
-/// Registers the demo's routes (see the [module docs](self)). The app must also be wrapped in
-/// [`middleware`], or every route that takes a session answers `500`.
+/// Registers the demo's routes (see the [module docs](self)), with the password page asking
+/// for a sign-in within [`FRESH_LOGIN`]. The app must also be wrapped in [`middleware`], or
+/// every route that takes a session answers `500`. The accounts live in the app: an app with
+/// several workers registers one [`accounts`] after this, so a changed password holds in all.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_with(FRESH_LOGIN)(cfg);
+}
+
+/// [`configure`], with the password page asking for a sign-in within `fresh_login`.
+pub fn configure_with(fresh_login: Duration) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| routes(cfg, fresh_login)
+}
+
+/// The accounts, to share between workers with `App::app_data`.
+#[must_use]
+pub fn accounts() -> web::Data<Accounts> {
+    web::Data::new(Accounts::default())
+}
+
+fn routes(cfg: &mut web::ServiceConfig, fresh_login: Duration) {
     // A POST whose body is not the expected form carries no valid CSRF token either: 403, the
     // same answer as a wrong token, rather than 400.
     let forms = web::FormConfig::default().error_handler(|err, _| {
         actix_web::error::InternalError::from_response(err, forbidden()).into()
     });
     cfg.app_data(forms)
+        .app_data(accounts())
         .route("/", web::get().to(home))
         .service(
             web::resource("/login")
                 .route(web::get().to(login_form))
                 .route(web::post().to(login)),
+        )
+        .service(
+            web::resource("/reauth")
+                .route(web::get().to(reauth_form))
+                .route(web::post().to(reauth)),
+        )
+        .service(
+            web::scope("/account")
+                .wrap(RequireFreshLogin::within(fresh_login).reauthenticate_at("/reauth"))
+                .service(
+                    web::resource("/password")
+                        .route(web::get().to(password_form))
+                        .route(web::post().to(change_password)),
+                ),
         )
         .route("/private", web::get().to(private))
         .route("/cart", web::get().to(cart))
@@ -77,14 +124,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The session middleware the demo runs with: the secure defaults except `Secure`, so the
-/// cookie also works over plain `http://127.0.0.1`.
+/// cookie also works over plain `http://127.0.0.1`, and "remember me" lifetimes allowed.
 #[must_use]
 pub fn middleware(store: impl IntoSessionBackend) -> SessionMiddleware {
+    builder(store).build()
+}
+
+/// [`middleware`] over a store that lists users' sessions, with the cap of
+/// [`SESSIONS_PER_USER`].
+#[must_use]
+pub fn middleware_with_users<S: UserSessionStore + IntoSessionBackend + Clone>(
+    store: S,
+) -> SessionMiddleware {
+    builder(store.clone())
+        .sessions_per_user(store, SessionLimit::revoke_oldest(SESSIONS_PER_USER))
+        .build()
+}
+
+fn builder(store: impl IntoSessionBackend) -> SessionMiddlewareBuilder {
+    let SessionLifetime::Timeouts { idle, absolute } = REMEMBER_ME else {
+        unreachable!("remember me has timeouts")
+    };
     SessionMiddleware::builder(store)
         // Browsers drop `Secure` cookies received over plain HTTP, and the demo is served on
         // http://127.0.0.1. Production keeps the `Secure` default and serves over HTTPS.
         .secure(false)
-        .build()
+        .allow_session_lifetimes(idle, absolute)
 }
 
 /// The store's user-session API, for the "Your sessions" page: register it with
@@ -102,6 +167,34 @@ pub struct UserSessions(Arc<dyn UserSessionStore>);
 #[derive(Deserialize)]
 struct Credentials {
     username: String,
+    password: String,
+    /// The "remember me" checkbox: present when checked.
+    #[serde(default)]
+    remember: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The re-authentication form: the password again, and where to go next.
+#[derive(Deserialize)]
+struct Reauth {
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Where [`RequireFreshLogin`] came from.
+#[derive(Deserialize)]
+struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// The new password.
+#[derive(Deserialize)]
+struct NewPassword {
     password: String,
     #[serde(default)]
     csrf: String,
@@ -148,17 +241,19 @@ async fn login_form(session: Session) -> actix_web::Result<HttpResponse> {
 async fn login(
     req: HttpRequest,
     session: Session,
+    accounts: web::Data<Accounts>,
     form: web::Form<Credentials>,
 ) -> actix_web::Result<HttpResponse> {
     let Credentials {
         username,
         password,
+        remember,
         csrf,
     } = form.into_inner();
     if !csrf::verify(&session, &csrf).await? {
         return Ok(forbidden());
     }
-    if !users::verify(&username, &password) {
+    if !accounts.verify(&username, &password) {
         let token = csrf::token(&session).await?;
         return Ok(html_page(
             StatusCode::UNAUTHORIZED,
@@ -172,12 +267,110 @@ async fn login(
     }
     // A new ID at sign-in defeats session fixation: an ID planted or observed before sign-in
     // never becomes a signed-in session.
-    // Binding the user also renews the session ID.
-    session.set_user(&username).await?;
+    // Binding the user also renews the session ID. Past the cap, it ends the user's oldest
+    // sessions and says which.
+    let ended = session.set_user(&username).await?;
+    // Without "remember me", the cookie lasts until the browser closes.
+    let lifetime = if remember.is_some() {
+        REMEMBER_ME
+    } else {
+        SessionLifetime::Browser
+    };
+    session.set_lifetime(lifetime)?;
     session.set_client_info(client_info(&req)).await?;
     csrf::rotate(&session).await?;
-    session
-        .flash(NOTICE_KEY, format!("Signed in as {username}"))
+    let mut notice = format!("Signed in as {username}");
+    if !ended.is_empty() {
+        let devices: Vec<&str> = ended.iter().map(|s| device(s.client.as_ref())).collect();
+        notice.push_str(&format!(
+            ". You may keep {SESSIONS_PER_USER} sessions: signed out the oldest ({}).",
+            devices.join(", ")
+        ));
+    }
+    session.flash(NOTICE_KEY, notice).await?;
+    Ok(see_other("/"))
+}
+
+async fn reauth_form(user: RequireUser, next: web::Query<Next>) -> actix_web::Result<HttpResponse> {
+    let token = csrf::token(&user.session).await?;
+    Ok(html_page(
+        StatusCode::OK,
+        html::reauth(&user.name, &next.next, None, &token),
+    ))
+}
+
+/// Checks the password again and signs in again: a new ID, both deadlines restarted, and a
+/// fresh login for [`RequireFreshLogin`].
+async fn reauth(
+    user: RequireUser,
+    accounts: web::Data<Accounts>,
+    form: web::Form<Reauth>,
+) -> actix_web::Result<HttpResponse> {
+    let Reauth {
+        password,
+        next,
+        csrf,
+    } = form.into_inner();
+    if !csrf::verify(&user.session, &csrf).await? {
+        return Ok(forbidden());
+    }
+    if !accounts.verify(&user.name, &password) {
+        let token = csrf::token(&user.session).await?;
+        return Ok(html_page(
+            StatusCode::UNAUTHORIZED,
+            html::reauth(&user.name, &next, Some("Wrong password."), &token),
+        ));
+    }
+    user.session.set_user(&user.name).await?;
+    csrf::rotate(&user.session).await?;
+    // Only a path on this site: `next` comes from the client.
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.bytes().all(|b| b.is_ascii_graphic());
+    let target = if local { next } else { "/".to_owned() };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .finish())
+}
+
+async fn password_form(user: RequireUser) -> actix_web::Result<HttpResponse> {
+    let token = csrf::token(&user.session).await?;
+    Ok(html_page(StatusCode::OK, html::password(&token)))
+}
+
+/// Changes the password and signs out the user's other sessions, wherever they are.
+async fn change_password(
+    user: RequireUser,
+    accounts: web::Data<Accounts>,
+    store: Option<web::Data<UserSessions>>,
+    form: web::Form<NewPassword>,
+) -> actix_web::Result<HttpResponse> {
+    let NewPassword { password, csrf } = form.into_inner();
+    if !csrf::verify(&user.session, &csrf).await? {
+        return Ok(forbidden());
+    }
+    if password.is_empty() {
+        return Ok(html_page(
+            StatusCode::BAD_REQUEST,
+            html::message("Change password", "The new password is empty."),
+        ));
+    }
+    accounts.set_password(&user.name, &password);
+    let ended = match (store, user.session.handle()) {
+        (Some(store), Some(current)) => store
+            .0
+            .revoke_all_except(&user.name, &current)
+            .await
+            .map_err(SessionError::from)?,
+        _ => 0,
+    };
+    let plural = if ended == 1 { "" } else { "s" };
+    user.session
+        .flash(
+            NOTICE_KEY,
+            format!("Password changed. Signed out {ended} other session{plural}."),
+        )
         .await?;
     Ok(see_other("/"))
 }
@@ -254,13 +447,7 @@ async fn sessions(
         .iter()
         .map(|s| html::SessionRow {
             current: Some(s.handle) == current,
-            device: s
-                .client
-                .as_ref()
-                .and_then(|c| c.get("user_agent"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("unknown device")
-                .to_owned(),
+            device: device(s.client.as_ref()).to_owned(),
             ip: s
                 .client
                 .as_ref()
@@ -316,6 +503,14 @@ fn client_info(req: &HttpRequest) -> serde_json::Value {
         .realip_remote_addr()
         .map(str::to_owned);
     serde_json::json!({ "user_agent": user_agent, "ip": ip })
+}
+
+/// The device a session's client info names.
+fn device(client: Option<&serde_json::Value>) -> &str {
+    client
+        .and_then(|c| c.get("user_agent"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown device")
 }
 
 fn cart_key(item: &str) -> String {

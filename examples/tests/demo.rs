@@ -619,3 +619,117 @@ async fn a_post_that_is_not_a_form_is_refused_like_a_missing_token() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{uri}");
     }
 }
+
+/// The demo as the binary runs it on a store that lists sessions: the cap of three sessions
+/// per user, and the accounts shared with the test.
+async fn app_with_users()
+-> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = Error> {
+    let store = MemoryStore::default();
+    test::init_service(
+        App::new()
+            .wrap(demo::middleware_with_users(store.clone()))
+            .configure(demo::configure)
+            .app_data(demo::user_sessions(store)),
+    )
+    .await
+}
+
+/// The `Max-Age` of the session cookie `res` sets, if it has one.
+fn max_age<B>(res: &ServiceResponse<B>) -> Option<i64> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| Cookie::parse_encoded(v.to_str().ok()?.to_owned()).ok())
+        .find(|c| c.name() == COOKIE)
+        .expect("a session cookie")
+        .max_age()
+        .map(|age| age.whole_seconds())
+}
+
+#[actix_web::test]
+async fn remember_me_keeps_the_cookie_for_30_days_and_a_plain_sign_in_until_the_browser_closes() {
+    let app = app().await;
+    for (remember, expected) in [(false, None), (true, Some(30 * 24 * 3600))] {
+        let mut jar = None;
+        let token = form_token(&app, &mut jar, "/login").await;
+        let mut form = vec![("username", "ada"), ("password", "lovelace"), ("csrf", &token)];
+        if remember {
+            form.push(("remember", "on"));
+        }
+        let res = submit(&app, &mut jar, "/login", &form).await;
+        assert_redirect(&res, "/");
+        assert_eq!(max_age(&res), expected, "remember me: {remember}");
+        let (_, html) = page(&app, &mut jar, "/private").await;
+        assert!(html.contains("Welcome"), "{html}");
+    }
+}
+
+#[actix_web::test]
+async fn a_fourth_sign_in_ends_the_oldest_session_and_names_it() {
+    let app = app_with_users().await;
+    let mut jars = vec![None, None, None, None];
+    for jar in &mut jars {
+        sign_in(&app, jar, "grace", "hopper").await;
+    }
+    let (_, html) = page(&app, &mut jars[3], "/").await;
+    assert!(
+        html.contains("You may keep 3 sessions: signed out the oldest (unknown device)."),
+        "{html}"
+    );
+    let (status, _) = page(&app, &mut jars[0], "/private").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the oldest session survived");
+    for jar in &mut jars[1..] {
+        let (status, _) = page(&app, jar, "/private").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+#[actix_web::test]
+async fn reauthentication_checks_the_password_and_returns_only_to_a_local_path() {
+    let app = app_with_users().await;
+    let mut jar = None;
+    sign_in(&app, &mut jar, "ada", "lovelace").await;
+    let token = form_token(&app, &mut jar, "/reauth?next=%2Fcart").await;
+    let wrong = [("password", "nope"), ("next", "/cart"), ("csrf", &token)];
+    let res = submit(&app, &mut jar, "/reauth", &wrong).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    for (next, location) in [
+        ("/cart", "/cart"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/a\r\nSet-Cookie: x=1", "/"),
+    ] {
+        let token = form_token(&app, &mut jar, "/reauth").await;
+        let before = jar.clone();
+        let form = [("password", "lovelace"), ("next", next), ("csrf", &token)];
+        let res = submit(&app, &mut jar, "/reauth", &form).await;
+        assert_redirect(&res, location);
+        assert_ne!(jar, before, "signing in again renews the ID");
+    }
+}
+
+#[actix_web::test]
+async fn changing_the_password_signs_out_every_other_session() {
+    let app = app_with_users().await;
+    let (mut here, mut there) = (None, None);
+    sign_in(&app, &mut here, "alan", "turing").await;
+    sign_in(&app, &mut there, "alan", "turing").await;
+    // A sign-in a moment ago is fresh: the page opens without re-entering the password.
+    let token = form_token(&app, &mut here, "/account/password").await;
+    let form = [("password", "enigma"), ("csrf", token.as_str())];
+    let res = submit(&app, &mut here, "/account/password", &form).await;
+    assert_redirect(&res, "/");
+    let (_, html) = page(&app, &mut here, "/").await;
+    assert!(html.contains("Password changed. Signed out 1 other session."), "{html}");
+    let (status, _) = page(&app, &mut there, "/private").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the other session survived");
+    let mut again = None;
+    sign_in(&app, &mut again, "alan", "enigma").await;
+}
+
+#[actix_web::test]
+async fn the_password_page_sends_a_visitor_to_reauthenticate() {
+    let app = app_with_users().await;
+    let res = test::call_service(&app, get("/account/password", None)).await;
+    assert_redirect(&res, "/reauth?next=%2Faccount%2Fpassword");
+}

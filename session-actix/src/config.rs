@@ -8,9 +8,14 @@ use actix_web::HttpResponse;
 use actix_web::cookie::SameSite;
 use actix_web::http::header::HeaderValue;
 use session_core::clock::{self, SharedClock};
-use session_core::{ExpiryPolicy, IntoSessionBackend, SessionBackend};
+use session_core::{
+    ExpiryPolicy, IntoSessionBackend, SessionBackend, SessionLimit, UserSessionStore,
+};
 
 use crate::error::SessionError;
+
+/// The store a sign-in makes room in, and the cap of sessions per user.
+pub(crate) type UserLimit = (Arc<dyn UserSessionStore>, SessionLimit);
 
 /// Builds the response for a session error (a failing store, a value of the wrong type).
 pub(crate) type ErrorHandler = Arc<dyn Fn(&SessionError) -> HttpResponse + Send + Sync>;
@@ -44,6 +49,9 @@ pub enum ConfigError {
     /// A `Partitioned` cookie (CHIPS) is only accepted by browsers together with `Secure`.
     #[error("a Partitioned cookie requires Secure; call .secure(true)")]
     PartitionedWithoutSecure,
+    /// A cap of zero sessions per user would refuse every sign-in.
+    #[error("the cap of sessions per user must be at least one")]
+    ZeroSessionLimit,
     /// A timeout of zero would expire every session at once.
     #[error("the {0} timeout must be longer than zero")]
     ZeroTimeout(&'static str),
@@ -105,6 +113,11 @@ pub(crate) struct SessionConfig {
     pub(crate) error_handler: ErrorHandler,
     /// Sent on the response that purges a session, if set.
     pub(crate) clear_site_data: Option<ClearSiteData>,
+    /// The store a sign-in lists and revokes the user's sessions in, and the cap.
+    pub(crate) user_limit: Option<UserLimit>,
+    /// The longest idle and absolute timeouts a session's own lifetime may have; `None`:
+    /// lifetimes are not allowed.
+    pub(crate) max_lifetime: Option<ExpiryPolicy>,
     /// Where every time the middleware reads comes from.
     pub(crate) clock: SharedClock,
 }
@@ -201,6 +214,8 @@ pub struct SessionMiddlewareBuilder {
     absolute_timeout: Duration,
     error_handler: Option<ErrorHandler>,
     clear_site_data: Option<ClearSiteData>,
+    user_limit: Option<UserLimit>,
+    max_lifetime: Option<(Duration, Duration)>,
     clock: SharedClock,
 }
 
@@ -212,6 +227,11 @@ impl fmt::Debug for SessionMiddlewareBuilder {
             .field("idle_timeout", &self.idle_timeout)
             .field("absolute_timeout", &self.absolute_timeout)
             .field("clear_site_data", &self.clear_site_data)
+            .field(
+                "user_limit",
+                &self.user_limit.as_ref().map(|(_, limit)| limit),
+            )
+            .field("max_lifetime", &self.max_lifetime)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -228,6 +248,8 @@ impl SessionMiddlewareBuilder {
             absolute_timeout: policy.absolute_timeout(),
             error_handler: None,
             clear_site_data: None,
+            user_limit: None,
+            max_lifetime: None,
             clock: clock::system(),
         }
     }
@@ -304,6 +326,54 @@ impl SessionMiddlewareBuilder {
     /// ```
     pub fn clear_site_data(mut self, what: ClearSiteData) -> Self {
         self.clear_site_data = Some(what);
+        self
+    }
+
+    /// Caps how many live sessions one user may hold: when [`Session::set_user`] binds a
+    /// session to a user who already holds `limit.max()` others in `store` (the server store
+    /// the middleware uses, given again as a
+    /// [`UserSessionStore`](session_core::UserSessionStore)), it ends the oldest of them
+    /// ([`SessionLimit::revoke_oldest`]) or refuses the sign-in with
+    /// [`ErrorKind::TooManySessions`](crate::ErrorKind::TooManySessions)
+    /// ([`SessionLimit::refuse_new`]). Two sign-ins of one user at the same moment can leave one
+    /// session over the cap (see [`SessionLimit`]). Off by default.
+    ///
+    /// [`Session::set_user`]: crate::Session::set_user
+    ///
+    /// ```
+    /// use session_actix::{SessionLimit, SessionMiddleware, store::MemoryStore};
+    /// let store = MemoryStore::default();
+    /// let middleware = SessionMiddleware::builder(store.clone())
+    ///     .sessions_per_user(store, SessionLimit::revoke_oldest(3))
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn sessions_per_user(mut self, store: impl UserSessionStore, limit: SessionLimit) -> Self {
+        self.user_limit = Some((Arc::new(store), limit));
+        self
+    }
+
+    /// Lets handlers give a session a lifetime of its own with [`Session::set_lifetime`]: a
+    /// browser session (no `Max-Age`), or idle and absolute timeouts up to `max_idle` and
+    /// `max_absolute` ("remember me for 30 days"). Off by default: `set_lifetime` is refused.
+    ///
+    /// With lifetimes allowed, a request that writes to a session it did not read loads it
+    /// first (one more store round trip for such writes only), because the session's lifetime
+    /// decides its deadlines and its cookie.
+    ///
+    /// [`Session::set_lifetime`]: crate::Session::set_lifetime
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_actix::{SessionMiddleware, store::MemoryStore};
+    /// const DAY: Duration = Duration::from_secs(24 * 3600);
+    /// let middleware = SessionMiddleware::builder(MemoryStore::default())
+    ///     .allow_session_lifetimes(30 * DAY, 90 * DAY)
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn allow_session_lifetimes(mut self, max_idle: Duration, max_absolute: Duration) -> Self {
+        self.max_lifetime = Some((max_idle, max_absolute));
         self
     }
 
@@ -425,6 +495,21 @@ impl SessionMiddlewareBuilder {
         if self.absolute_timeout.is_zero() {
             return Err(ConfigError::ZeroTimeout("absolute"));
         }
+        if let Some((idle, absolute)) = self.max_lifetime {
+            if idle.is_zero() {
+                return Err(ConfigError::ZeroTimeout("longest lifetime's idle"));
+            }
+            if absolute.is_zero() {
+                return Err(ConfigError::ZeroTimeout("longest lifetime's absolute"));
+            }
+        }
+        if self
+            .user_limit
+            .as_ref()
+            .is_some_and(|(_, limit)| limit.max() == 0)
+        {
+            return Err(ConfigError::ZeroSessionLimit);
+        }
         let config = SessionConfig {
             backend: self.backend,
             cookie,
@@ -433,6 +518,10 @@ impl SessionMiddlewareBuilder {
                 .error_handler
                 .unwrap_or_else(|| Arc::new(default_error_response)),
             clear_site_data: self.clear_site_data,
+            user_limit: self.user_limit,
+            max_lifetime: self
+                .max_lifetime
+                .map(|(idle, absolute)| ExpiryPolicy::new(idle, absolute)),
             clock: self.clock,
         };
         Ok(SessionMiddleware::from_config(config))

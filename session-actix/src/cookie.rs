@@ -113,12 +113,15 @@ fn chunk_index(key: &str, name: &str) -> Option<usize> {
 pub(crate) enum CookieWrite {
     /// Nothing.
     Unchanged,
-    /// Sets the cookie (chunked when longer than [`CHUNK_BYTES`]) until `expires_at`.
+    /// Sets the cookie (chunked when longer than [`CHUNK_BYTES`]) until `expires_at`, or
+    /// until the browser closes when not `persistent`.
     Set {
         /// The cookie value: a session ID, or a sealed session.
         value: String,
         /// When the session expires.
         expires_at: Timestamp,
+        /// Whether the cookie has a `Max-Age` (a browser session's has none).
+        persistent: bool,
     },
     /// Removes the cookie.
     Remove,
@@ -133,9 +136,13 @@ pub(crate) fn set_cookies(
     carried: &[String],
     clock: &dyn Clock,
 ) -> Vec<HeaderValue> {
-    let mut written: Vec<(String, Option<(&str, i64)>)> = match &write {
+    let mut written: Vec<(String, Option<Value<'_>>)> = match &write {
         CookieWrite::Unchanged => return Vec::new(),
-        CookieWrite::Set { value, expires_at } => {
+        CookieWrite::Set {
+            value,
+            expires_at,
+            persistent,
+        } => {
             // Rounded up, so a session with a few hundred milliseconds left is not deleted by
             // `Max-Age=0`.
             let seconds = clock
@@ -144,7 +151,7 @@ pub(crate) fn set_cookies(
                 .as_millis()
                 .div_ceil(1000)
                 .max(1);
-            let max_age = i64::try_from(seconds).unwrap_or(i64::MAX);
+            let max_age = persistent.then(|| i64::try_from(seconds).unwrap_or(i64::MAX));
             if value.len() <= CHUNK_BYTES {
                 vec![(config.name.clone(), Some((value.as_str(), max_age)))]
             } else {
@@ -170,12 +177,11 @@ pub(crate) fn set_cookies(
         .collect()
 }
 
-/// One `Set-Cookie` value: cookie `name` holding `value` for `max_age` seconds, or its removal.
-fn set_cookie(
-    config: &CookieConfig,
-    name: String,
-    set: Option<(&str, i64)>,
-) -> Option<HeaderValue> {
+/// A cookie's value and its `Max-Age` in seconds (none: until the browser closes).
+type Value<'a> = (&'a str, Option<i64>);
+
+/// One `Set-Cookie` value: cookie `name` holding `set`'s value, or its removal.
+fn set_cookie(config: &CookieConfig, name: String, set: Option<Value<'_>>) -> Option<HeaderValue> {
     if let Some((value, max_age)) = set
         && [name.as_str(), value]
             .iter()
@@ -194,7 +200,8 @@ fn set_cookie(
         cookie.set_domain(domain.clone());
     }
     match set {
-        Some((_, max_age)) => cookie.set_max_age(time::Duration::seconds(max_age)),
+        Some((_, Some(max_age))) => cookie.set_max_age(time::Duration::seconds(max_age)),
+        Some((_, None)) => {}
         None => cookie.make_removal(),
     }
     // The cookie crate that actix-web re-exports predates `Partitioned`.
@@ -221,7 +228,7 @@ fn set_cookie_text(
     config: &CookieConfig,
     name: &str,
     value: &str,
-    max_age: i64,
+    max_age: Option<i64>,
 ) -> Option<HeaderValue> {
     let same_site = match config.same_site {
         SameSite::Strict => "; SameSite=Strict",
@@ -229,6 +236,7 @@ fn set_cookie_text(
         SameSite::None => "; SameSite=None",
     };
     let domain = config.domain.as_deref().map(|d| ["; Domain=", d].concat());
+    let max_age = max_age.map(|seconds| format!("; Max-Age={seconds}"));
     let text = [
         name,
         "=",
@@ -239,8 +247,7 @@ fn set_cookie_text(
         "; Path=",
         &config.path,
         domain.as_deref().unwrap_or_default(),
-        "; Max-Age=",
-        &max_age.to_string(),
+        max_age.as_deref().unwrap_or_default(),
         if config.partitioned {
             "; Partitioned"
         } else {

@@ -51,6 +51,7 @@ impl ResponseError for SessionError {
     fn status_code(&self) -> StatusCode {
         match self.0 {
             ErrorKind::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::TooManySessions { .. } => StatusCode::FORBIDDEN,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -59,7 +59,8 @@ pub use session::Session;
 #[doc(inline)]
 pub use session_core::{
     ActiveSession, ExpiryPolicy, IntoSessionBackend, SessionBackend, SessionExpiry, SessionHandle,
-    SessionSealer, SessionStore, StoreError, Timestamp, UserSessionStore,
+    SessionLifetime, SessionLimit, SessionSealer, SessionStore, StoreError, Timestamp,
+    UserSessionStore,
 };
 
 /// The session stores, each behind the Cargo feature of the same name.

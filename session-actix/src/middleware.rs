@@ -142,20 +142,52 @@ fn finish<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Finish<B> {
         // The handler never took its session: nothing to persist, no cookie to send.
         return Finish::Now(respond(res, handler_error_response, Vec::new()));
     };
+    if config.max_lifetime.is_some() && session.writes_unread() {
+        // The session may have a lifetime of its own, which decides its deadlines and its
+        // cookie: load it first (only with lifetimes allowed, only for a blind write).
+        return Finish::Later(Box::pin(async move {
+            if let Err(err) = session.load().await {
+                let write = Err(err);
+                return Ok(finish_with(
+                    res,
+                    &config,
+                    &session,
+                    handler_error_response,
+                    write,
+                    false,
+                ));
+            }
+            match commit(res, config, session, handler_error_response) {
+                Finish::Now(res) => Ok(res),
+                Finish::Later(commit) => commit.await,
+            }
+        }));
+    }
+    commit(res, config, session, handler_error_response)
+}
+
+/// Commits the request's session: at once for a sealed one or a plan that needs no store call,
+/// later otherwise.
+fn commit<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    config: Arc<SessionConfig>,
+    session: Session,
+    handler_error_response: Option<HttpResponse>,
+) -> Finish<B> {
     let plan = session.take_plan();
-    let purges = plan.purges();
+    let (purges, persistent) = (plan.purges(), plan.is_persistent());
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
             let carried = session.sealed_cookie();
             crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan)
         }
         SessionBackend::Store(store) => match plan.settled() {
-            Some(action) => Ok(crate::server::cookie_write(action)),
+            Some(action) => Ok(crate::server::cookie_write(action, persistent)),
             None => {
                 let store = Arc::clone(store);
                 return Finish::Later(Box::pin(async move {
                     let write = plan.run(store.as_ref()).await;
-                    let write = write.map(crate::server::cookie_write);
+                    let write = write.map(|action| crate::server::cookie_write(action, persistent));
                     Ok(finish_with(
                         res,
                         &config,

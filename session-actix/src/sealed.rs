@@ -26,10 +26,12 @@ pub(crate) fn commit(
 ) -> Result<CookieWrite, StoreError> {
     let value = carried.and_then(|c| c.value.as_deref());
     let reseal = value.is_some_and(|value| sealer.needs_reseal(value));
+    let persistent = plan.is_persistent();
     match plan.apply(|| open(sealer, cookie_name, carried), reseal) {
         SealedWrite::Set(record) => Ok(CookieWrite::Set {
             value: sealer.seal(cookie_name, &record)?,
             expires_at: record.expires_at,
+            persistent,
         }),
         SealedWrite::Remove => Ok(CookieWrite::Remove),
         _ => Ok(CookieWrite::Unchanged),

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
-    CommitPlan, Lookup, SessionBackend, SessionExpiry, SessionRecord, SessionState, StoreError,
-    Timestamp,
+    ActiveSession, CommitPlan, Lookup, SessionBackend, SessionExpiry, SessionLifetime,
+    SessionRecord, SessionState, StoreError, Timestamp,
 };
 
 use crate::config::SessionConfig;
@@ -93,7 +93,7 @@ impl Session {
 
     /// Loads the session once, however many reads ask at the same time: from the store, or
     /// opened from the sealed cookie.
-    async fn load(&self) -> Result<(), StoreError> {
+    pub(crate) async fn load(&self) -> Result<(), StoreError> {
         let _gate = self.0.load_gate.lock().await;
         let origin = {
             let state = self.state();
@@ -125,6 +125,12 @@ impl Session {
         };
         let name = &self.0.config.cookie.name;
         crate::sealed::open(sealer.as_ref(), name, self.0.sealed.as_ref())
+    }
+
+    /// Whether the request changed a session it never loaded (a blind write).
+    pub(crate) fn writes_unread(&self) -> bool {
+        let state = self.state();
+        !state.is_loaded() && state.has_changes()
     }
 
     /// For a sealed backend, the sealed session the request carried.
@@ -295,6 +301,12 @@ impl Session {
     /// (its `key` is [`USER_KEY`](session_core::users::USER_KEY)), and the session is left as
     /// it was: not bound, not renewed.
     ///
+    /// With a cap of sessions per user
+    /// ([`sessions_per_user`](crate::SessionMiddlewareBuilder::sessions_per_user)), it first
+    /// makes room: it returns the user's sessions it ended (oldest first), or refuses with
+    /// [`ErrorKind::TooManySessions`](crate::ErrorKind::TooManySessions), leaving the session
+    /// as it was. Without a cap it returns no sessions.
+    ///
     /// ```
     /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
     /// session.set_user("user-42").await?;
@@ -302,7 +314,10 @@ impl Session {
     /// # Ok("") }
     /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::new(session_actix::store::MemoryStore::default())).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
     /// ```
-    pub async fn set_user(&self, user_id: impl Into<String>) -> Result<(), SessionError> {
+    pub async fn set_user(
+        &self,
+        user_id: impl Into<String>,
+    ) -> Result<Vec<ActiveSession>, SessionError> {
         let user_id = user_id.into();
         let value = Value::String(user_id.clone());
         self.check_fits(USER_KEY, USER_KEY, &value).await?;
@@ -310,8 +325,17 @@ impl Session {
         // session was live: one that ends while this request runs (revoked, purged) must not come
         // back bound to the user, while a stale cookie's sign-in starts a session that is.
         self.load().await?;
+        let ended = match &self.0.config.user_limit {
+            Some((store, limit)) => {
+                let current = self.handle();
+                limit
+                    .make_room(store.as_ref(), &user_id, current.as_ref())
+                    .await?
+            }
+            None => Vec::new(),
+        };
         self.state().set_user(user_id);
-        Ok(())
+        Ok(ended)
     }
 
     /// The user the session is bound to by [`set_user`](Self::set_user), if any.
@@ -364,6 +388,46 @@ impl Session {
             return Ok(false);
         };
         Ok(at.duration_until(self.0.config.clock.now()) < max_age)
+    }
+
+    /// Gives the session a lifetime of its own, within the bounds set with
+    /// [`allow_session_lifetimes`](crate::SessionMiddlewareBuilder::allow_session_lifetimes):
+    /// [`SessionLifetime::Browser`] for a cookie the browser drops when it closes (the
+    /// server-side deadlines stay the middleware's), or [`SessionLifetime::Timeouts`] for
+    /// idle and absolute timeouts of its own ("remember me"), which the store enforces as it
+    /// enforces the defaults. Like a sign-in, it renews the ID and restarts both deadlines.
+    /// A lifetime the middleware does not allow is
+    /// [`ErrorKind::LifetimeNotAllowed`](crate::ErrorKind::LifetimeNotAllowed), and nothing
+    /// changes.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use session_actix::SessionLifetime;
+    /// # async fn handler(session: session_actix::Session) -> actix_web::Result<&'static str> {
+    /// const DAY: Duration = Duration::from_secs(24 * 3600);
+    /// session.set_user("ada").await?;
+    /// session.set_lifetime(SessionLifetime::Timeouts { idle: 30 * DAY, absolute: 90 * DAY })?;
+    /// let too_long = SessionLifetime::Timeouts { idle: 365 * DAY, absolute: 365 * DAY };
+    /// assert!(session.set_lifetime(too_long).is_err());
+    /// # Ok("") }
+    /// # let day = Duration::from_secs(24 * 3600);
+    /// # actix_web::rt::System::new().block_on(async { let app = actix_web::test::init_service(actix_web::App::new().wrap(session_actix::SessionMiddleware::builder(session_actix::store::MemoryStore::default()).allow_session_lifetimes(30 * day, 90 * day).build()).default_service(actix_web::web::to(handler))).await; assert!(actix_web::test::call_service(&app, actix_web::test::TestRequest::default().to_request()).await.status().is_success()); });
+    /// ```
+    pub fn set_lifetime(&self, lifetime: SessionLifetime) -> Result<(), SessionError> {
+        let refuse = |reason| Err(SessionError::from(ErrorKind::LifetimeNotAllowed { reason }));
+        let Some(max) = self.0.config.max_lifetime else {
+            return refuse("lifetimes are not enabled (allow_session_lifetimes)");
+        };
+        if let SessionLifetime::Timeouts { idle, absolute } = lifetime {
+            if idle.is_zero() || absolute.is_zero() {
+                return refuse("a timeout of zero");
+            }
+            if idle > max.idle_timeout() || absolute > max.absolute_timeout() {
+                return refuse("longer than the middleware allows");
+            }
+        }
+        self.state().set_lifetime(lifetime);
+        Ok(())
     }
 
     /// Records what the app wants to show about this client when the user lists their

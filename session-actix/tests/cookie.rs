@@ -53,7 +53,7 @@ fn identity_route(cfg: &mut web::ServiceConfig) {
                 },
             };
             let user = match body["user"].as_str() {
-                Some(user) => outcome(session.set_user(user).await),
+                Some(user) => outcome(session.set_user(user).await.map(drop)),
                 None => Value::Null,
             };
             let client = match body.get("client") {

@@ -92,6 +92,20 @@ pub enum SessionError {
         /// The store's limit.
         limit: usize,
     },
+    /// Binding a session to a user who already holds `limit` other live sessions, under a
+    /// [`SessionLimit`](crate::SessionLimit) that refuses new ones. Nothing was bound.
+    #[error("the user already has {limit} live sessions, the most allowed")]
+    TooManySessions {
+        /// The most sessions a user may hold.
+        limit: usize,
+    },
+    /// A lifetime the middleware does not allow: lifetimes are not enabled, or the timeouts
+    /// are zero or longer than its bounds. Nothing was changed.
+    #[error("session lifetime not allowed: {reason}")]
+    LifetimeNotAllowed {
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
     /// The session store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -59,6 +59,7 @@ mod error;
 mod expiry;
 pub mod flash;
 mod id;
+pub mod lifetime;
 mod plan;
 mod record;
 mod server;
@@ -72,9 +73,12 @@ pub use delta::{DeltaLookup, SessionData, SessionDelta};
 pub use error::{BoxError, SessionError, StoreError};
 pub use expiry::{ExpiryPolicy, Timestamp};
 pub use id::{InvalidSessionId, SessionId, StorageKey};
+pub use lifetime::SessionLifetime;
 pub use plan::{CommitPlan, SealedWrite, Step};
-pub use record::{SessionExpiry, SessionRecord};
+pub use record::{Renewal, SessionExpiry, SessionRecord};
 pub use server::CookieAction;
 pub use state::{Lookup, SessionState};
 pub use store::SessionStore;
-pub use users::{ActiveSession, InvalidSessionHandle, SessionHandle, UserSessionStore};
+pub use users::{
+    ActiveSession, InvalidSessionHandle, SessionHandle, SessionLimit, UserSessionStore,
+};

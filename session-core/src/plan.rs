@@ -10,10 +10,12 @@ use std::sync::OnceLock;
 
 use crate::clock::SharedClock;
 
+use crate::lifetime::LIFETIME_KEY;
 use crate::state::{Loaded, Origin};
 use crate::users::{AUTH_KEY, USER_KEY};
 use crate::{
-    ExpiryPolicy, SessionData, SessionDelta, SessionId, SessionRecord, SessionState, Timestamp,
+    ExpiryPolicy, Lookup, Renewal, SessionData, SessionDelta, SessionExpiry, SessionId,
+    SessionRecord, SessionState, Timestamp,
 };
 
 /// What a commit does, as decided from the request's state alone.
@@ -61,11 +63,16 @@ pub struct CommitPlan {
     pub(crate) purged: Option<SessionId>,
     /// Whether the request purged the session its cookie named (stored or sealed).
     pub(crate) purges: bool,
+    /// Whether a renew restarts both deadlines.
+    pub(crate) restart: bool,
+    /// Whether the cookie outlives the browser (the session is no browser session).
+    pub(crate) persistent: bool,
     /// The live session as the request loaded it.
     pub(crate) loaded: Option<Arc<SessionRecord>>,
     /// Read once, when a step first needs the time: a plan that writes nothing reads no clock.
     pub(crate) now: OnceLock<Timestamp>,
     pub(crate) clock: SharedClock,
+    /// The session's expiry policy: the middleware's, or its own lifetime's.
     pub(crate) policy: ExpiryPolicy,
 }
 
@@ -94,6 +101,11 @@ impl SessionState {
     /// # Ok::<(), session_core::SessionError>(())
     /// ```
     pub fn into_plan(self, policy: &ExpiryPolicy) -> CommitPlan {
+        let lifetime = match self.lifetime() {
+            Lookup::Ready(lifetime) => lifetime,
+            Lookup::NeedsLoad => None,
+        };
+        let policy = &lifetime.map_or(*policy, |lifetime| lifetime.policy(policy));
         let writes = !self.delta.set_entries().is_empty();
         let (step, loaded) = match (&self.origin, self.loaded) {
             (None, _) if writes => (Step::Create, None),
@@ -129,6 +141,8 @@ impl SessionState {
             delta: self.delta,
             id: stored_id(self.origin),
             purges: self.purged.is_some(),
+            restart: self.restart,
+            persistent: lifetime.is_none_or(|lifetime| lifetime.is_persistent()),
             purged: stored_id(self.purged),
             loaded,
             now: OnceLock::new(),
@@ -193,6 +207,26 @@ impl CommitPlan {
         self.purges
     }
 
+    /// Whether the session's cookie outlives the browser: `false` for a
+    /// [browser session](crate::SessionLifetime::Browser), whose cookie has no `Max-Age`.
+    /// Decided by what the request loaded or set: a write to a session it did not load counts
+    /// as persistent.
+    #[must_use]
+    pub fn is_persistent(&self) -> bool {
+        self.persistent
+    }
+
+    /// How a renew moves the deadlines: both restart after a sign-in or a new lifetime.
+    pub(crate) fn renewal(&self) -> Renewal {
+        if self.restart {
+            let now = self.now();
+            let absolute = self.policy.absolute_deadline(now);
+            Renewal::Restart(SessionExpiry::new(self.idle_deadline(), absolute))
+        } else {
+            Renewal::Extend(self.idle_deadline())
+        }
+    }
+
     /// The time the plan runs at.
     pub(crate) fn now(&self) -> Timestamp {
         *self.now.get_or_init(|| self.clock.now())
@@ -219,6 +253,7 @@ impl CommitPlan {
         if !keep_user {
             data.remove(USER_KEY);
             data.remove(AUTH_KEY);
+            data.remove(LIFETIME_KEY);
         }
         (!data.is_empty()).then(|| {
             let (idle, absolute) = (
@@ -273,7 +308,7 @@ impl CommitPlan {
                 record.extend_to(self.idle_deadline());
             }
             _ => {
-                record.apply_update(&self.delta, self.idle_deadline());
+                record.apply_renewal(&self.delta, self.renewal());
             }
         }
         SealedWrite::Set(record)

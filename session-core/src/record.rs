@@ -102,6 +102,30 @@ impl SessionRecord {
         delta.apply_to(&mut self.data);
         self.extend_to(idle_deadline)
     }
+
+    /// Applies `delta` and moves the deadlines as `renewal` says, as a renew does; returns the
+    /// new effective expiry.
+    ///
+    /// ```
+    /// use session_core::{Renewal, SessionData, SessionDelta, SessionExpiry, SessionRecord, Timestamp};
+    /// let t = Timestamp::from_unix_millis;
+    /// let mut record = SessionRecord::new(SessionData::new(), t(0), t(10), t(20));
+    /// assert_eq!(record.apply_renewal(&SessionDelta::default(), Renewal::Extend(t(30))), t(20));
+    /// let restart = Renewal::Restart(SessionExpiry::new(t(40), t(100)));
+    /// assert_eq!(record.apply_renewal(&SessionDelta::default(), restart), t(40));
+    /// assert_eq!(record.absolute_expires_at, t(100));
+    /// ```
+    pub fn apply_renewal(&mut self, delta: &SessionDelta, renewal: Renewal) -> Timestamp {
+        match renewal {
+            Renewal::Extend(idle_deadline) => self.apply_update(delta, idle_deadline),
+            Renewal::Restart(expiry) => {
+                delta.apply_to(&mut self.data);
+                self.absolute_expires_at = expiry.absolute;
+                self.expires_at = expiry.idle.min(expiry.absolute);
+                self.expires_at
+            }
+        }
+    }
 }
 
 /// When a session expires: its idle deadline (as last stored) and its absolute deadline.
@@ -126,4 +150,15 @@ impl SessionExpiry {
     pub const fn new(idle: Timestamp, absolute: Timestamp) -> Self {
         Self { idle, absolute }
     }
+}
+
+/// How a [`renew`](crate::SessionStore::renew) moves the session's deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// The idle deadline moves forward to this one, capped by the absolute deadline, as an
+    /// [`update`](crate::SessionStore::update) moves it.
+    Extend(Timestamp),
+    /// Both deadlines start again, as at creation (the user authenticated again, or the
+    /// session was given a lifetime of its own): they are set to these, whatever they were.
+    Restart(SessionExpiry),
 }

@@ -100,7 +100,7 @@ impl CommitPlan {
                 return Ok(touched.map_or(CookieAction::Remove, set));
             }
             Step::Renew => store
-                .renew(id, &self.delta, idle_deadline)
+                .renew(id, &self.delta, self.renewal())
                 .await?
                 .map(|(id, expires_at)| CookieAction::Set { id, expires_at }),
             _ => store

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::clock::SharedClock;
 use crate::flash::flash_key;
+use crate::lifetime::{LIFETIME_KEY, SessionLifetime};
 use crate::users::{AUTH_KEY, CLIENT_KEY, USER_KEY, authenticated_at, is_reserved};
 use crate::{
     DeltaLookup, SessionDelta, SessionError, SessionExpiry, SessionHandle, SessionId,
@@ -71,6 +72,9 @@ pub struct SessionState {
     pub(crate) loaded_at: Timestamp,
     pub(crate) delta: SessionDelta,
     pub(crate) renew: bool,
+    /// Whether the renew restarts both deadlines (the user authenticated, or the lifetime
+    /// changed).
+    pub(crate) restart: bool,
     /// What the cookie named before a purge.
     pub(crate) purged: Option<Origin>,
     pub(crate) clock: SharedClock,
@@ -116,6 +120,7 @@ impl SessionState {
             loaded_at: Timestamp::from_unix_millis(0),
             delta: SessionDelta::default(),
             renew: false,
+            restart: false,
             purged: None,
             clock,
         }
@@ -314,6 +319,38 @@ impl SessionState {
         self.delta
             .insert(AUTH_KEY, Value::from(now.as_unix_millis()));
         self.renew = true;
+        self.restart = true;
+    }
+
+    /// Gives the session a lifetime of its own (see [`SessionLifetime`]): the commit renews
+    /// its ID and restarts both deadlines by the lifetime's policy.
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, Lookup, SessionLifetime, SessionState};
+    /// let mut state = SessionState::new(None);
+    /// state.set_lifetime(SessionLifetime::Browser);
+    /// assert_eq!(state.lifetime(), Lookup::Ready(Some(SessionLifetime::Browser)));
+    /// let plan = state.into_plan(&ExpiryPolicy::default());
+    /// assert!(!plan.is_persistent());
+    /// ```
+    pub fn set_lifetime(&mut self, lifetime: SessionLifetime) {
+        self.delta.insert(LIFETIME_KEY, lifetime.to_value());
+        self.renew = true;
+        self.restart = true;
+    }
+
+    /// Whether the request changed the session: writes, or a renew to commit.
+    #[must_use]
+    pub fn has_changes(&self) -> bool {
+        !self.delta.is_empty() || self.renew
+    }
+
+    /// The session's own lifetime, if it was given one.
+    pub fn lifetime(&self) -> Lookup<Option<SessionLifetime>> {
+        match self.peek(LIFETIME_KEY) {
+            Lookup::Ready(value) => Lookup::Ready(value.and_then(SessionLifetime::from_value)),
+            Lookup::NeedsLoad => Lookup::NeedsLoad,
+        }
     }
 
     /// When the bound user last authenticated on this session; `None` when it is not bound.
@@ -361,6 +398,7 @@ impl SessionState {
         self.loaded = Loaded::Not;
         self.delta = SessionDelta::default();
         self.renew = false;
+        self.restart = false;
     }
 }
 

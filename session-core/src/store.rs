@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
+use crate::{Renewal, SessionDelta, SessionId, SessionRecord, StoreError, Timestamp};
 
 /// A session backend.
 ///
@@ -170,7 +170,7 @@ pub trait SessionStore: Send + Sync + 'static {
     }
 
     /// Moves a live session to a fresh ID: [`take`](Self::take)s it, applies `delta`, moves its
-    /// idle deadline to `idle_deadline` (capped by its absolute deadline) and
+    /// deadlines as `renewal` says ([`SessionRecord::apply_renewal`]) and
     /// [`create`](Self::create)s it under a new ID. Returns the new ID and expiry, or `None`
     /// (writing nothing) when the session does not exist or has expired.
     ///
@@ -189,13 +189,13 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         let now = Timestamp::now();
         let Some(mut record) = self.take(old_id).await? else {
             return Ok(None);
         };
-        let expires_at = record.apply_update(delta, idle_deadline);
+        let expires_at = record.apply_renewal(delta, renewal);
         if record.is_expired(now) {
             return Ok(None);
         }
@@ -276,8 +276,8 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
-        (**self).renew(old_id, delta, idle_deadline).await
+        (**self).renew(old_id, delta, renewal).await
     }
 }

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    DeltaLookup, SessionDelta, SessionId, SessionRecord, SessionStore, StorageKey, StoreError,
-    Timestamp,
+    DeltaLookup, SessionDelta, SessionError, SessionId, SessionRecord, SessionStore, StorageKey,
+    StoreError, Timestamp,
 };
 
 /// The prefix of keys the library keeps in every session for itself.
@@ -239,5 +239,117 @@ pub trait UserSessionStore: SessionStore {
             }
         }
         Ok(revoked)
+    }
+}
+
+/// How many live sessions one user may hold, and what a sign-in past that does: end the user's
+/// oldest sessions to make room (OWASP ASVS 5.0 7.1.2 asks for a documented limit), or refuse
+/// the new one.
+///
+/// [`make_room`](Self::make_room) enforces it when a session is bound to a user: it lists the
+/// user's other live sessions and revokes the oldest (by creation) until the new one fits, or
+/// refuses. Listing and revoking are separate store calls, so sign-ins that run at the same
+/// time can each find room for themselves: `k` concurrent sign-ins of one user leave at most
+/// `limit - 1 + k` sessions (two: one over the limit), and the next sign-in brings the count
+/// back to the limit.
+///
+/// ```
+/// use session_core::SessionLimit;
+/// let limit = SessionLimit::revoke_oldest(3);
+/// assert_eq!((limit.max(), limit.refuses()), (3, false));
+/// assert!(SessionLimit::refuse_new(3).refuses());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimit {
+    max: usize,
+    refuse: bool,
+}
+
+impl SessionLimit {
+    /// At most `max` sessions per user; a sign-in past it ends the user's oldest sessions.
+    #[must_use]
+    pub const fn revoke_oldest(max: usize) -> Self {
+        Self { max, refuse: false }
+    }
+
+    /// At most `max` sessions per user; a sign-in past it is refused with
+    /// [`SessionError::TooManySessions`], and the user's sessions stay as they are.
+    #[must_use]
+    pub const fn refuse_new(max: usize) -> Self {
+        Self { max, refuse: true }
+    }
+
+    /// The most sessions a user may hold.
+    #[must_use]
+    pub const fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether a sign-in past the limit is refused (rather than ending the oldest sessions).
+    #[must_use]
+    pub const fn refuses(&self) -> bool {
+        self.refuse
+    }
+
+    /// Makes room for one more session of `user_id` in `store`: lists the user's live sessions
+    /// other than `current` (the session being bound, when it already exists) and, if `max` or
+    /// more remain, revokes the oldest until `max - 1` are left, or refuses. Returns the
+    /// sessions it revoked.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # use session_core::*;
+    /// # use session_core::users::USER_KEY;
+    /// # struct One(SessionHandle);
+    /// # #[async_trait::async_trait]
+    /// # impl SessionStore for One {
+    /// #     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> { Ok(None) }
+    /// #     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> { Ok(true) }
+    /// #     async fn update(&self, _: &SessionId, _: &SessionDelta, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+    /// # }
+    /// # #[async_trait::async_trait]
+    /// # impl UserSessionStore for One {
+    /// #     async fn sessions_of(&self, _: &str) -> Result<Vec<ActiveSession>, StoreError> {
+    /// #         let t = Timestamp::from_unix_millis(0);
+    /// #         Ok(vec![ActiveSession::new(self.0, t, t, t, None)])
+    /// #     }
+    /// #     async fn revoke(&self, _: &SessionHandle) -> Result<bool, StoreError> { Ok(true) }
+    /// # }
+    /// // A store where the user holds one session already.
+    /// let store = One(SessionHandle::of(&SessionId::generate()));
+    /// let revoked = SessionLimit::revoke_oldest(1).make_room(&store, "ada", None).await?;
+    /// assert_eq!(revoked.len(), 1);
+    /// let refused = SessionLimit::refuse_new(1).make_room(&store, "ada", None).await;
+    /// assert!(matches!(refused, Err(SessionError::TooManySessions { limit: 1 })));
+    /// # Ok::<(), SessionError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn make_room<S: UserSessionStore + ?Sized>(
+        &self,
+        store: &S,
+        user_id: &str,
+        current: Option<&SessionHandle>,
+    ) -> Result<Vec<ActiveSession>, SessionError> {
+        let mut others: Vec<ActiveSession> = store
+            .sessions_of(user_id)
+            .await?
+            .into_iter()
+            .filter(|session| Some(&session.handle) != current)
+            .collect();
+        let excess = (others.len() + 1).saturating_sub(self.max);
+        if excess == 0 {
+            return Ok(Vec::new());
+        }
+        if self.refuse {
+            return Err(SessionError::TooManySessions { limit: self.max });
+        }
+        others.sort_by_key(|session| session.created_at);
+        others.truncate(excess);
+        for session in &others {
+            store.revoke(&session.handle).await?;
+        }
+        Ok(others)
     }
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
+use session_core::{
+    Renewal, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+};
 
 /// Live call counters of a [`CountingStore`], by method.
 #[derive(Debug, Default)]
@@ -156,10 +158,10 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         bump(&self.counts.renew);
-        self.inner.renew(old_id, delta, idle_deadline).await
+        self.inner.renew(old_id, delta, renewal).await
     }
 }
 
@@ -251,9 +253,9 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         self.check()?;
-        self.inner.renew(old_id, delta, idle_deadline).await
+        self.inner.renew(old_id, delta, renewal).await
     }
 }

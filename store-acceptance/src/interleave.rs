@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use session_core::{
-    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StoreError,
-    Timestamp, UserSessionStore,
+    ActiveSession, Renewal, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore,
+    StoreError, Timestamp, UserSessionStore,
 };
 use tokio::sync::oneshot;
 
@@ -238,9 +238,9 @@ impl SessionStore for Interleaved {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
-        self.around(Op::Renew, self.inner.renew(old_id, delta, idle_deadline))
+        self.around(Op::Renew, self.inner.renew(old_id, delta, renewal))
             .await
     }
 }

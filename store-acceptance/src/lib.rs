@@ -102,6 +102,7 @@ macro_rules! store_acceptance_tests {
             unknown_cookie_id_is_never_adopted,
             take_reads_and_deletes_in_one_step,
             renew_applies_the_delta_and_keeps_the_absolute_deadline,
+            a_restarting_renew_sets_both_deadlines,
             renew_of_a_deleted_or_expired_session_moves_nothing
         );
     };

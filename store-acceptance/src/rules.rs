@@ -13,6 +13,7 @@ use session_core::{
     CookieAction, ExpiryPolicy, Lookup, SessionData, SessionDelta, SessionError, SessionId,
     SessionRecord, SessionState, SessionStore,
 };
+use session_core::{Renewal, SessionExpiry};
 
 use crate::time::Time;
 
@@ -518,7 +519,7 @@ pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Stor
     delta.remove("drop");
     let far = time.now() + Duration::from_secs(3600);
     let (new, expires_at) = store
-        .renew(&old, &delta, far)
+        .renew(&old, &delta, Renewal::Extend(far))
         .await
         .unwrap()
         .expect("live session renews");
@@ -544,6 +545,57 @@ pub async fn renew_applies_the_delta_and_keeps_the_absolute_deadline(store: Stor
     assert_eq!(renewed.absolute_expires_at, record.absolute_expires_at);
 }
 
+/// A restarting `renew` (a sign-in again, a new lifetime) sets both deadlines anew, later or
+/// earlier than they were, and the store then enforces them: the session ends at its new
+/// idle deadline.
+pub async fn a_restarting_renew_sets_both_deadlines(store: Store, time: Time) {
+    let tick = time.tick();
+    let old = SessionId::generate();
+    let record = record_with(&time, data(&[("n", json!(1))]), tick * 10, tick * 20);
+    assert!(store.create(&old, &record).await.unwrap());
+    let restart = SessionExpiry::new(time.now() + tick * 5, time.now() + tick * 40);
+    let (new, expires_at) = store
+        .renew(&old, &SessionDelta::default(), Renewal::Restart(restart))
+        .await
+        .unwrap()
+        .expect("a live session renews");
+    assert_eq!(
+        expires_at, restart.idle,
+        "the idle deadline was not set anew"
+    );
+    let renewed = store
+        .load(&new)
+        .await
+        .unwrap()
+        .expect("renewed session loads");
+    assert_eq!(
+        (renewed.expires_at, renewed.absolute_expires_at),
+        (restart.idle, restart.absolute)
+    );
+    assert_eq!(renewed.data, data(&[("n", json!(1))]));
+    // The later absolute deadline holds: an update extends past the old one.
+    let later = time.now() + tick * 30;
+    let extended = store
+        .update(&new, &SessionDelta::default(), later)
+        .await
+        .unwrap();
+    assert_eq!(extended, Some(later), "capped by the old absolute deadline");
+    // And the new idle deadline is enforced.
+    let short = SessionId::generate();
+    assert!(store.create(&short, &record).await.unwrap());
+    let restart = SessionExpiry::new(time.now() + tick * 2, time.now() + tick * 40);
+    let (short, _) = store
+        .renew(&short, &SessionDelta::default(), Renewal::Restart(restart))
+        .await
+        .unwrap()
+        .expect("a live session renews");
+    time.pass(tick * 3).await;
+    assert!(
+        store.load(&short).await.unwrap().is_none(),
+        "outlived its new idle deadline"
+    );
+}
+
 /// `renew` of a deleted or expired session moves nothing, so a logout is never undone by a sign-in.
 pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store, time: Time) {
     let tick = time.tick();
@@ -552,7 +604,11 @@ pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store, t
     store.delete(&deleted).await.unwrap();
     assert!(
         store
-            .renew(&deleted, &SessionDelta::default(), deadline)
+            .renew(
+                &deleted,
+                &SessionDelta::default(),
+                Renewal::Extend(deadline)
+            )
             .await
             .unwrap()
             .is_none()
@@ -564,7 +620,11 @@ pub async fn renew_of_a_deleted_or_expired_session_moves_nothing(store: Store, t
     time.pass(tick * 4).await;
     assert!(
         store
-            .renew(&expired, &SessionDelta::default(), deadline)
+            .renew(
+                &expired,
+                &SessionDelta::default(),
+                Renewal::Extend(deadline)
+            )
             .await
             .unwrap()
             .is_none()

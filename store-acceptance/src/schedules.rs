@@ -8,7 +8,9 @@
 //! - **deadlines only move forward**: a write that keeps the deadline it loaded never sets the
 //!   stored one earlier, and never ends a session that another request extended;
 //! - **revocation wins**: after `revoke_all(user)` returns, no session the user held before it
-//!   started is live.
+//!   started is live;
+//! - **the session cap holds**: two sign-ins racing leave at most one session over a user's
+//!   cap, and a refusal ends nothing.
 //!
 //! [`interleaving_tests!`](crate::interleaving_tests) makes one `#[test]` per schedule.
 
@@ -18,8 +20,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use session_core::users::USER_KEY;
 use session_core::{
-    CookieAction, ExpiryPolicy, Lookup, SessionData, SessionHandle, SessionId, SessionRecord,
-    SessionState, SessionStore, Timestamp, UserSessionStore,
+    CookieAction, ExpiryPolicy, Lookup, SessionData, SessionError, SessionHandle, SessionId,
+    SessionLimit, SessionRecord, SessionState, SessionStore, Timestamp, UserSessionStore,
 };
 
 use crate::interleave::{Interleaved, Op, Point};
@@ -372,6 +374,102 @@ pub async fn renew_vs_purge(store: Store, time: Time) {
     assert_gone(&store, &id, "the purged session").await;
 }
 
+/// A new visitor signs in as [`USER`] under `limit`, then commits: the new session's ID.
+async fn sign_in(
+    store: &Store,
+    time: &Time,
+    limit: SessionLimit,
+) -> Result<SessionId, SessionError> {
+    limit.make_room(store.as_ref(), USER, None).await?;
+    sign_in_after_room(store, time).await
+}
+
+/// The rest of a sign-in once [`SessionLimit::make_room`] made room.
+async fn sign_in_after_room(store: &Store, time: &Time) -> Result<SessionId, SessionError> {
+    let mut state = time.state(None);
+    state.set_user(USER);
+    let unused = SessionId::generate();
+    Ok(commit(store, state, &policy(), &unused)
+        .await
+        .expect("a sign-in sets a cookie"))
+}
+
+async fn listed(store: &Store) -> usize {
+    store.sessions_of(USER).await.unwrap().len()
+}
+
+/// Two sign-ins of one user race a cap of two sessions, the first held between listing the
+/// user's sessions and binding its own: the oldest session is ended, the two leave one session
+/// over the cap (what the cap promises for concurrent sign-ins), and the next sign-in brings
+/// the count back to the cap by ending the oldest.
+pub async fn sign_ins_race_the_session_cap(store: Store, time: Time) {
+    let limit = SessionLimit::revoke_oldest(2);
+    let oldest = seed_x(&store, &time, Some(USER)).await;
+    time.pass(time.tick()).await;
+    let older = seed_x(&store, &time, Some(USER)).await;
+    time.pass(time.tick()).await;
+    let hold = store.hold(Point::After(Op::SessionsOf));
+    let a_room = tokio::spawn({
+        let store = Arc::clone(&store);
+        async move { limit.make_room(store.as_ref(), USER, None).await }
+    });
+    let held = hold.reached().await;
+    let b = sign_in(&store, &time, limit).await.unwrap();
+    held.release();
+    let a_revoked = a_room.await.unwrap().unwrap();
+    assert_eq!(a_revoked.len(), 1, "A's listing saw two sessions");
+    time.pass(time.tick()).await;
+    let a = sign_in_after_room(&store, &time).await.unwrap();
+    assert_gone(&store, &oldest, "the oldest session").await;
+    assert_eq!(
+        listed(&store).await,
+        limit.max() + 1,
+        "two concurrent sign-ins"
+    );
+    time.pass(time.tick()).await;
+    let c = sign_in(&store, &time, limit).await.unwrap();
+    assert_eq!(listed(&store).await, limit.max(), "the next sign-in");
+    assert_gone(&store, &older, "the older session").await;
+    assert_gone(&store, &b, "B's session, older than A's").await;
+    for id in [&a, &c] {
+        assert!(
+            data_of(&store, id).await.is_some(),
+            "a newest session was ended"
+        );
+    }
+}
+
+/// Under a cap that refuses, two sign-ins held at the same point are both refused when the
+/// user is at the cap, and both admitted (one over it) when one session is left.
+pub async fn refused_sign_ins_never_end_sessions(store: Store, time: Time) {
+    let limit = SessionLimit::refuse_new(2);
+    let first = seed_x(&store, &time, Some(USER)).await;
+    let hold = store.hold(Point::After(Op::SessionsOf));
+    let a_room = tokio::spawn({
+        let store = Arc::clone(&store);
+        async move { limit.make_room(store.as_ref(), USER, None).await }
+    });
+    let held = hold.reached().await;
+    sign_in(&store, &time, limit).await.unwrap();
+    held.release();
+    assert!(a_room.await.unwrap().unwrap().is_empty());
+    sign_in_after_room(&store, &time).await.unwrap();
+    assert_eq!(listed(&store).await, limit.max() + 1);
+    for _ in 0..2 {
+        let refused = sign_in(&store, &time, limit).await;
+        assert!(
+            matches!(refused, Err(SessionError::TooManySessions { limit: 2 })),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        listed(&store).await,
+        limit.max() + 1,
+        "a refusal ended a session"
+    );
+    assert!(data_of(&store, &first).await.is_some());
+}
+
 /// Runs `schedule` on `store` in `time`.
 pub async fn run_schedule<F>(
     schedule: fn(Store, Time) -> F,
@@ -406,7 +504,9 @@ macro_rules! interleaving_tests {
             login_vs_revoke_all,
             login_races_revoke_all,
             renew_vs_renew,
-            renew_vs_purge
+            renew_vs_purge,
+            sign_ins_race_the_session_cap,
+            refused_sign_ins_never_end_sessions
         );
     };
     (@each $time:expr, $factory:expr; $($schedule:ident),+ $(,)?) => {

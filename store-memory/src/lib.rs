@@ -52,8 +52,8 @@ use async_trait::async_trait;
 use lru::LruCache;
 use session_core::clock::{self, SharedClock};
 use session_core::{
-    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
-    StoreError, Timestamp, UserSessionStore,
+    ActiveSession, Renewal, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore,
+    StorageKey, StoreError, Timestamp, UserSessionStore,
 };
 
 /// Default bound on the number of sessions held.
@@ -450,7 +450,7 @@ impl SessionStore for MemoryStore {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         let (old, now) = (old_id.storage_key(), self.clock.now());
         let new_id = SessionId::generate();
@@ -463,7 +463,7 @@ impl SessionStore for MemoryStore {
             return Ok(None);
         };
         let mut record = Arc::unwrap_or_clone(stored.record);
-        let expires_at = record.apply_update(delta, idle_deadline);
+        let expires_at = record.apply_renewal(delta, renewal);
         // A fresh 256-bit ID is never taken; if it were, the session ends (fail closed).
         let shard = &mut shards[self.shard_index(&new)];
         let moved = self.insert(shard, new, Arc::new(record));

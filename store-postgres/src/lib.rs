@@ -61,8 +61,8 @@ use sqlx::types::Json;
 
 use session_core::clock::{self, SharedClock};
 use session_core::{
-    ActiveSession, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore, StorageKey,
-    StoreError, Timestamp, UserSessionStore,
+    ActiveSession, Renewal, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore,
+    StorageKey, StoreError, Timestamp, UserSessionStore,
 };
 
 pub use cleanup::CleanupTask;
@@ -265,9 +265,9 @@ impl PostgresStore {
         id: &SessionId,
         delta: &SessionDelta,
         idle_deadline: Timestamp,
-        new_key: Option<&StorageKey>,
+        renew: Option<(&StorageKey, Option<Timestamp>)>,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let (sql, retry) = match new_key {
+        let (sql, retry) = match renew {
             // Applying a delta twice leaves the same data, and the deadline only moves
             // forward, so an update may run again.
             None => (&self.sql.update, Retry::OnBrokenConnection),
@@ -290,8 +290,8 @@ impl PostgresStore {
                     .bind(&set)
                     .bind(millis(idle_deadline))
                     .bind(now);
-                if let Some(new_key) = new_key {
-                    query = query.bind(new_key.as_bytes());
+                if let Some((new_key, absolute)) = renew {
+                    query = query.bind(new_key.as_bytes()).bind(absolute.map(millis));
                 }
                 query.fetch_optional(conn).await
             })
@@ -455,21 +455,25 @@ impl SessionStore for PostgresStore {
         Ok(())
     }
 
-    /// One `UPDATE` that moves the row to the new ID's key, applying `delta` and the idle
-    /// deadline as [`update`](SessionStore::update) does: the old ID stops working at the
+    /// One `UPDATE` that moves the row to the new ID's key, applying `delta` and the deadlines
+    /// (as [`update`](SessionStore::update) does, or restarting both): the old ID stops working at the
     /// instant the new one starts, and a revocation that runs meanwhile reaches the row under
     /// whichever key it has (see the crate docs).
     async fn renew(
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         // A 256-bit ID from the CSPRNG: colliding with a stored key is not a case to handle.
         let new_id = SessionId::generate();
         let new_key = new_id.storage_key();
+        let (idle_deadline, absolute) = match renewal {
+            Renewal::Extend(idle_deadline) => (idle_deadline, None),
+            Renewal::Restart(expiry) => (expiry.idle, Some(expiry.absolute)),
+        };
         let expires = self
-            .write_delta(old_id, delta, idle_deadline, Some(&new_key))
+            .write_delta(old_id, delta, idle_deadline, Some((&new_key, absolute)))
             .await?;
         Ok(expires.map(|expires| (new_id, expires)))
     }

@@ -85,13 +85,17 @@ impl Statements {
         // only move forward: a request that keeps the deadline it loaded must not pull back a
         // refresh another request stored after it loaded (GREATEST), and no write moves the
         // deadline past the absolute one (LEAST).
-        let write_delta = |also_set: &str| {
+        let forward = concat!(
+            "LEAST(GREATEST(expires_at, ",
+            ts!(5),
+            "), absolute_expires_at)"
+        );
+        let write_delta = |also_set: &str, expires_at: &str| {
             format!(
                 "UPDATE {t} SET {also_set}\
                  data = (CASE WHEN $2 THEN '{{}}'::jsonb ELSE data END - $3::text[]) || $4::jsonb, \
-                 expires_at = LEAST(GREATEST(expires_at, {}), absolute_expires_at), last_seen = {} \
+                 expires_at = {expires_at}, last_seen = {} \
                  WHERE id_hash = $1 AND expires_at > {} RETURNING {}",
-                ts!(5),
                 ts!(6),
                 ts!(6),
                 ms!("expires_at")
@@ -118,10 +122,23 @@ impl Statements {
                 ts!(7),
                 ts!(7)
             )),
-            update: sql(write_delta("")),
+            update: sql(write_delta("", forward)),
             // The row moves to its new key (`$7`) in one statement, holding its lock throughout,
-            // so a revocation running meanwhile reaches it (see the crate docs).
-            renew: sql(write_delta("id_hash = $7, renewed_from = $1, ")),
+            // so a revocation running meanwhile reaches it (see the crate docs). With `$8` (a
+            // restart: the user authenticated again), both deadlines are set anew: the absolute
+            // one to `$8`, the idle one to `$5` capped by it.
+            renew: sql(write_delta(
+                &format!(
+                    "id_hash = $7, renewed_from = $1, \
+                     absolute_expires_at = COALESCE({}, absolute_expires_at), ",
+                    ts!(8)
+                ),
+                &format!(
+                    "CASE WHEN $8::int8 IS NULL THEN {forward} ELSE LEAST({}, {}) END",
+                    ts!(5),
+                    ts!(8)
+                ),
+            )),
             delete: sql(format!("DELETE FROM {t} WHERE id_hash = $1")),
             take: sql(format!(
                 "DELETE FROM {t} WHERE id_hash = $1 RETURNING {RECORD}, expires_at > {} AS live",

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde_json::json;
+use session_core::Renewal;
 use session_core::clock::{Clock as _, TestClock};
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
@@ -573,7 +574,7 @@ async fn revoke_all_after_renew_reaches_the_new_id_and_renew_after_revoke_all_fi
     let deadline = Timestamp::now() + 2 * MINUTE;
     let old = session_of_ada(&store).await;
     let (new, expires) = store
-        .renew(&old, &SessionDelta::default(), deadline)
+        .renew(&old, &SessionDelta::default(), Renewal::Extend(deadline))
         .await
         .unwrap()
         .expect("a live session renews");
@@ -585,7 +586,9 @@ async fn revoke_all_after_renew_reaches_the_new_id_and_renew_after_revoke_all_fi
 
     let old = session_of_ada(&store).await;
     assert_eq!(store.revoke_all("ada").await.unwrap(), 1);
-    let renewed = store.renew(&old, &SessionDelta::default(), deadline).await;
+    let renewed = store
+        .renew(&old, &SessionDelta::default(), Renewal::Extend(deadline))
+        .await;
     assert!(renewed.unwrap().is_none(), "a revoked session renewed");
     assert!(store.sessions_of("ada").await.unwrap().is_empty());
 }
@@ -641,7 +644,9 @@ where
         let (store, old) = (store.clone(), old.clone());
         async move {
             let deadline = Timestamp::now() + 2 * MINUTE;
-            store.renew(&old, &SessionDelta::default(), deadline).await
+            store
+                .renew(&old, &SessionDelta::default(), Renewal::Extend(deadline))
+                .await
         }
     });
     wait_for_lock_waiters(&locker, schema, 1).await;
@@ -702,7 +707,7 @@ async fn revoking_the_handle_listed_before_a_renew_reaches_the_renewed_session()
     let listed = store.sessions_of("ada").await.unwrap();
     let deadline = Timestamp::now() + 2 * MINUTE;
     let (new, _) = store
-        .renew(&old, &SessionDelta::default(), deadline)
+        .renew(&old, &SessionDelta::default(), Renewal::Extend(deadline))
         .await
         .unwrap()
         .unwrap();

@@ -114,7 +114,9 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::{AsyncCommands as _, Client, FromRedisValue, RedisError, Script, ScriptInvocation};
-use session_core::{SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
+use session_core::{
+    Renewal, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+};
 
 pub use connection::RedisConnection;
 
@@ -437,9 +439,9 @@ impl RedisStore {
         new_id: SessionId,
         mut record: SessionRecord,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
-        let expires_at = record.apply_update(delta, idle_deadline);
+        let expires_at = record.apply_renewal(delta, renewal);
         if record.is_expired(Timestamp::now()) {
             return Ok(None);
         }
@@ -566,14 +568,14 @@ impl SessionStore for RedisStore {
         &self,
         old_id: &SessionId,
         delta: &SessionDelta,
-        idle_deadline: Timestamp,
+        renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         // The new ID first: the marker names it.
         let new_id = SessionId::generate();
         let Some(record) = self.take_for_move(old_id, &new_id).await? else {
             return Ok(None);
         };
-        self.finish_renew(old_id, new_id, record, delta, idle_deadline)
+        self.finish_renew(old_id, new_id, record, delta, renewal)
             .await
     }
 
@@ -675,7 +677,13 @@ mod renew_vs_revocation {
             "the new ID was created after the revocation"
         );
         let renewed = store
-            .finish_renew(&old, new.clone(), record, &SessionDelta::default(), later())
+            .finish_renew(
+                &old,
+                new.clone(),
+                record,
+                &SessionDelta::default(),
+                Renewal::Extend(later()),
+            )
             .await
             .unwrap();
         assert_eq!(renewed, None, "the renew went through");

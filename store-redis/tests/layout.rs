@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use redis::AsyncCommands as _;
 use serde_json::json;
+use session_core::Renewal;
 use session_core::users::USER_KEY;
 use session_core::{SessionData, SessionId, SessionRecord, SessionStore, StoreError, Timestamp};
 use store_redis::RedisStore;
@@ -640,7 +641,7 @@ async fn revoked_after_a_renew(
     assert!(store.create(&old, &record).await.unwrap());
     let later = now + Duration::from_secs(900);
     let (new, _) = store
-        .renew(&old, &SessionDelta::default(), later)
+        .renew(&old, &SessionDelta::default(), Renewal::Extend(later))
         .await
         .unwrap()
         .expect("the session renews");

@@ -62,6 +62,7 @@ pub(super) fn login(
 <input type="hidden" name="csrf" value="{}">
 <p><label>Username <input name="username" value="{}" autocomplete="username" required></label></p>
 <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<p><label><input type="checkbox" name="remember" id="remember"> Remember me for 30 days</label></p>
 <p><button type="submit">Sign in</button></p>
 </form>
 <p>Demo accounts:"#,
@@ -79,6 +80,45 @@ pub(super) fn login(
     }
     content.push_str(".</p>");
     layout("Sign in", &content)
+}
+
+/// The re-authentication form: `user` enters the password again, then goes on to `next`.
+pub(super) fn reauth(user: &str, next: &str, error: Option<&str>, token: &str) -> String {
+    let mut content = String::new();
+    if let Some(error) = error {
+        let _ = write!(
+            content,
+            r#"<p class="error" role="alert">{}</p>"#,
+            escape(error)
+        );
+    }
+    let _ = write!(
+        content,
+        r#"<p>This page needs a recent sign-in. Enter the password of <strong>{}</strong> again.</p>
+<form method="post" action="/reauth">
+<input type="hidden" name="csrf" value="{}"><input type="hidden" name="next" value="{}">
+<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<p><button type="submit" id="reauth">Continue</button></p>
+</form>"#,
+        escape(user),
+        escape(token),
+        escape(next)
+    );
+    layout("Confirm it is you", &content)
+}
+
+/// The change-password form.
+pub(super) fn password(token: &str) -> String {
+    let content = format!(
+        r#"<p>Changing the password signs out every other session of your account.</p>
+<form method="post" action="/account/password">
+<input type="hidden" name="csrf" value="{}">
+<p><label>New password <input name="password" type="password" autocomplete="new-password" required></label></p>
+<p><button type="submit" id="change-password">Change password</button></p>
+</form>"#,
+        escape(token)
+    );
+    layout("Change password", &content)
 }
 
 /// The protected page, for a signed-in `user`.
@@ -195,7 +235,7 @@ nav a {{ margin-right: 1rem; }}
 </style>
 </head>
 <body>
-<nav><a href="/">Home</a><a href="/login">Sign in</a><a href="/private">Private page</a><a href="/cart">Cart</a><a href="/sessions">Your sessions</a><a href="/api/session">Session (JSON)</a></nav>
+<nav><a href="/">Home</a><a href="/login">Sign in</a><a href="/private">Private page</a><a href="/cart">Cart</a><a href="/sessions">Your sessions</a><a href="/account/password">Change password</a><a href="/api/session">Session (JSON)</a></nav>
 <h1>{title}</h1>
 {content}
 </body>
@@ -224,6 +264,8 @@ mod tests {
         for page in [
             home(1, Some(evil), Some(evil), evil),
             login(evil, Some(evil), Some(evil), evil),
+            reauth(evil, evil, Some(evil), evil),
+            password(evil),
             private(evil, evil),
             cart(&[(evil, 1)], evil),
             message(evil, evil),
