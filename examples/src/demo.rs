@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `GET /` | counts visits in the session, shows the signed-in user and any `notice` flash |
 //! | `GET /login` | the sign-in form (and any `notice` flash, e.g. from the guard) |
-//! | `POST /login` | checks the CSRF token and the credentials; on success renews the session ID, stores the user (ending their oldest session past the cap of three), makes the session a browser session or, with "remember me", one that lasts 30 days idle and 90 at most, flashes a notice (naming any session it ended) and redirects (`303`) to `/`; otherwise `401` with the form again |
+//! | `POST /login` | checks the CSRF token and the credentials; on success renews the session ID, stores the user (ending their oldest session past the cap of three), makes the session a browser session or, with "remember me", one that lasts 30 days idle and 90 at most, flashes a notice and redirects (`303`) to `/` (to `/sessions`, naming the sessions it ended, past the cap); otherwise `401` with the form again |
 //! | `GET /reauth`, `POST /reauth` | re-enter the password ([`RequireFreshLogin`] sends stale logins here): signs in again (new ID, deadlines restarted) and returns to `next` |
 //! | `GET /account/password`, `POST /account/password` | behind [`RequireFreshLogin`] (a login from the last five minutes): changes the password and signs out every other session of the user |
 //! | `GET /private` | greets the signed-in user; others are redirected to `/login` with a notice ([`RequireUser`]) |
@@ -279,16 +279,19 @@ async fn login(
     session.set_lifetime(lifetime)?;
     session.set_client_info(client_info(&req)).await?;
     csrf::rotate(&session).await?;
-    let mut notice = format!("Signed in as {username}");
-    if !ended.is_empty() {
-        let devices: Vec<&str> = ended.iter().map(|s| device(s.client.as_ref())).collect();
-        notice.push_str(&format!(
-            ". You may keep {SESSIONS_PER_USER} sessions: signed out the oldest ({}).",
-            devices.join(", ")
-        ));
+    if ended.is_empty() {
+        let notice = format!("Signed in as {username}");
+        session.flash(NOTICE_KEY, notice).await?;
+        return Ok(see_other("/"));
     }
+    // Past the cap: the sessions page lists what is left and says what was ended.
+    let devices: Vec<&str> = ended.iter().map(|s| device(s.client.as_ref())).collect();
+    let notice = format!(
+        "Signed in as {username}. You may keep {SESSIONS_PER_USER} sessions: signed out the oldest ({}).",
+        devices.join(", ")
+    );
     session.flash(NOTICE_KEY, notice).await?;
-    Ok(see_other("/"))
+    Ok(see_other("/sessions"))
 }
 
 async fn reauth_form(user: RequireUser, next: web::Query<Next>) -> actix_web::Result<HttpResponse> {

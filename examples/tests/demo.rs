@@ -651,7 +651,11 @@ async fn remember_me_keeps_the_cookie_for_30_days_and_a_plain_sign_in_until_the_
     for (remember, expected) in [(false, None), (true, Some(30 * 24 * 3600))] {
         let mut jar = None;
         let token = form_token(&app, &mut jar, "/login").await;
-        let mut form = vec![("username", "ada"), ("password", "lovelace"), ("csrf", &token)];
+        let mut form = vec![
+            ("username", "ada"),
+            ("password", "lovelace"),
+            ("csrf", &token),
+        ];
         if remember {
             form.push(("remember", "on"));
         }
@@ -666,15 +670,24 @@ async fn remember_me_keeps_the_cookie_for_30_days_and_a_plain_sign_in_until_the_
 #[actix_web::test]
 async fn a_fourth_sign_in_ends_the_oldest_session_and_names_it() {
     let app = app_with_users().await;
-    let mut jars = vec![None, None, None, None];
-    for jar in &mut jars {
+    let mut jars = [None, None, None, None];
+    for jar in &mut jars[..3] {
         sign_in(&app, jar, "grace", "hopper").await;
     }
-    let (_, html) = page(&app, &mut jars[3], "/").await;
+    let token = form_token(&app, &mut jars[3], "/login").await;
+    let form = [
+        ("username", "grace"),
+        ("password", "hopper"),
+        ("csrf", &token),
+    ];
+    let res = submit(&app, &mut jars[3], "/login", &form).await;
+    assert_redirect(&res, "/sessions");
+    let (_, html) = page(&app, &mut jars[3], "/sessions").await;
     assert!(
         html.contains("You may keep 3 sessions: signed out the oldest (unknown device)."),
         "{html}"
     );
+    assert!(html.contains("3 active session(s)"), "{html}");
     let (status, _) = page(&app, &mut jars[0], "/private").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the oldest session survived");
     for jar in &mut jars[1..] {
@@ -720,7 +733,10 @@ async fn changing_the_password_signs_out_every_other_session() {
     let res = submit(&app, &mut here, "/account/password", &form).await;
     assert_redirect(&res, "/");
     let (_, html) = page(&app, &mut here, "/").await;
-    assert!(html.contains("Password changed. Signed out 1 other session."), "{html}");
+    assert!(
+        html.contains("Password changed. Signed out 1 other session."),
+        "{html}"
+    );
     let (status, _) = page(&app, &mut there, "/private").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the other session survived");
     let mut again = None;

@@ -336,7 +336,9 @@ impl SessionMiddlewareBuilder {
     /// ([`SessionLimit::revoke_oldest`]) or refuses the sign-in with
     /// [`ErrorKind::TooManySessions`](crate::ErrorKind::TooManySessions)
     /// ([`SessionLimit::refuse_new`]). Two sign-ins of one user at the same moment can leave one
-    /// session over the cap (see [`SessionLimit`]). Off by default.
+    /// session over the cap (see [`SessionLimit`]). Off by default. A sealed-cookie backend
+    /// keeps no list of a user's sessions, so it cannot cap them: its store is no
+    /// `UserSessionStore`.
     ///
     /// [`Session::set_user`]: crate::Session::set_user
     ///

@@ -216,3 +216,36 @@ async fn every_set_cookie_reads_as_the_cookie_crate_writes_it() {
         assert_eq!(written, expected(removal), "removal: {what}");
     }
 }
+
+#[actix_web::test]
+async fn a_partitioned_sealed_session_marks_every_chunk_and_removal() {
+    let store = CookieStore::builder()
+        .key("k", Key::generate())
+        .max_cookie_bytes(16 * 1024)
+        .build()
+        .unwrap();
+    let app = app!(SessionMiddleware::builder(store).partitioned(true).build());
+    let mut jar = Jar::default();
+    let res = test::call_service(&app, post_with("/set/k", &jar, json!("x".repeat(6000)))).await;
+    jar.absorb(&res);
+    let written: Vec<&str> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(written.len(), 3, "{written:?}");
+    let res = test::call_service(&app, post_with("/purge", &jar, json!(null))).await;
+    let removed: Vec<&str> = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        removed.len(),
+        4,
+        "the cookie and its three chunks: {removed:?}"
+    );
+    for cookie in written.iter().chain(&removed) {
+        assert!(cookie.ends_with("; Partitioned"), "{cookie}");
+    }
+}

@@ -24,7 +24,10 @@
 //! What a stateless store cannot do, by its nature: revoke a session before it expires (a copied
 //! cookie keeps working until its idle or absolute expiry: keep timeouts short for sensitive
 //! apps, or use a server-side store), and merge concurrent writes (each response carries a whole
-//! session, so of two concurrent requests that change different keys the later response wins).
+//! session, so of two concurrent requests that change different keys the later response wins),
+//! and list a user's sessions: it is no `UserSessionStore`, so "sign out everywhere" and a cap of
+//! sessions per user need a server-side store. Lifetimes per session, fresh-login checks and the
+//! cookie attributes work as on any store.
 
 mod seal;
 
