@@ -54,7 +54,7 @@ pub(crate) fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreErr
             "session metadata is not version:created:absolute",
         ));
     };
-    if version != SessionRecord::FORMAT_VERSION.to_string() {
+    if version.parse::<u32>().ok() != Some(SessionRecord::FORMAT_VERSION) {
         return Err(StoreError::corrupt(format!(
             "unsupported session format version {version:?}"
         )));
@@ -76,24 +76,25 @@ pub(crate) fn decode_millis(value: Option<&str>, name: &str) -> Result<Timestamp
 
 /// A record from its hash fields: `None` for a hash without metadata (a missing key, a
 /// forwarding marker, a tombstone) or a session past its expiry, the `@idle` deadline capped by
-/// the absolute one.
+/// the absolute one. The data keys are the field names themselves, their `.` removed in place.
 pub(crate) fn decode_record(
-    fields: &HashFields,
+    fields: HashFields,
     now: Timestamp,
 ) -> Result<Option<SessionRecord>, StoreError> {
-    let Some(meta) = field(fields, META_FIELD) else {
+    let Some(meta) = field(&fields, META_FIELD) else {
         return Ok(None);
     };
     let (created_at, absolute_expires_at) = decode_meta(meta)?;
-    let expires_at = decode_millis(field(fields, IDLE_FIELD), IDLE_FIELD)?;
+    let expires_at = decode_millis(field(&fields, IDLE_FIELD), IDLE_FIELD)?;
     if expires_at.min(absolute_expires_at) <= now {
         return Ok(None);
     }
     let mut data = SessionData::new();
-    for (name, json) in fields {
-        if let Some(key) = name.strip_prefix('.') {
-            let value = serde_json::from_str(json).map_err(StoreError::corrupt)?;
-            data.insert(key.to_owned(), value);
+    for (mut name, json) in fields {
+        if name.starts_with('.') {
+            let value = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
+            name.remove(0);
+            data.insert(name, value);
         }
     }
     Ok(Some(SessionRecord::new(
@@ -106,12 +107,14 @@ pub(crate) fn decode_record(
 
 /// A live session's record and when it was last seen, for a listing.
 pub(crate) fn decode_listed(
-    fields: &HashFields,
+    fields: HashFields,
     now: Timestamp,
 ) -> Result<Option<(SessionRecord, Timestamp)>, StoreError> {
+    // Read first, so that a hash without metadata is no session even when `@seen` is missing.
+    let seen = field(&fields, SEEN_FIELD).map(str::to_owned);
     let Some(record) = decode_record(fields, now)? else {
         return Ok(None);
     };
-    let seen = decode_millis(field(fields, SEEN_FIELD), SEEN_FIELD)?;
+    let seen = decode_millis(seen.as_deref(), SEEN_FIELD)?;
     Ok(Some((record, seen)))
 }

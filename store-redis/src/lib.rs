@@ -427,7 +427,7 @@ impl RedisStore {
                     .arg(IN_FLIGHT.as_secs());
             })
             .await?;
-        fields.map_or(Ok(None), |fields| decode_record(&fields, now))
+        fields.map_or(Ok(None), |fields| decode_record(fields, now))
     }
 
     /// The rest of a renew, once [`take_for_move`](Self::take_for_move) took the session
@@ -507,7 +507,7 @@ impl SessionStore for RedisStore {
             .hgetall(self.key_of(id))
             .await
             .map_err(store_error)?;
-        decode_record(&fields, now)
+        decode_record(fields, now)
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
@@ -584,7 +584,7 @@ impl SessionStore for RedisStore {
         let fields: Option<HashFields> = self
             .run_script(&scripts::TAKE, &self.key_of(id), |_| {})
             .await?;
-        fields.map_or(Ok(None), |fields| decode_record(&fields, now))
+        fields.map_or(Ok(None), |fields| decode_record(fields, now))
     }
 }
 

@@ -187,7 +187,7 @@ impl UserSessionStore for RedisStore {
                 // absolute expiry, or revocation could miss the session once it exists.
                 continue;
             }
-            match decode_listed(&fields, now) {
+            match decode_listed(fields, now) {
                 Ok(Some((record, seen))) if record.user() == Some(user_id) => {
                     sessions.push(ActiveSession::new(
                         handle,
