@@ -1,7 +1,8 @@
 //! `MemoryStore`: an in-process, bounded, expiring session store.
 //!
 //! Sessions live in a sharded LRU map keyed by the hash of the session ID. Each shard is a
-//! mutex around an [`lru::LruCache`]; a session's shard is picked by the first byte of its
+//! mutex around two [`lru::LruCache`]s, one of anonymous sessions and one of sessions bound to a
+//! user (with `Session::set_user`); a session's shard is picked by the first byte of its
 //! storage key, a SHA-256 digest, so sessions spread evenly. A store bounded below 4096 sessions
 //! has a single shard, so its LRU order is exact; a larger one has 16, so threads rarely wait
 //! for each other. Every operation locks one shard for a few map steps (a renew or a
@@ -10,14 +11,24 @@
 //! change it in place, copying it only while a request still holds it.
 //!
 //! The store never holds more than `max_sessions` sessions: each shard holds its share, and
-//! when full evicts its least recently used session (loaded, created, updated or touched least
-//! recently) to make room. With several shards that is the least recently used session of its
-//! shard, not necessarily of the whole store.
+//! when full evicts to make room, in this order:
+//!
+//! 1. its least recently used (loaded, created, updated or touched least recently) anonymous
+//!    session;
+//! 2. only when it holds no anonymous session, its least recently used user-bound session.
+//!
+//! So a flood of cookieless visitors that write something (a sign-in form's CSRF token) evicts
+//! other anonymous visitors, not signed-in users. A session moves between the two kinds when an
+//! update binds or unbinds it, and a renew (sign-in) stores it as the kind it has become. With
+//! several shards the order holds within each shard, not across the whole store.
+//!
+//! [`MemoryStoreBuilder::max_bytes`] adds an optional bound on the sessions' estimated size,
+//! enforced in the same order; see there for what it counts.
 //!
 //! An expired session is never returned, and is removed lazily: when an access finds it, from
-//! the least recently used end of its shard (a few per `create`), and by
-//! [`MemoryStore::session_count`], which sweeps every shard. Until then it takes room, but the
-//! bound above holds regardless, and being unused it is among the first evicted.
+//! the least recently used ends of its shard's two lists (a few per `create`, before anything
+//! is evicted), and by [`MemoryStore::session_count`], which sweeps every shard. Until then it
+//! takes room, but the bounds above hold regardless.
 //!
 //! Data is lost when the process exits and is not shared between processes: use it for
 //! development, tests and single-instance apps.
@@ -43,21 +54,26 @@
 //! # }).unwrap();
 //! ```
 
+mod shard;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use lru::LruCache;
 use session_core::clock::{self, SharedClock};
 use session_core::{
     ActiveSession, Renewal, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore,
     StorageKey, StoreError, Timestamp, UserSessionStore,
 };
+use shard::{Shard, Stored, estimated_size};
 
 /// Default bound on the number of sessions held.
 pub const DEFAULT_MAX_SESSIONS: u64 = 100_000;
+
+/// What each session is charged on top of its data under a byte bound
+/// ([`MemoryStoreBuilder::max_bytes`]): a rough figure for its key, deadlines and list links.
+pub const SESSION_OVERHEAD_BYTES: u64 = 64;
 
 /// A store bounded below this many sessions has one shard, so its LRU order is exact.
 const SINGLE_SHARD_BELOW: u64 = 4096;
@@ -66,21 +82,10 @@ const SINGLE_SHARD_BELOW: u64 = 4096;
 /// uniformly distributed key spreads sessions evenly.
 const SHARDS: usize = 16;
 
-/// The most expired sessions one `create` removes from the least recently used end of its
+/// The most expired sessions one `create` removes from the least recently used ends of its
 /// shard: enough to clear expired sessions as fast as they are created, few enough to keep a
 /// create cheap.
 const EXPIRED_REMOVED_PER_CREATE: usize = 4;
-
-/// One stored session and when it was last written or refreshed.
-struct Stored {
-    /// Shared with the requests that loaded it; a write changes it in place when no request
-    /// holds it, and copies it first when one does (`Arc::make_mut`).
-    record: Arc<SessionRecord>,
-    last_seen: Timestamp,
-}
-
-/// The sessions of one shard, least recently used last.
-type Sessions = LruCache<StorageKey, Stored>;
 
 /// Which sessions each user has: user ID to the storage keys of their sessions.
 ///
@@ -102,9 +107,10 @@ type UserIndex = HashMap<String, HashSet<StorageKey>>;
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    shards: Arc<[Mutex<Sessions>]>,
+    shards: Arc<[Mutex<Shard>]>,
     users: Arc<Mutex<UserIndex>>,
     max_sessions: u64,
+    max_bytes: Option<u64>,
     clock: SharedClock,
 }
 
@@ -120,6 +126,7 @@ impl fmt::Debug for MemoryStore {
             // Held, not swept: formatting a store must not scan every session.
             .field("sessions", &self.count(|_| {}))
             .field("max_sessions", &self.max_sessions)
+            .field("max_bytes", &self.max_bytes)
             .field("shards", &self.shards.len())
             .finish()
     }
@@ -135,6 +142,7 @@ impl MemoryStore {
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             max_sessions: DEFAULT_MAX_SESSIONS,
+            max_bytes: None,
             clock: clock::system(),
         }
     }
@@ -162,8 +170,8 @@ impl MemoryStore {
     #[must_use]
     pub fn session_count(&self) -> u64 {
         let now = self.clock.now();
-        self.count(|sessions| {
-            sessions.retain(|key, stored| {
+        self.count(|shard| {
+            shard.retain(|key, stored| {
                 let live = !stored.record.is_expired(now);
                 if !live {
                     self.rebind(key, stored.record.user(), None);
@@ -179,12 +187,14 @@ impl MemoryStore {
 #[must_use]
 pub struct MemoryStoreBuilder {
     max_sessions: u64,
+    max_bytes: Option<u64>,
     clock: SharedClock,
 }
 
 impl MemoryStoreBuilder {
     /// The most sessions held at once (default [`DEFAULT_MAX_SESSIONS`], at least 1). When
-    /// full, the least recently used sessions are evicted to make room.
+    /// full, the least recently used anonymous session is evicted to make room, or, when there
+    /// is none (in the session's shard), the least recently used user-bound one.
     ///
     /// ```
     /// let builder = store_memory::MemoryStore::builder().max_sessions(1_000);
@@ -192,6 +202,53 @@ impl MemoryStoreBuilder {
     /// ```
     pub fn max_sessions(mut self, max_sessions: u64) -> Self {
         self.max_sessions = max_sessions;
+        self
+    }
+
+    /// A bound on the estimated size of the sessions held, in bytes (default: none).
+    ///
+    /// A session's estimated size is [`SESSION_OVERHEAD_BYTES`] plus, for each entry of its
+    /// data (the store's own reserved keys included), the key's length in bytes and the length
+    /// of the value's compact JSON text. It estimates the data the store holds, not the
+    /// process's memory: allocator slack, the maps' own tables and copies held by requests
+    /// in flight are not counted.
+    ///
+    /// The bound is split between the shards like `max_sessions`; when a create, update or
+    /// renew would take a shard past its share, sessions are evicted in the same order (the
+    /// least recently used anonymous ones first) until it fits. The session being written is
+    /// never evicted for its own sake: a session larger than its shard's share is stored
+    /// alone in its shard, and that is the only way a share, and so the bound, is exceeded.
+    /// (Below 4096 `max_sessions` the store has one shard, whose share is the whole bound.)
+    ///
+    /// Sizes are computed on writes only when this bound is set, so a store without it pays
+    /// nothing for it; with it, a create, renew or non-empty update serializes each value of
+    /// the session once to measure it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use serde_json::json;
+    /// use session_core::{SessionData, SessionId, SessionRecord, SessionStore, Timestamp};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// // Under 4096 sessions: one shard, with the whole byte bound.
+    /// let store = store_memory::MemoryStore::builder()
+    ///     .max_sessions(1_000)
+    ///     .max_bytes(1_000)
+    ///     .build();
+    /// let now = Timestamp::now();
+    /// let live = now + Duration::from_secs(60);
+    /// // 64 + 4 + 402 bytes each: two fit, a third evicts the first.
+    /// let data = SessionData::from_iter([("blob".to_owned(), json!("x".repeat(400)))]);
+    /// let record = SessionRecord::new(data, now, live, live);
+    /// for _ in 0..3 {
+    ///     store.create(&SessionId::generate(), &record).await?;
+    /// }
+    /// assert_eq!(store.session_count(), 2);
+    /// # Ok::<(), session_core::StoreError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
         self
     }
 
@@ -224,21 +281,25 @@ impl MemoryStoreBuilder {
         } else {
             SHARDS
         };
-        // Split the bound exactly, so the shards together never hold more than it.
+        // Split the bounds exactly, so the shards together never hold more than them. A store
+        // of several shards has at least 4096 sessions, so every share is at least one.
         let total = usize::try_from(max_sessions).unwrap_or(usize::MAX);
         let (share, remainder) = (total / shard_count, total % shard_count);
         let shards = (0..shard_count)
             .map(|i| {
-                let capacity = share + usize::from(i < remainder);
-                let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
-                // `sparse`: memory grows with the sessions held, not with the bound.
-                Mutex::new(LruCache::sparse(capacity))
+                let max_sessions = share + usize::from(i < remainder);
+                let max_bytes = self.max_bytes.map(|total| {
+                    let count = shard_count as u64;
+                    total / count + u64::from((i as u64) < total % count)
+                });
+                Mutex::new(Shard::new(max_sessions, max_bytes))
             })
             .collect();
         MemoryStore {
             shards,
             users: Arc::default(),
             max_sessions,
+            max_bytes: self.max_bytes,
             clock: self.clock,
         }
     }
@@ -255,12 +316,12 @@ impl MemoryStore {
     }
 
     /// Locks the shard that holds `key`.
-    fn shard(&self, key: &StorageKey) -> MutexGuard<'_, Sessions> {
+    fn shard(&self, key: &StorageKey) -> MutexGuard<'_, Shard> {
         lock(&self.shards[self.shard_index(key)])
     }
 
     /// Locks every shard, in index order.
-    fn all_shards(&self) -> Vec<MutexGuard<'_, Sessions>> {
+    fn all_shards(&self) -> Vec<MutexGuard<'_, Shard>> {
         self.shards.iter().map(lock).collect()
     }
 
@@ -291,8 +352,8 @@ impl MemoryStore {
     }
 
     /// Removes the session under `key` from its locked shard, live or expired.
-    fn remove(&self, sessions: &mut Sessions, key: &StorageKey) -> Option<Stored> {
-        let stored = sessions.pop(key)?;
+    fn remove(&self, shard: &mut Shard, key: &StorageKey) -> Option<Stored> {
+        let stored = shard.pop(key)?;
         self.rebind(key, stored.record.user(), None);
         Some(stored)
     }
@@ -304,49 +365,73 @@ impl MemoryStore {
             .filter(|stored| !stored.record.is_expired(now))
     }
 
-    /// Runs `change` on the live session under `key` with its shard locked, and marks the
-    /// session most recently used. Removes the session instead if it has expired.
-    fn with_live<R>(&self, key: &StorageKey, change: impl FnOnce(&mut Stored) -> R) -> Option<R> {
+    /// Runs `change` on the live session under `key` in its locked shard, and marks the
+    /// session most recently used of its list. Removes the session instead if it has expired.
+    fn with_live<R>(
+        &self,
+        shard: &mut Shard,
+        key: &StorageKey,
+        change: impl FnOnce(&mut Stored) -> R,
+    ) -> Option<R> {
         let now = self.clock.now();
-        let mut sessions = self.shard(key);
-        match sessions.get_mut(key) {
+        match shard.get_mut(key) {
             Some(stored) if !stored.record.is_expired(now) => Some(change(stored)),
             Some(_) => {
-                self.remove(&mut sessions, key);
+                self.remove(shard, key);
                 None
             }
             None => None,
         }
     }
 
-    /// Stores `record` under `key` in its locked shard unless a live session holds the key,
-    /// making room first. Returns whether it was stored.
-    fn insert(&self, sessions: &mut Sessions, key: StorageKey, record: Arc<SessionRecord>) -> bool {
+    /// The size `record` is charged under the byte bound: 0, without computing anything, when
+    /// the store has none.
+    fn size_of(&self, record: &SessionRecord) -> u64 {
+        if self.max_bytes.is_some() {
+            estimated_size(record)
+        } else {
+            0
+        }
+    }
+
+    /// Evicts from the locked shard until a session of `size` bytes fits in its budget.
+    fn make_room(&self, shard: &mut Shard, size: u64) {
+        shard.make_room(size, |key, evicted| {
+            self.rebind(&key, evicted.record.user(), None);
+        });
+    }
+
+    /// Stores `record`, charged `size` bytes, under `key` in its locked shard unless a live
+    /// session holds the key, making room first. Returns whether it was stored.
+    fn insert(
+        &self,
+        shard: &mut Shard,
+        key: StorageKey,
+        record: Arc<SessionRecord>,
+        size: u64,
+    ) -> bool {
         let now = self.clock.now();
-        if let Some(existing) = sessions.peek(&key) {
+        if let Some(existing) = shard.peek(&key) {
             if !existing.record.is_expired(now) {
                 return false;
             }
-            self.remove(sessions, &key);
+            self.remove(shard, &key);
         }
+        // Expired sessions go first, so that they are not kept while live ones are evicted.
         for _ in 0..EXPIRED_REMOVED_PER_CREATE {
-            match sessions.peek_lru() {
-                Some((_, oldest)) if oldest.record.is_expired(now) => {}
-                _ => break,
-            }
-            if let Some((old_key, old)) = sessions.pop_lru() {
-                self.rebind(&old_key, old.record.user(), None);
-            }
+            let Some((old_key, old)) = shard.pop_expired(now) else {
+                break;
+            };
+            self.rebind(&old_key, old.record.user(), None);
         }
+        self.make_room(shard, size);
         self.rebind(&key, None, record.user());
         let stored = Stored {
             record,
             last_seen: now,
+            size,
         };
-        // `key` is not in the shard now, so `push` hands back only a session it evicted.
-        if let Some((evicted_key, evicted)) = sessions.push(key, stored) {
-            self.rebind(&evicted_key, evicted.record.user(), None);
-        }
+        shard.push(key, stored);
         true
     }
 
@@ -366,14 +451,14 @@ impl MemoryStore {
 
     /// The sessions held, expired ones not yet removed included, after `sweep` ran on each
     /// shard in turn.
-    fn count(&self, sweep: impl Fn(&mut Sessions)) -> u64 {
+    fn count(&self, sweep: impl Fn(&mut Shard)) -> u64 {
         let held: usize = self
             .shards
             .iter()
             .map(|shard| {
-                let mut sessions = lock(shard);
-                sweep(&mut sessions);
-                sessions.len()
+                let mut shard = lock(shard);
+                sweep(&mut shard);
+                shard.len()
             })
             .sum();
         u64::try_from(held).unwrap_or(u64::MAX)
@@ -392,14 +477,17 @@ impl SessionStore for MemoryStore {
     /// 43.4k, 40.4k (7%). (Measured together with core's caching of the storage key, which
     /// landed in the same change.)
     async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
-        Ok(self.with_live(&id.storage_key(), |stored| Arc::clone(&stored.record)))
+        let key = id.storage_key();
+        let mut shard = self.shard(&key);
+        Ok(self.with_live(&mut shard, &key, |stored| Arc::clone(&stored.record)))
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
         let key = id.storage_key();
-        // Copied before locking, so that the shard is held for the map work only.
+        // Copied and sized before locking, so that the shard is held for the map work only.
+        let size = self.size_of(record);
         let record = Arc::new(record.clone());
-        Ok(self.insert(&mut self.shard(&key), key, record))
+        Ok(self.insert(&mut self.shard(&key), key, record, size))
     }
 
     async fn update(
@@ -409,18 +497,39 @@ impl SessionStore for MemoryStore {
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
         let (key, now) = (id.storage_key(), self.clock.now());
-        Ok(self.with_live(&key, |stored| {
+        let mut shard = self.shard(&key);
+        let updated = self.with_live(&mut shard, &key, |stored| {
             // Only a delta that may rebind the session makes the previous user worth copying.
             let user_before = delta
                 .may_rebind()
                 .then(|| stored.record.user().map(str::to_owned));
             stored.last_seen = now;
             let expires_at = Arc::make_mut(&mut stored.record).apply_update(delta, idle_deadline);
+            let mut changed_kind = false;
             if let Some(before) = user_before {
-                self.rebind(&key, before.as_deref(), stored.record.user());
+                let after = stored.record.user();
+                changed_kind = before.is_some() != after.is_some();
+                self.rebind(&key, before.as_deref(), after);
             }
-            expires_at
-        }))
+            (expires_at, changed_kind)
+        });
+        let Some((expires_at, changed_kind)) = updated else {
+            return Ok(None);
+        };
+        // A session bound or unbound moves to the other list; one resized may need room. A touch
+        // (an empty delta) changes neither, so it stays as cheap as a load.
+        let resized = self.max_bytes.is_some() && !delta.is_empty();
+        if (changed_kind || resized)
+            && let Some(mut stored) = shard.pop(&key)
+        {
+            if resized {
+                stored.size = estimated_size(&stored.record);
+            }
+            // Out of the shard while room is made, so that it is not evicted for its own sake.
+            self.make_room(&mut shard, stored.size);
+            shard.push(key, stored);
+        }
+        Ok(Some(expires_at))
     }
 
     async fn touch(
@@ -464,9 +573,10 @@ impl SessionStore for MemoryStore {
         };
         let mut record = Arc::unwrap_or_clone(stored.record);
         let expires_at = record.apply_renewal(delta, renewal);
+        let size = self.size_of(&record);
         // A fresh 256-bit ID is never taken; if it were, the session ends (fail closed).
         let shard = &mut shards[self.shard_index(&new)];
-        let moved = self.insert(shard, new, Arc::new(record));
+        let moved = self.insert(shard, new, Arc::new(record), size);
         Ok(moved.then_some((new_id, expires_at)))
     }
 }
@@ -479,12 +589,12 @@ impl UserSessionStore for MemoryStore {
             .keys_of(user_id)
             .into_iter()
             .filter_map(|key| {
-                let mut sessions = self.shard(&key);
+                let mut shard = self.shard(&key);
                 // `peek`: listing a session is not using it, so it does not protect it from
                 // eviction.
-                let stored = sessions.peek(&key)?;
+                let stored = shard.peek(&key)?;
                 if stored.record.is_expired(now) {
-                    self.remove(&mut sessions, &key);
+                    self.remove(&mut shard, &key);
                     return None;
                 }
                 let record = &stored.record;
@@ -531,7 +641,7 @@ mod tests {
 
     use serde_json::json;
     use session_core::SessionData;
-    use session_core::clock::TestClock;
+    use session_core::clock::{Clock as _, TestClock};
     use session_core::users::USER_KEY;
 
     use super::*;
@@ -547,6 +657,20 @@ mod tests {
 
         fn indexes(&self, user: &str) -> bool {
             lock(&self.users).contains_key(user)
+        }
+
+        /// Checks the running byte totals and the user index against the sessions held.
+        fn assert_accounts_agree(&self) {
+            let (mut bytes, mut recounted, mut bound) = (0, 0, 0);
+            for shard in self.shards.iter() {
+                let shard = lock(shard);
+                let (held, bound_held) = shard.recount();
+                bytes += shard.bytes();
+                recounted += held;
+                bound += bound_held;
+            }
+            assert_eq!(bytes, recounted, "the running byte total drifted");
+            assert_eq!(self.indexed_keys(), bound, "the user index is not exact");
         }
 
         /// Creates a session of `user` idle for `lifetime`, and returns its ID.
@@ -627,5 +751,55 @@ mod tests {
         store.update(&ids[3], &clear, deadline).await.unwrap();
         assert_eq!(store.indexed_keys(), 0);
         assert!(lock(&store.users).is_empty());
+    }
+
+    #[tokio::test]
+    async fn byte_totals_and_the_index_follow_every_write() {
+        let clock = TestClock::starting_now();
+        let store = MemoryStore::builder()
+            .max_sessions(20)
+            .max_bytes(2_000)
+            .clock(clock.shared())
+            .build();
+        let deadline = clock.now() + LONG;
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            ids.push(store.created(&format!("user-{i}"), LONG).await);
+        }
+        let mut grow = SessionDelta::default();
+        grow.insert("note", json!("n".repeat(300)));
+        let mut sign_out = SessionDelta::default();
+        sign_out.remove(USER_KEY);
+        let mut sign_in = SessionDelta::default();
+        sign_in.insert(USER_KEY, json!("grace"));
+        let renewal = Renewal::Extend(deadline);
+        for delta in [&grow, &sign_out, &grow, &sign_in, &sign_out] {
+            for id in &ids {
+                store.update(id, delta, deadline).await.unwrap();
+                store.assert_accounts_agree();
+            }
+            // Anonymous sessions with large values, so the byte bound evicts.
+            let now = clock.now();
+            let data = SessionData::from_iter([("blob".to_owned(), json!("b".repeat(200)))]);
+            let record = SessionRecord::new(data, now, now + SHORT, now + LONG);
+            ids.push(SessionId::generate());
+            store.create(ids.last().unwrap(), &record).await.unwrap();
+            store.assert_accounts_agree();
+        }
+        // Signs in the newest session, the one surely held.
+        let (renewed, _) = store
+            .renew(ids.last().unwrap(), &sign_in, renewal)
+            .await
+            .unwrap()
+            .unwrap();
+        store.assert_accounts_agree();
+        store.touch(&renewed, deadline).await.unwrap();
+        store.delete(&ids[4]).await.unwrap();
+        store.take(&ids[3]).await.unwrap();
+        store.revoke_all("grace").await.unwrap();
+        store.assert_accounts_agree();
+        clock.advance(SHORT);
+        let _ = store.session_count();
+        store.assert_accounts_agree();
     }
 }
