@@ -22,35 +22,6 @@ const MILLI: Duration = Duration::from_millis(1);
 const IDLE: Duration = Duration::from_secs(30 * 60);
 const ABSOLUTE: Duration = Duration::from_secs(2 * 60 * 60);
 
-/// Each rule below, as a test on each backend, the middleware and the store on one test clock.
-macro_rules! on_each_backend {
-    ($($rule:ident),* $(,)?) => {
-        mod memory_store {
-            use super::*;
-            $(
-                #[actix_web::test]
-                async fn $rule() {
-                    let clock = TestClock::starting_now();
-                    let store = store_memory::MemoryStore::builder().clock(clock.shared()).build();
-                    super::$rule(store, clock).await;
-                }
-            )*
-        }
-        mod cookie_store {
-            use super::*;
-            use session_actix::store::{CookieStore, Key};
-            $(
-                #[actix_web::test]
-                async fn $rule() {
-                    // The cookie store reads no clock: the middleware's decides.
-                    let clock = TestClock::starting_now();
-                    super::$rule(CookieStore::new(Key::generate()), clock).await;
-                }
-            )*
-        }
-    };
-}
-
 on_each_backend!(
     the_deadline_moves_only_once_less_than_half_the_idle_timeout_is_left,
     a_session_unused_for_its_idle_timeout_is_a_new_visitor,

@@ -20,32 +20,6 @@ use common::*;
 const FRESH: Duration = Duration::from_secs(5 * 60);
 const MILLI: Duration = Duration::from_millis(1);
 
-macro_rules! on_each_backend {
-    ($($rule:ident),* $(,)?) => {
-        mod memory_store {
-            use super::*;
-            $(
-                #[actix_web::test]
-                async fn $rule() {
-                    let clock = TestClock::starting_now();
-                    let store = store_memory::MemoryStore::builder().clock(clock.shared()).build();
-                    super::$rule(store, clock).await;
-                }
-            )*
-        }
-        mod cookie_store {
-            use super::*;
-            use session_actix::store::{CookieStore, Key};
-            $(
-                #[actix_web::test]
-                async fn $rule() {
-                    super::$rule(CookieStore::new(Key::generate()), TestClock::starting_now()).await;
-                }
-            )*
-        }
-    };
-}
-
 on_each_backend!(
     a_login_older_than_the_limit_is_sent_to_reauthenticate,
     signing_in_again_makes_the_login_fresh,

@@ -28,32 +28,6 @@ const ABSOLUTE: Duration = Duration::from_secs(2 * 3600);
 const LONG_IDLE: Duration = Duration::from_secs(4 * 3600);
 const LONG_ABSOLUTE: Duration = Duration::from_secs(10 * 3600);
 
-macro_rules! on_each_backend {
-    ($($rule:ident),* $(,)?) => {
-        mod memory_store {
-            use super::*;
-            $(
-                #[actix_web::test]
-                async fn $rule() {
-                    let clock = TestClock::starting_now();
-                    let store = store_memory::MemoryStore::builder().clock(clock.shared()).build();
-                    super::$rule(store, clock).await;
-                }
-            )*
-        }
-        mod cookie_store {
-            use super::*;
-            use session_actix::store::{CookieStore, Key};
-            $(
-                #[actix_web::test]
-                async fn $rule() {
-                    super::$rule(CookieStore::new(Key::generate()), TestClock::starting_now()).await;
-                }
-            )*
-        }
-    };
-}
-
 on_each_backend!(
     a_browser_session_cookie_has_no_max_age_and_keeps_the_default_deadlines,
     remember_me_timeouts_replace_the_defaults_and_are_enforced,

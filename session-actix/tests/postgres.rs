@@ -184,3 +184,8 @@ async fn database_outage_gives_503_and_recovers_without_restart() {
     let res = test::call_service(&app, post("/set/b", Some(&id), json!(2))).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn login_security_works_through_postgres() {
+    assert_login_security_works(migrated(&database_url()).await).await;
+}

@@ -184,3 +184,8 @@ async fn assert_outage_answers_503_and_recovers(store: RedisStore, redis: &mut O
         json!(7)
     );
 }
+
+#[actix_web::test]
+async fn login_security_works_through_redis() {
+    assert_login_security_works(shared_redis().await).await;
+}

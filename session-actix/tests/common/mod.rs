@@ -140,6 +140,36 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// Each rule named, as a test on each backend: a server store (memory) and the cookie store,
+/// the middleware and the store on one test clock. A rule is an
+/// `async fn(impl IntoSessionBackend, TestClock)` of the test file.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($($rule:ident),* $(,)?) => {
+        mod memory_store {
+            $(
+                #[actix_web::test]
+                async fn $rule() {
+                    let clock = session_actix::clock::TestClock::starting_now();
+                    let store = store_memory::MemoryStore::builder().clock(clock.shared()).build();
+                    super::$rule(store, clock).await;
+                }
+            )*
+        }
+        mod cookie_store {
+            $(
+                #[actix_web::test]
+                async fn $rule() {
+                    // The cookie store reads no clock: the middleware's decides.
+                    let clock = session_actix::clock::TestClock::starting_now();
+                    let key = session_actix::store::Key::generate();
+                    super::$rule(session_actix::store::CookieStore::new(key), clock).await;
+                }
+            )*
+        }
+    };
+}
+
 #[macro_export]
 macro_rules! app {
     ($middleware:expr) => {
@@ -285,4 +315,77 @@ where
         );
         assert_eq!(test::read_body(res).await, "Service Unavailable");
     }
+}
+
+/// Login security through a server store that lists users' sessions: a browser session's cookie
+/// has no `Max-Age`; "remember me" timeouts give the cookie and the stored deadlines their own
+/// length; the login time is stored; a third sign-in under a cap of two ends the oldest.
+pub(crate) async fn assert_login_security_works<S>(store: S)
+where
+    S: session_actix::UserSessionStore + session_actix::IntoSessionBackend + Clone,
+{
+    use session_actix::{SessionLifetime, SessionLimit, SessionMiddleware, Timestamp};
+    const LONG_IDLE: Duration = Duration::from_secs(4 * 3600);
+    const LONG_ABSOLUTE: Duration = Duration::from_secs(10 * 3600);
+    let middleware = SessionMiddleware::builder(store.clone())
+        .sessions_per_user(store.clone(), SessionLimit::revoke_oldest(2))
+        .allow_session_lifetimes(LONG_IDLE, LONG_ABSOLUTE)
+        .build();
+    let app = test::init_service(actix_web::App::new().wrap(middleware).route(
+        "/login/{lifetime}",
+        web::post().to(|session: Session, lifetime: web::Path<String>| async move {
+            session.set_user("ada").await?;
+            let lifetime = match lifetime.as_str() {
+                "browser" => SessionLifetime::Browser,
+                _ => SessionLifetime::Timeouts {
+                    idle: LONG_IDLE,
+                    absolute: LONG_ABSOLUTE,
+                },
+            };
+            session.set_lifetime(lifetime)?;
+            Ok::<_, actix_web::Error>("signed in")
+        }),
+    ))
+    .await;
+    let login = |lifetime: &str| test::TestRequest::post().uri(&format!("/login/{lifetime}"));
+    let near =
+        |a: Timestamp, b: Timestamp| a.min(b).duration_until(a.max(b)) < Duration::from_secs(5);
+
+    let browser = test::call_service(&app, login("browser").to_request()).await;
+    let browser_cookie = set_cookie(&browser, "__sid").unwrap();
+    assert_eq!(browser_cookie.max_age(), None, "a browser session's cookie");
+    let browser_id = stored_id(browser_cookie.value());
+    let record = store.load(&browser_id).await.unwrap().unwrap();
+    assert_eq!(record.user(), Some("ada"));
+    assert!(
+        record.authenticated_at().is_some(),
+        "the login time is stored"
+    );
+
+    let started = Timestamp::now();
+    let remembered = test::call_service(&app, login("remember").to_request()).await;
+    let cookie = set_cookie(&remembered, "__sid").unwrap();
+    let max_age = cookie.max_age().unwrap().whole_seconds();
+    assert!(
+        (LONG_IDLE.as_secs() as i64 - max_age).abs() <= 1,
+        "Max-Age {max_age}"
+    );
+    let record = store
+        .load(&stored_id(cookie.value()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(near(record.expires_at, started + LONG_IDLE), "{record:?}");
+    assert!(
+        near(record.absolute_expires_at, started + LONG_ABSOLUTE),
+        "{record:?}"
+    );
+
+    // A cap of two: the third sign-in ends the oldest (the browser session).
+    test::call_service(&app, login("browser").to_request()).await;
+    assert!(
+        store.load(&browser_id).await.unwrap().is_none(),
+        "the oldest survived"
+    );
+    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 2);
 }
