@@ -13,6 +13,7 @@ use session_core::{
 };
 
 use crate::error::SessionError;
+use crate::events::{Listener, SessionEvent};
 
 /// The store a sign-in makes room in, and the cap of sessions per user.
 pub(crate) type UserLimit = (Arc<dyn UserSessionStore>, SessionLimit);
@@ -120,6 +121,23 @@ pub(crate) struct SessionConfig {
     pub(crate) max_lifetime: Option<ExpiryPolicy>,
     /// Where every time the middleware reads comes from.
     pub(crate) clock: SharedClock,
+    /// Told of every session event, if registered.
+    pub(crate) listener: Option<Listener>,
+}
+
+impl SessionConfig {
+    /// Tells the listener, if there is one, of the event `event` builds: without a listener,
+    /// nothing is built.
+    pub(crate) fn emit(&self, event: impl FnOnce() -> SessionEvent) {
+        if let Some(listener) = &self.listener {
+            listener(&event());
+        }
+    }
+
+    /// Whether events are listened to, so their timings are worth taking.
+    pub(crate) fn listens(&self) -> bool {
+        self.listener.is_some()
+    }
 }
 
 impl fmt::Debug for SessionConfig {
@@ -216,6 +234,7 @@ pub struct SessionMiddlewareBuilder {
     clear_site_data: Option<ClearSiteData>,
     user_limit: Option<UserLimit>,
     max_lifetime: Option<(Duration, Duration)>,
+    listener: Option<Listener>,
     clock: SharedClock,
 }
 
@@ -250,6 +269,7 @@ impl SessionMiddlewareBuilder {
             clear_site_data: None,
             user_limit: None,
             max_lifetime: None,
+            listener: None,
             clock: clock::system(),
         }
     }
@@ -376,6 +396,32 @@ impl SessionMiddlewareBuilder {
     /// ```
     pub fn allow_session_lifetimes(mut self, max_idle: Duration, max_absolute: Duration) -> Self {
         self.max_lifetime = Some((max_idle, max_absolute));
+        self
+    }
+
+    /// Calls `listener` with every [`SessionEvent`]: created, loaded, updated, refreshed,
+    /// renewed, bound to a user, purged, revoked by the cap, refused cookies (and why), writes
+    /// over the size limit, store errors. It runs on the request's thread, before the response
+    /// is sent: hand slow work (a database write) to a task or a channel. Events name sessions
+    /// by handle, never by ID. Without a listener no event is built.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use session_actix::{EventKind, SessionMiddleware, store::MemoryStore};
+    ///
+    /// let refused = Arc::new(Mutex::new(0_u64));
+    /// let counter = Arc::clone(&refused);
+    /// let middleware = SessionMiddleware::builder(MemoryStore::default())
+    ///     .on_event(move |event| {
+    ///         if let EventKind::Refused(_) = event.kind {
+    ///             *counter.lock().unwrap() += 1;
+    ///         }
+    ///     })
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn on_event(mut self, listener: impl Fn(&SessionEvent) + Send + Sync + 'static) -> Self {
+        self.listener = Some(Arc::new(listener));
         self
     }
 
@@ -524,6 +570,7 @@ impl SessionMiddlewareBuilder {
             max_lifetime: self
                 .max_lifetime
                 .map(|(idle, absolute)| ExpiryPolicy::new(idle, absolute)),
+            listener: self.listener,
             clock: self.clock,
         };
         Ok(SessionMiddleware::from_config(config))

@@ -7,7 +7,7 @@
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use session_core::clock::Clock;
-use session_core::{SessionId, Timestamp};
+use session_core::{Refusal, SessionId, Timestamp};
 
 use crate::config::CookieConfig;
 
@@ -64,13 +64,28 @@ fn trim(bytes: &[u8]) -> &[u8] {
     bytes.get(start..end).unwrap_or_default()
 }
 
-/// The first well-formed session ID among the request's cookies named `name`. Malformed or
+/// The first well-formed session ID among the request's cookies named `name`; `Ok(None)` when
+/// there is no such cookie, [`Refusal::Undecodable`] when none of them holds an ID. Malformed or
 /// foreign values are skipped: a bad cookie is a visitor without a session, never an error, and
 /// it never reaches the store.
-pub(crate) fn read_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
-    request_cookies(headers)
-        .filter(|(cookie, _)| *cookie == name)
-        .find_map(|(_, value)| SessionId::parse(value?).ok())
+pub(crate) fn read_session_id(
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<Option<SessionId>, Refusal> {
+    let mut named = false;
+    for (cookie, value) in request_cookies(headers) {
+        if cookie == name {
+            named = true;
+            if let Some(id) = value.and_then(|value| SessionId::parse(value).ok()) {
+                return Ok(Some(id));
+            }
+        }
+    }
+    if named {
+        Err(Refusal::Undecodable)
+    } else {
+        Ok(None)
+    }
 }
 
 /// The sealed session a request carried.

@@ -39,6 +39,7 @@ mod cache;
 mod config;
 mod cookie;
 mod error;
+mod events;
 mod extractor;
 mod fresh;
 mod middleware;
@@ -52,15 +53,16 @@ pub use session_core::clock;
 
 pub use config::{ClearSiteData, ConfigError, SessionMiddleware, SessionMiddlewareBuilder};
 pub use error::{ErrorKind, SessionError};
+pub use events::{EventKind, SessionEvent};
 pub use extractor::MissingSessionMiddleware;
 pub use fresh::{RequireFreshLogin, RequireFreshLoginService};
 pub use middleware::SessionMiddlewareService;
 pub use session::Session;
 #[doc(inline)]
 pub use session_core::{
-    ActiveSession, ExpiryPolicy, IntoSessionBackend, SessionBackend, SessionExpiry, SessionHandle,
-    SessionLifetime, SessionLimit, SessionSealer, SessionStore, StoreError, Timestamp,
-    UserSessionStore,
+    ActiveSession, ExpiryPolicy, IntoSessionBackend, Refusal, SessionBackend, SessionExpiry,
+    SessionHandle, SessionLifetime, SessionLimit, SessionSealer, SessionStore, StoreError,
+    Timestamp, UserSessionStore,
 };
 
 /// The session stores, each behind the Cargo feature of the same name.

@@ -11,12 +11,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{Error, HttpMessage as _, HttpResponse};
 use futures_util::future::LocalBoxFuture;
-use session_core::{SessionBackend, StoreError};
+use session_core::{CookieAction, SessionBackend, SessionHandle, StoreError};
 
 use crate::cache::forbid_caching;
 use crate::config::{SessionConfig, SessionMiddleware};
 use crate::cookie::{CookieWrite, set_cookies};
 use crate::error::SessionError;
+use crate::events::{CommitFacts, Outcome, SessionEvent};
 use crate::session::Session;
 use crate::slot::SessionSlot;
 
@@ -176,10 +177,21 @@ fn commit<B: MessageBody + 'static>(
 ) -> Finish<B> {
     let plan = session.take_plan();
     let (purges, persistent) = (plan.purges(), plan.is_persistent());
+    let facts = config.listens().then(|| CommitFacts::of(&plan));
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
             let carried = session.sealed_cookie();
-            crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan)
+            let write = crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan);
+            if let Some(facts) = facts {
+                let outcome = match &write {
+                    Ok(CookieWrite::Set { .. }) => Outcome::Set(None),
+                    Ok(CookieWrite::Unchanged) => Outcome::Unchanged,
+                    Ok(CookieWrite::Remove) => Outcome::Removed,
+                    Err(_) => Outcome::Failed,
+                };
+                emit_all(&config, facts.events(&outcome, false));
+            }
+            write
         }
         SessionBackend::Store(store) => match plan.settled() {
             Some(action) => Ok(crate::server::cookie_write(action, persistent)),
@@ -187,6 +199,17 @@ fn commit<B: MessageBody + 'static>(
                 let store = Arc::clone(store);
                 return Finish::Later(Box::pin(async move {
                     let write = plan.run(store.as_ref()).await;
+                    if let Some(facts) = facts {
+                        let outcome = match &write {
+                            Ok(CookieAction::Set { id, .. }) => {
+                                Outcome::Set(Some(SessionHandle::of(id)))
+                            }
+                            Ok(CookieAction::Remove) => Outcome::Removed,
+                            Ok(_) => Outcome::Unchanged,
+                            Err(_) => Outcome::Failed,
+                        };
+                        emit_all(&config, facts.events(&outcome, true));
+                    }
                     let write = write.map(|action| crate::server::cookie_write(action, persistent));
                     Ok(finish_with(
                         res,
@@ -208,6 +231,12 @@ fn commit<B: MessageBody + 'static>(
         write,
         purges,
     ))
+}
+
+fn emit_all(config: &SessionConfig, events: Vec<SessionEvent>) {
+    for event in events {
+        config.emit(|| event);
+    }
 }
 
 /// What is left of a request once its handler has answered.

@@ -1,18 +1,21 @@
 //! The sealed backend: the session opened from the cookie, and the commit plan applied to it
 //! and sealed again.
 
-use session_core::{CommitPlan, SealedWrite, SessionRecord, SessionSealer, StoreError};
+use session_core::{CommitPlan, Refusal, SealedWrite, SessionRecord, SessionSealer, StoreError};
 
 use crate::cookie::{CookieWrite, SealedCookie};
 
-/// The sealed session the request carried, opened (`None` without one, or one that does not
-/// open). Expiry is the caller's to check.
+/// The sealed session the request carried, opened: `Ok(None)` without one, the refusal when it
+/// does not open. Expiry is the caller's to check.
 pub(crate) fn open(
     sealer: &dyn SessionSealer,
     cookie_name: &str,
     carried: Option<&SealedCookie>,
-) -> Option<SessionRecord> {
-    sealer.open(cookie_name, carried?.value.as_deref()?)
+) -> Result<Option<SessionRecord>, Refusal> {
+    match carried.and_then(|carried| carried.value.as_deref()) {
+        Some(value) => sealer.open(cookie_name, value).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Applies `plan` to the session the request carried and seals the result. A cookie sealed with
@@ -27,7 +30,8 @@ pub(crate) fn commit(
     let value = carried.and_then(|c| c.value.as_deref());
     let reseal = value.is_some_and(|value| sealer.needs_reseal(value));
     let persistent = plan.is_persistent();
-    match plan.apply(|| open(sealer, cookie_name, carried), reseal) {
+    let opened = || open(sealer, cookie_name, carried).ok().flatten();
+    match plan.apply(opened, reseal) {
         SealedWrite::Set(record) => Ok(CookieWrite::Set {
             value: sealer.seal(cookie_name, &record)?,
             expires_at: record.expires_at,

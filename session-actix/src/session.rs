@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
@@ -10,13 +10,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
-    ActiveSession, CommitPlan, Lookup, SessionBackend, SessionExpiry, SessionLifetime,
-    SessionRecord, SessionState, StoreError, Timestamp,
+    ActiveSession, CommitPlan, Lookup, Refusal, SessionBackend, SessionExpiry, SessionHandle,
+    SessionLifetime, SessionRecord, SessionState, StoreError, Timestamp,
 };
 
 use crate::config::SessionConfig;
 use crate::cookie::SealedCookie;
 use crate::error::{ErrorKind, SessionError};
+use crate::events::{EventKind, SessionEvent};
 
 /// The current request's session.
 ///
@@ -106,8 +107,19 @@ impl Session {
             // Through `dyn SessionStore` itself: the blanket impl for `Arc` would box a second
             // future around the store's.
             (SessionBackend::Store(store), Some(id)) => {
-                let record = store.as_ref().load_shared(&id).await?;
-                self.state().set_loaded_shared(record);
+                let config = &self.0.config;
+                let started = config.listens().then(Instant::now);
+                let loaded = store.as_ref().load_shared(&id).await;
+                config.emit(|| {
+                    let (kind, user) = match &loaded {
+                        Ok(Some(record)) => (EventKind::Loaded, record.user()),
+                        Ok(None) => (EventKind::Refused(Refusal::Unknown), None),
+                        Err(_) => (EventKind::StoreError { operation: "load" }, None),
+                    };
+                    let took = started.map(|started| started.elapsed());
+                    SessionEvent::new(kind, Some(SessionHandle::of(&id)), user).took(took)
+                });
+                self.state().set_loaded_shared(loaded?);
             }
             _ => {
                 let opened = self.open_sealed();
@@ -117,14 +129,27 @@ impl Session {
         Ok(())
     }
 
-    /// The sealed session the request carried, opened (`None` without one, or for a server
-    /// store).
+    /// The sealed session the request carried, opened (`None` without one, one that does not
+    /// open, or for a server store); a refused or expired one is an event.
     fn open_sealed(&self) -> Option<SessionRecord> {
-        let SessionBackend::Sealed(sealer) = &self.0.config.backend else {
+        let config = &self.0.config;
+        let SessionBackend::Sealed(sealer) = &config.backend else {
             return None;
         };
-        let name = &self.0.config.cookie.name;
-        crate::sealed::open(sealer.as_ref(), name, self.0.sealed.as_ref())
+        let opened =
+            crate::sealed::open(sealer.as_ref(), &config.cookie.name, self.0.sealed.as_ref());
+        config.emit(|| {
+            let (kind, user) = match &opened {
+                Ok(Some(record)) if record.is_expired(config.clock.now()) => {
+                    (EventKind::Refused(Refusal::Expired), None)
+                }
+                Ok(Some(record)) => (EventKind::Loaded, record.user()),
+                Ok(None) => (EventKind::Loaded, None),
+                Err(refusal) => (EventKind::Refused(*refusal), None),
+            };
+            SessionEvent::new(kind, None, user)
+        });
+        opened.ok().flatten()
     }
 
     /// Whether the request changed a session it never loaded (a blind write).
@@ -228,6 +253,9 @@ impl Session {
                 }
             };
             if size > limit {
+                self.0
+                    .config
+                    .emit(|| SessionEvent::new(EventKind::TooLarge { size, limit }, None, None));
                 return Err(SessionError::from(ErrorKind::TooLarge {
                     key: key.to_owned(),
                     size,
@@ -328,9 +356,24 @@ impl Session {
         let ended = match &self.0.config.user_limit {
             Some((store, limit)) => {
                 let current = self.handle();
-                limit
+                let ended = limit
                     .make_room(store.as_ref(), &user_id, current.as_ref())
-                    .await?
+                    .await;
+                let kind = match &ended {
+                    Ok(ended) if !ended.is_empty() => {
+                        Some(EventKind::Revoked { count: ended.len() })
+                    }
+                    Err(ErrorKind::Store(_)) => Some(EventKind::StoreError {
+                        operation: "revoke",
+                    }),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    self.0
+                        .config
+                        .emit(|| SessionEvent::new(kind, current, Some(&user_id)));
+                }
+                ended?
             }
             None => Vec::new(),
         };

@@ -4,11 +4,16 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderMap;
-use session_core::{SessionBackend, SessionState};
+use session_core::{Refusal, SessionBackend, SessionState};
 
 use crate::config::SessionConfig;
 use crate::cookie::{read_sealed, read_session_id};
+use crate::events::{EventKind, SessionEvent};
 use crate::session::Session;
+
+fn refused(refusal: Refusal) -> SessionEvent {
+    SessionEvent::new(EventKind::Refused(refusal), None, None)
+}
 
 /// What the middleware leaves in a request: the configuration to open the session with, and
 /// the session once a handler (or the middleware) has taken it.
@@ -37,13 +42,22 @@ impl SessionSlot {
                 let (state, sealed) = match &config.backend {
                     SessionBackend::Sealed(_) => {
                         let sealed = read_sealed(headers, &config.cookie.name);
+                        if sealed.value.is_none() && !sealed.names.is_empty() {
+                            // Chunks without their whole: one went missing.
+                            config.emit(|| refused(Refusal::Undecodable));
+                        }
                         (
                             SessionState::sealed(sealed.value.is_some(), clock),
                             Some(sealed),
                         )
                     }
                     _ => {
-                        let origin = read_session_id(headers, &config.cookie.name);
+                        let origin = read_session_id(headers, &config.cookie.name).unwrap_or_else(
+                            |refusal| {
+                                config.emit(|| refused(refusal));
+                                None
+                            },
+                        );
                         (SessionState::with_clock(origin, clock), None)
                     }
                 };

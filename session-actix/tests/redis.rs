@@ -189,3 +189,20 @@ async fn assert_outage_answers_503_and_recovers(store: RedisStore, redis: &mut O
 async fn login_security_works_through_redis() {
     assert_login_security_works(shared_redis().await).await;
 }
+
+#[actix_web::test]
+async fn a_session_life_and_an_outage_are_events_in_redis() {
+    let mut redis = OwnedRedis::start();
+    let port = redis.port;
+    let store = RedisStore::connect(&format!("redis://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    assert_events_of_a_session_life(store, move |down| {
+        if down {
+            redis.stop();
+        } else {
+            redis = OwnedRedis::start_on(port);
+        }
+    })
+    .await;
+}

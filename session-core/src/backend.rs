@@ -5,13 +5,46 @@ use std::sync::Arc;
 
 use crate::{SessionRecord, SessionStore, StoreError};
 
+/// Why a session cookie brought no session: what a request's cookie named is refused, and the
+/// visitor starts afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// A well-formed ID the server store holds no live session for (a server store does not
+    /// tell an expired session from one that never existed).
+    Unknown,
+    /// A sealed session past its deadline.
+    Expired,
+    /// A sealed value that does not authenticate.
+    Tampered,
+    /// A value that is no session ID, or no sealed value.
+    Undecodable,
+}
+
+impl Refusal {
+    /// A short name, for logs and metric labels.
+    ///
+    /// ```
+    /// assert_eq!(session_core::Refusal::Tampered.as_str(), "tampered");
+    /// ```
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Expired => "expired",
+            Self::Tampered => "tampered",
+            Self::Undecodable => "undecodable",
+        }
+    }
+}
+
 /// Seals sessions into cookie values and opens them again: the backend of a stateless store
 /// such as `store_cookie::CookieStore`. It works on values, not on HTTP: the framework
 /// integration reads and writes the cookies (and splits a long value into several). Sealed
 /// values are cookie-safe ASCII (e.g. base64url and `.`).
 ///
 /// ```
-/// use session_core::{SessionRecord, SessionSealer, StoreError};
+/// use session_core::{Refusal, SessionRecord, SessionSealer, StoreError};
 ///
 /// /// Keeps nothing: every cookie opens as no session.
 /// struct Forgetful;
@@ -20,8 +53,8 @@ use crate::{SessionRecord, SessionStore, StoreError};
 ///     fn seal(&self, _: &str, _: &SessionRecord) -> Result<String, StoreError> {
 ///         Ok("v1.none".to_owned())
 ///     }
-///     fn open(&self, _: &str, _: &str) -> Option<SessionRecord> {
-///         None
+///     fn open(&self, _: &str, _: &str) -> Result<SessionRecord, Refusal> {
+///         Err(Refusal::Undecodable)
 ///     }
 ///     fn needs_reseal(&self, _: &str) -> bool {
 ///         false
@@ -33,18 +66,18 @@ use crate::{SessionRecord, SessionStore, StoreError};
 ///         4096
 ///     }
 /// }
-/// assert!(Forgetful.open("__sid", "v1.none").is_none());
+/// assert_eq!(Forgetful.open("__sid", "v1.none"), Err(Refusal::Undecodable));
 /// ```
 pub trait SessionSealer: Send + Sync + 'static {
     /// Seals `record` for the cookie named `cookie_name`, which the value is bound to. Fails when
     /// the sealed value would be over the sealer's size limit.
     fn seal(&self, cookie_name: &str, record: &SessionRecord) -> Result<String, StoreError>;
 
-    /// Opens a sealed value. `None` for anything that is not a session sealed by a known key
-    /// for this cookie name: tampered, truncated, foreign, unknown key, over the size limit,
-    /// garbage. Expiry is the caller's to check.
-    #[must_use]
-    fn open(&self, cookie_name: &str, sealed: &str) -> Option<SessionRecord>;
+    /// Opens a sealed value, or says why it is no session: [`Refusal::Tampered`] when it does
+    /// not authenticate (altered, forged, sealed for another cookie name or with a key the
+    /// sealer does not hold), [`Refusal::Undecodable`] when it is not a sealed value at all
+    /// (garbage, truncated, over the size limit). Expiry is the caller's to check.
+    fn open(&self, cookie_name: &str, sealed: &str) -> Result<SessionRecord, Refusal>;
 
     /// Whether a value that opens should be sealed again on this response even if the session
     /// did not change (it was sealed with a previous key). A cheap look at the value's label,

@@ -68,7 +68,7 @@ mod store;
 pub mod users;
 
 pub use async_trait::async_trait;
-pub use backend::{IntoSessionBackend, SessionBackend, SessionSealer};
+pub use backend::{IntoSessionBackend, Refusal, SessionBackend, SessionSealer};
 pub use delta::{DeltaLookup, SessionData, SessionDelta};
 pub use error::{BoxError, SessionError, StoreError};
 pub use expiry::{ExpiryPolicy, Timestamp};

@@ -14,8 +14,8 @@ use crate::lifetime::LIFETIME_KEY;
 use crate::state::{Loaded, Origin};
 use crate::users::{AUTH_KEY, USER_KEY};
 use crate::{
-    ExpiryPolicy, Lookup, Renewal, SessionData, SessionDelta, SessionExpiry, SessionId,
-    SessionRecord, SessionState, Timestamp,
+    DeltaLookup, ExpiryPolicy, Lookup, Renewal, SessionData, SessionDelta, SessionExpiry,
+    SessionHandle, SessionId, SessionRecord, SessionState, Timestamp,
 };
 
 /// What a commit does, as decided from the request's state alone.
@@ -205,6 +205,44 @@ impl CommitPlan {
     #[must_use]
     pub fn purges(&self) -> bool {
         self.purges
+    }
+
+    /// The handle of the stored session the plan acts on (the one the cookie named), if any.
+    #[must_use]
+    pub fn handle(&self) -> Option<SessionHandle> {
+        self.id.as_ref().map(SessionHandle::of)
+    }
+
+    /// The handle of the stored session the request purged, if any.
+    #[must_use]
+    pub fn purged_handle(&self) -> Option<SessionHandle> {
+        self.purged.as_ref().map(SessionHandle::of)
+    }
+
+    /// The user the session is bound to after the commit: the one the request bound, or the
+    /// one it loaded.
+    #[must_use]
+    pub fn user(&self) -> Option<&str> {
+        match self.delta.lookup(USER_KEY) {
+            DeltaLookup::Set(user) => user.as_str(),
+            DeltaLookup::Removed => None,
+            DeltaLookup::Untouched => self.loaded.as_deref().and_then(SessionRecord::user),
+        }
+    }
+
+    /// Whether the request bound the session to a user (a sign-in).
+    ///
+    /// ```
+    /// use session_core::{ExpiryPolicy, SessionState};
+    /// let mut state = SessionState::new(None);
+    /// state.set_user("ada");
+    /// let plan = state.into_plan(&ExpiryPolicy::default());
+    /// assert!(plan.binds_user());
+    /// assert_eq!(plan.user(), Some("ada"));
+    /// ```
+    #[must_use]
+    pub fn binds_user(&self) -> bool {
+        matches!(self.delta.lookup(USER_KEY), DeltaLookup::Set(_))
     }
 
     /// Whether the session's cookie outlives the browser: `false` for a

@@ -34,7 +34,9 @@ mod seal;
 use std::fmt;
 use std::sync::Arc;
 
-use session_core::{IntoSessionBackend, SessionBackend, SessionRecord, SessionSealer, StoreError};
+use session_core::{
+    IntoSessionBackend, Refusal, SessionBackend, SessionRecord, SessionSealer, StoreError,
+};
 
 pub use cookie::Key;
 
@@ -317,15 +319,16 @@ impl SessionSealer for CookieStore {
         Ok(sealed)
     }
 
-    fn open(&self, cookie_name: &str, sealed: &str) -> Option<SessionRecord> {
+    fn open(&self, cookie_name: &str, sealed: &str) -> Result<SessionRecord, Refusal> {
         // A session sealed under a higher limit than today's would fail every later write and
         // refresh: it opens as none, so the visitor starts afresh. Oversized means what `seal`
         // refuses: sealed again with the current key (whose id may differ in length), the same
         // session would pass the cookie limit. Checked before decrypting.
         let codec = &self.codec;
-        let resealed_len = sealed.len() - seal::key_id(sealed)?.len() + codec.current.id.len();
+        let key_id = seal::key_id(sealed).ok_or(Refusal::Undecodable)?;
+        let resealed_len = sealed.len() - key_id.len() + codec.current.id.len();
         if resealed_len > codec.max_cookie_bytes {
-            return None;
+            return Err(Refusal::Undecodable);
         }
         seal::open(
             std::iter::once(&codec.current).chain(&codec.previous),

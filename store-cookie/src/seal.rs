@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use rand::RngCore as _;
-use session_core::{SessionRecord, Timestamp};
+use session_core::{Refusal, SessionRecord, Timestamp};
 use sha2::Sha256;
 
 /// The version label that starts every sealed value.
@@ -90,17 +90,21 @@ pub(crate) fn key_id(sealed: &str) -> Option<&str> {
     parts(sealed).map(|(id, _)| id)
 }
 
-/// Opens a sealed value; `None` unless it was sealed by one of `keys` for `cookie_name`.
+/// Opens a sealed value: the session, unless it was not sealed by one of `keys` for
+/// `cookie_name` (tampered, or a key not held) or is not a sealed value (undecodable).
 pub(crate) fn open<'k>(
     keys: impl IntoIterator<Item = &'k SealingKey>,
     cookie_name: &str,
     sealed: &str,
-) -> Option<SessionRecord> {
-    let (id, payload) = parts(sealed)?;
-    let key = keys.into_iter().find(|key| key.id == id)?;
-    let mut bytes = decode(payload)?;
+) -> Result<SessionRecord, Refusal> {
+    let (id, payload) = parts(sealed).ok_or(Refusal::Undecodable)?;
+    let key = keys
+        .into_iter()
+        .find(|key| key.id == id)
+        .ok_or(Refusal::Tampered)?;
+    let mut bytes = decode(payload).ok_or(Refusal::Undecodable)?;
     if bytes.len() < NONCE_LEN + TAG_LEN {
-        return None;
+        return Err(Refusal::Undecodable);
     }
     let (nonce, rest) = bytes.split_at_mut(NONCE_LEN);
     let (text, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
@@ -111,13 +115,14 @@ pub(crate) fn open<'k>(
             text,
             Tag::from_slice(tag),
         )
-        .ok()?;
-    let (created, rest) = text.split_first_chunk::<8>()?;
-    let (expires, rest) = rest.split_first_chunk::<8>()?;
-    let (absolute, json) = rest.split_first_chunk::<8>()?;
+        .map_err(|_| Refusal::Tampered)?;
+    // Authentic, so written by this code: a layout that does not parse is no session.
+    let (created, rest) = text.split_first_chunk::<8>().ok_or(Refusal::Undecodable)?;
+    let (expires, rest) = rest.split_first_chunk::<8>().ok_or(Refusal::Undecodable)?;
+    let (absolute, json) = rest.split_first_chunk::<8>().ok_or(Refusal::Undecodable)?;
     let at = |bytes: &[u8; 8]| Timestamp::from_unix_millis(u64::from_be_bytes(*bytes));
-    Some(SessionRecord::new(
-        serde_json::from_slice(json).ok()?,
+    Ok(SessionRecord::new(
+        serde_json::from_slice(json).map_err(|_| Refusal::Undecodable)?,
         at(created),
         at(expires),
         at(absolute),

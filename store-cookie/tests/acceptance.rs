@@ -52,7 +52,10 @@ impl BrowserJar {
 
     fn open(&self, id: &SessionId) -> Option<SessionRecord> {
         let cookies = self.cookies.lock().unwrap();
-        let record = self.store.open(NAME, cookies.get(&id.storage_key())?)?;
+        let record = self
+            .store
+            .open(NAME, cookies.get(&id.storage_key())?)
+            .ok()?;
         (!record.is_expired(self.clock.now())).then_some(record)
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use session_core::{SessionData, SessionRecord, SessionSealer, Timestamp};
+use session_core::{Refusal, SessionData, SessionRecord, SessionSealer, Timestamp};
 use store_cookie::{CookieStore, CookieStoreError, Key, MAX_COOKIE_BYTES};
 
 fn record() -> SessionRecord {
@@ -92,7 +92,7 @@ fn the_largest_cookie_limit_is_what_a_browser_and_actix_web_carry() {
     .collect();
     let sealed = codec.seal("__sid", &record).unwrap();
     assert!(sealed.len() > MAX_COOKIE_BYTES - 4, "{}", sealed.len());
-    assert_eq!(codec.open("__sid", &sealed), Some(record));
+    assert_eq!(codec.open("__sid", &sealed), Ok(record));
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn same_secret_opens_across_instances_and_the_cookie_name_is_bound() {
     let sealed = a.seal("__sid", &record()).unwrap();
     assert_eq!(b.open("__sid", &sealed).unwrap().data, record().data);
     assert!(
-        b.open("other", &sealed).is_none(),
+        b.open("other", &sealed) == Err(Refusal::Tampered),
         "a cookie moved to another name opened"
     );
 }
@@ -129,7 +129,7 @@ fn arbitrary_input_opens_as_nothing() {
         inputs.push(String::from_utf8_lossy(&flipped).into_owned());
     }
     for input in inputs {
-        assert!(codec.open("__sid", &input).is_none(), "{input:.40} opened");
+        assert!(codec.open("__sid", &input).is_err(), "{input:.40} opened");
     }
 }
 
@@ -148,11 +148,11 @@ fn a_cookie_of_a_previous_key_opens_and_asks_to_be_sealed_again() {
     assert!(!before.has_previous_keys() && after.has_previous_keys());
     let sealed = before.seal("__sid", &record()).unwrap();
     assert!(after.needs_reseal(&sealed));
-    assert_eq!(after.open("__sid", &sealed), Some(record()));
+    assert_eq!(after.open("__sid", &sealed), Ok(record()));
     let resealed = after.seal("__sid", &record()).unwrap();
     assert!(resealed.starts_with("v1.k2."), "{resealed}");
     assert!(!after.needs_reseal(&resealed));
-    assert!(before.open("__sid", &resealed).is_none());
+    assert!(before.open("__sid", &resealed).is_err());
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn a_session_that_seals_always_opens_again() {
             let opened = codec.open("__sid", &sealed);
             assert_eq!(
                 opened,
-                Some(record),
+                Ok(record),
                 "{key_id}: {extra} bytes over the data limit"
             );
             sealed_over_the_data_limit += usize::from(extra > 0);
@@ -257,16 +257,20 @@ fn the_version_cookie_name_and_key_are_bound() {
     let store = store_with(fixed_key());
     let sealed = store.seal("__sid", &record()).unwrap();
     assert!(sealed.starts_with("v1.k1."), "{sealed}");
-    assert_eq!(store.open("__sid", &sealed), Some(record()));
+    assert_eq!(store.open("__sid", &sealed), Ok(record()));
     // The associated data and the key derivation are the documented ones.
     let by_hand = sealed_by_hand(&plaintext_of(&record()));
-    assert_eq!(store.open("__sid", &by_hand), Some(record()));
-    assert_eq!(store.open("other", &sealed), None);
+    assert_eq!(store.open("__sid", &by_hand), Ok(record()));
+    assert_eq!(store.open("other", &sealed), Err(Refusal::Tampered));
     let other_key = store_with(Key::from(&[8u8; 64]));
-    assert_eq!(other_key.open("__sid", &sealed), None);
+    assert_eq!(other_key.open("__sid", &sealed), Err(Refusal::Tampered));
     for label in ["v2", "V1", "v", "v11", ""] {
         let relabelled = sealed.replacen("v1", label, 1);
-        assert_eq!(store.open("__sid", &relabelled), None, "{label:?}");
+        assert_eq!(
+            store.open("__sid", &relabelled),
+            Err(Refusal::Undecodable),
+            "{label:?}"
+        );
     }
 }
 
@@ -283,8 +287,15 @@ fn an_authentic_plaintext_that_is_not_a_session_opens_as_none() {
     // Every shorter prefix: timestamps cut short, or data that is not a JSON object.
     for len in 0..whole.len() {
         let sealed = sealed_by_hand(&whole[..len]);
-        assert_eq!(store.open("__sid", &sealed), None, "{len} bytes");
+        assert_eq!(
+            store.open("__sid", &sealed),
+            Err(Refusal::Undecodable),
+            "{len} bytes"
+        );
     }
     let array = [&whole[..24], b"[1]"].concat();
-    assert_eq!(store.open("__sid", &sealed_by_hand(&array)), None);
+    assert_eq!(
+        store.open("__sid", &sealed_by_hand(&array)),
+        Err(Refusal::Undecodable)
+    );
 }

@@ -389,3 +389,122 @@ where
     );
     assert_eq!(store.sessions_of("ada").await.unwrap().len(), 2);
 }
+
+/// The events a sequence of requests produces through a server store, then during an outage
+/// (`outage(true)` makes the store unreachable): each event with its kind, its handle (the hash
+/// of the session the cookie named or was set to, never the ID) and the user. No event, printed
+/// with `Debug`, holds a session ID or cookie value the test saw.
+pub(crate) async fn assert_events_of_a_session_life<S>(store: S, mut outage: impl FnMut(bool))
+where
+    S: session_actix::IntoSessionBackend,
+{
+    use std::sync::{Arc, Mutex};
+
+    use session_actix::{EventKind, Refusal, SessionEvent, SessionHandle, SessionMiddleware};
+
+    let seen: Arc<Mutex<Vec<SessionEvent>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let middleware = SessionMiddleware::builder(store)
+        .on_event(move |event| sink.lock().unwrap().push(event.clone()))
+        .build();
+    let app = test::init_service(
+        actix_web::App::new()
+            .wrap(middleware)
+            .configure(routes)
+            .route(
+                "/login",
+                web::post().to(|session: Session| async move {
+                    session.set_user("ada").await?;
+                    Ok::<_, actix_web::Error>("signed in")
+                }),
+            ),
+    )
+    .await;
+    let take = || std::mem::take(&mut *seen.lock().unwrap());
+    let kinds = |events: &[SessionEvent]| events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>();
+    let handle = |id: &str| Some(SessionHandle::of(&stored_id(id)));
+    let mut secrets = Vec::new();
+
+    test::call_service(&app, get("/get/a", None)).await;
+    assert!(take().is_empty(), "a visitor without a cookie");
+
+    let first = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    secrets.push(first.clone());
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Created]);
+    assert_eq!(events[0].handle, handle(&first));
+    assert!(events[0].store_call.is_some(), "the store call's duration");
+
+    test::call_service(&app, get("/get/a", Some(&first))).await;
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Loaded]);
+    assert_eq!(events[0].handle, handle(&first));
+
+    test::call_service(&app, post("/set/b", Some(&first), json!(2))).await;
+    assert_eq!(kinds(&take()), [EventKind::Updated]);
+
+    let renewed = sid(&test::call_service(&app, post("/renew", Some(&first), json!(null))).await);
+    secrets.push(renewed.clone());
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Renewed]);
+    assert_eq!(events[0].handle, handle(&renewed));
+
+    let signed_in =
+        sid(&test::call_service(&app, post("/login", Some(&renewed), json!(null))).await);
+    secrets.push(signed_in.clone());
+    let events = take();
+    assert_eq!(
+        kinds(&events),
+        [
+            EventKind::Loaded,
+            EventKind::Renewed,
+            EventKind::BoundToUser
+        ]
+    );
+    assert_eq!(events[2].handle, handle(&signed_in));
+    assert_eq!(events[2].user.as_deref(), Some("ada"));
+
+    test::call_service(&app, post("/purge", Some(&signed_in), json!(null))).await;
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Purged]);
+    assert_eq!(events[0].handle, handle(&signed_in));
+
+    // Refused cookies, and why.
+    let unknown = SessionId::generate().expose_secret().to_owned();
+    secrets.push(unknown.clone());
+    test::call_service(&app, get("/get/a", Some(&unknown))).await;
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Refused(Refusal::Unknown)]);
+    assert_eq!(events[0].handle, handle(&unknown));
+    test::call_service(&app, get("/get/a", Some("not-an-id"))).await;
+    assert_eq!(kinds(&take()), [EventKind::Refused(Refusal::Undecodable)]);
+
+    // An outage: store errors, answered 503.
+    let live = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    secrets.push(live.clone());
+    take();
+    outage(true);
+    let res = test::call_service(&app, get("/get/a", Some(&live))).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        kinds(&take()),
+        [EventKind::StoreError { operation: "load" }]
+    );
+    let res = test::call_service(&app, post("/set/a", None, json!(1))).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        kinds(&take()),
+        [EventKind::StoreError {
+            operation: "create"
+        }]
+    );
+    outage(false);
+
+    let printed = format!("{:?}", take());
+    for secret in &secrets {
+        assert!(
+            !printed.contains(secret.as_str()),
+            "an event shows a session ID"
+        );
+    }
+}
