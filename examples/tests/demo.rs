@@ -673,6 +673,8 @@ async fn a_fourth_sign_in_ends_the_oldest_session_and_names_it() {
     let mut jars = [None, None, None, None];
     for jar in &mut jars[..3] {
         sign_in(&app, jar, "grace", "hopper").await;
+        // "Oldest" is by creation time in milliseconds: keep the sessions apart.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let token = form_token(&app, &mut jars[3], "/login").await;
     let form = [

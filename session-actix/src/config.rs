@@ -129,14 +129,22 @@ impl SessionConfig {
     /// Tells the listener, if there is one, of the event `event` builds: without a listener,
     /// nothing is built.
     pub(crate) fn emit(&self, event: impl FnOnce() -> SessionEvent) {
+        let traced = crate::trace::wanted();
+        if self.listener.is_none() && !traced {
+            return;
+        }
+        let event = event();
+        if traced {
+            crate::trace::record(&event);
+        }
         if let Some(listener) = &self.listener {
-            listener(&event());
+            listener(&event);
         }
     }
 
-    /// Whether events are listened to, so their timings are worth taking.
+    /// Whether events are listened to or traced, so their timings are worth taking.
     pub(crate) fn listens(&self) -> bool {
-        self.listener.is_some()
+        self.listener.is_some() || crate::trace::wanted()
     }
 }
 

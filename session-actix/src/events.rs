@@ -46,6 +46,30 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// A short name (`created`, `refused`, `store_error`, …), for logs and metric labels.
+    ///
+    /// ```
+    /// assert_eq!(session_actix::EventKind::Created.name(), "created");
+    /// ```
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Loaded => "loaded",
+            Self::Updated => "updated",
+            Self::Refreshed => "refreshed",
+            Self::Renewed => "renewed",
+            Self::BoundToUser => "bound_to_user",
+            Self::Purged => "purged",
+            Self::Revoked { .. } => "revoked",
+            Self::Refused(_) => "refused",
+            Self::TooLarge { .. } => "too_large",
+            Self::StoreError { .. } => "store_error",
+        }
+    }
+}
+
 /// One event of a session's life, as a listener registered with
 /// [`SessionMiddlewareBuilder::on_event`](crate::SessionMiddlewareBuilder::on_event) receives
 /// it. It names the session by its handle (the hash under which the store keeps it), never by
@@ -82,6 +106,17 @@ impl SessionEvent {
 
 /// A registered listener.
 pub(crate) type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
+
+/// The store operation a commit of `step` makes (a purge alone: `delete`).
+pub(crate) fn operation(step: &Step) -> &'static str {
+    match step {
+        Step::Create => "create",
+        Step::Update | Step::UpdateKeeping { .. } => "update",
+        Step::Touch => "touch",
+        Step::Renew => "renew",
+        _ => "delete",
+    }
+}
 
 /// What a commit's events need of its plan, taken before the plan runs (only with a listener).
 pub(crate) struct CommitFacts {
@@ -126,13 +161,7 @@ impl CommitFacts {
         let user = self.user.as_deref();
         let mut events = Vec::new();
         if let Outcome::Failed = outcome {
-            let operation = match self.step {
-                Step::Create => "create",
-                Step::Update | Step::UpdateKeeping { .. } => "update",
-                Step::Touch => "touch",
-                Step::Renew => "renew",
-                _ => "delete",
-            };
+            let operation = operation(&self.step);
             let event = SessionEvent::new(EventKind::StoreError { operation }, self.handle, user);
             return vec![event.took(took)];
         }

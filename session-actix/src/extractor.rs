@@ -33,7 +33,7 @@ impl FromRequest for Session {
             .get::<SessionSlot>()
             .map(|slot| slot.session(req.headers()));
         ready(session.ok_or_else(|| {
-            log::error!("{MissingSessionMiddleware}");
+            tracing::error!(target: "session", "{MissingSessionMiddleware}");
             MissingSessionMiddleware
         }))
     }

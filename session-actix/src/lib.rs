@@ -47,6 +47,11 @@ mod sealed;
 mod server;
 mod session;
 mod slot;
+#[cfg(feature = "tracing")]
+mod trace;
+#[cfg(not(feature = "tracing"))]
+#[path = "trace_off.rs"]
+mod trace;
 
 #[doc(inline)]
 pub use session_core::clock;

@@ -197,8 +197,10 @@ fn commit<B: MessageBody + 'static>(
             Some(action) => Ok(crate::server::cookie_write(action, persistent)),
             None => {
                 let store = Arc::clone(store);
+                let op = crate::events::operation(plan.step());
                 return Finish::Later(Box::pin(async move {
-                    let write = plan.run(store.as_ref()).await;
+                    let store = store.as_ref();
+                    let write = crate::trace::store_call(op, store.name(), plan.run(store)).await;
                     if let Some(facts) = facts {
                         let outcome = match &write {
                             Ok(CookieAction::Set { id, .. }) => {
@@ -274,7 +276,8 @@ fn finish_with<B: MessageBody + 'static>(
         }
         Err(err) => {
             // The error's message names no session ID; the source chain says why.
-            log::error!(
+            tracing::error!(
+                target: "session",
                 "session changes could not be saved: {err}: {:?}",
                 std::error::Error::source(&err)
             );

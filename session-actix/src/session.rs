@@ -109,7 +109,9 @@ impl Session {
             (SessionBackend::Store(store), Some(id)) => {
                 let config = &self.0.config;
                 let started = config.listens().then(Instant::now);
-                let loaded = store.as_ref().load_shared(&id).await;
+                let store = store.as_ref();
+                let loaded =
+                    crate::trace::store_call("load", store.name(), store.load_shared(&id)).await;
                 config.emit(|| {
                     let (kind, user) = match &loaded {
                         Ok(Some(record)) => (EventKind::Loaded, record.user()),

@@ -4,10 +4,13 @@
 #![cfg(feature = "memory")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use std::time::Duration;
+
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use serde_json::{Value, json};
+use session_actix::clock::TestClock;
 use session_actix::store::MemoryStore;
 use session_actix::{
     ConfigError, ErrorKind, Session, SessionLimit, SessionMiddleware, SessionMiddlewareBuilder,
@@ -61,19 +64,25 @@ async fn app(
     .await
 }
 
-fn capped(limit: SessionLimit) -> (MemoryStore, SessionMiddlewareBuilder) {
-    let store = MemoryStore::default();
-    let builder = SessionMiddleware::builder(store.clone()).sessions_per_user(store.clone(), limit);
+/// A capped middleware over a memory store, both on `clock`: sessions created one after the
+/// other must have distinct creation times for "the oldest" to be one session.
+fn capped(limit: SessionLimit, clock: &TestClock) -> (MemoryStore, SessionMiddlewareBuilder) {
+    let store = MemoryStore::builder().clock(clock.shared()).build();
+    let builder = SessionMiddleware::builder(store.clone())
+        .sessions_per_user(store.clone(), limit)
+        .clock(clock.shared());
     (store, builder)
 }
 
 #[actix_web::test]
 async fn a_sign_in_past_the_cap_ends_the_oldest_sessions() {
-    let (store, builder) = capped(SessionLimit::revoke_oldest(2));
+    let clock = TestClock::starting_now();
+    let (store, builder) = capped(SessionLimit::revoke_oldest(2), &clock);
     let app = app(builder).await;
     let mut browsers = vec![Jar::default(), Jar::default(), Jar::default()];
     let mut ended = Vec::new();
     for jar in &mut browsers {
+        clock.advance(Duration::from_secs(1));
         let res = test::call_service(&app, post_with("/login", jar, json!(null))).await;
         jar.absorb(&res);
         ended.push(body_json(res).await);
@@ -103,7 +112,7 @@ async fn a_sign_in_past_the_cap_ends_the_oldest_sessions() {
 
 #[actix_web::test]
 async fn a_refused_sign_in_is_a_typed_error_and_changes_nothing() {
-    let (store, builder) = capped(SessionLimit::refuse_new(1));
+    let (store, builder) = capped(SessionLimit::refuse_new(1), &TestClock::starting_now());
     let app = app(builder).await;
     let mut first = Jar::default();
     first.absorb(&test::call_service(&app, post_with("/login", &first, json!(null))).await);
@@ -136,7 +145,7 @@ async fn a_refused_sign_in_is_a_typed_error_and_changes_nothing() {
 
 #[actix_web::test]
 async fn a_cap_of_zero_is_refused_at_build() {
-    let (_, builder) = capped(SessionLimit::revoke_oldest(0));
+    let (_, builder) = capped(SessionLimit::revoke_oldest(0), &TestClock::starting_now());
     assert!(matches!(
         builder.try_build(),
         Err(ConfigError::ZeroSessionLimit)

@@ -129,6 +129,26 @@ pub trait SessionStore: Send + Sync + 'static {
         self.update(id, delta, loaded).await
     }
 
+    /// A short name of the kind of store (`memory`, `redis`, `postgres`), for spans, logs and
+    /// metric labels. The default is `custom`.
+    ///
+    /// ```
+    /// # use session_core::*;
+    /// # struct Store;
+    /// # #[async_trait::async_trait]
+    /// # impl SessionStore for Store {
+    /// #     async fn load(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> { Ok(None) }
+    /// #     async fn create(&self, _: &SessionId, _: &SessionRecord) -> Result<bool, StoreError> { Ok(true) }
+    /// #     async fn update(&self, _: &SessionId, _: &SessionDelta, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn touch(&self, _: &SessionId, _: Timestamp) -> Result<Option<Timestamp>, StoreError> { Ok(None) }
+    /// #     async fn delete(&self, _: &SessionId) -> Result<(), StoreError> { Ok(()) }
+    /// # }
+    /// assert_eq!(Store.name(), "custom");
+    /// ```
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+
     /// [`load`](Self::load), as a shared record: what the middleware calls. A store that keeps
     /// records in memory overrides it to hand out its own reference-counted record instead of a
     /// copy; the default wraps [`load`](Self::load).
@@ -270,6 +290,10 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
 
     async fn load_shared(&self, id: &SessionId) -> Result<Option<Arc<SessionRecord>>, StoreError> {
         (**self).load_shared(id).await
+    }
+
+    fn name(&self) -> &'static str {
+        (**self).name()
     }
 
     async fn renew(

@@ -105,6 +105,10 @@ fn bump(counter: &AtomicUsize) {
 
 #[async_trait]
 impl<S: SessionStore> SessionStore for CountingStore<S> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         bump(&self.counts.load);
         self.inner.load(id).await
@@ -200,6 +204,10 @@ impl<S> FailingStore<S> {
 
 #[async_trait]
 impl<S: SessionStore> SessionStore for FailingStore<S> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         self.check()?;
         self.inner.load(id).await

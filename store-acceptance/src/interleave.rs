@@ -182,6 +182,10 @@ impl Interleaved {
 
 #[async_trait]
 impl SessionStore for Interleaved {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         self.around(Op::Load, self.inner.load(id)).await
     }

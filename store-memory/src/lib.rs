@@ -467,6 +467,10 @@ impl MemoryStore {
 
 #[async_trait]
 impl SessionStore for MemoryStore {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let record = self.load_shared(id).await?;
         Ok(record.map(Arc::unwrap_or_clone))

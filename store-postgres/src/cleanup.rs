@@ -70,7 +70,7 @@ async fn sweep_every(store: &PostgresStore, interval: Duration) {
         ticker.tick().await;
         if let Err(err) = sweep(store).await {
             // Keep going: the database may be restarting; the next tick tries again.
-            log::warn!("session cleanup failed, retrying in {interval:?}: {err}");
+            tracing::warn!("session cleanup failed, retrying in {interval:?}: {err}");
         }
     }
 }

@@ -388,6 +388,10 @@ fn record_of(row: &PgRow) -> Result<SessionRecord, StoreError> {
 
 #[async_trait]
 impl SessionStore for PostgresStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let (key, now) = (id.storage_key(), millis(self.clock.now()));
         let row = self

@@ -500,6 +500,10 @@ fn store_error(err: RedisError) -> StoreError {
 
 #[async_trait]
 impl SessionStore for RedisStore {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let now = Timestamp::now();
         let fields: HashFields = self

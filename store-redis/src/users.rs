@@ -155,7 +155,7 @@ impl RedisStore {
 /// Revocation decodes nothing: it ends every key in the user's index that holds a session (has
 /// metadata), so a session this version cannot read (corrupt, or written by a newer format) is
 /// revoked all the same. Listing skips such a session, keeps it in the index for revocation to
-/// find, and reports it with `log::warn!` (by handle, never by ID).
+/// find, and reports it with `tracing::warn!` (by handle, never by ID).
 #[async_trait]
 impl UserSessionStore for RedisStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
@@ -198,7 +198,7 @@ impl UserSessionStore for RedisStore {
                     ));
                 }
                 Ok(_) => stale.push(member),
-                Err(err) => log::warn!(
+                Err(err) => tracing::warn!(
                     "session {handle} of a listed user cannot be decoded, so it is not listed \
                      (revoking the user's sessions still ends it): {err}"
                 ),

@@ -1,0 +1,19 @@
+//! Without the `tracing` feature: no spans, no lifecycle events in the log.
+
+use std::future::Future;
+
+use crate::events::SessionEvent;
+
+pub(crate) fn wanted() -> bool {
+    false
+}
+
+pub(crate) fn record(_: &SessionEvent) {}
+
+pub(crate) async fn store_call<T, E>(
+    _: &'static str,
+    _: &'static str,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    call.await
+}

@@ -1,0 +1,97 @@
+//! Session events through `tracing`, in a test binary of its own: `tracing` keeps its level
+//! filter process-wide, so tests running beside it would race it.
+#![cfg(all(feature = "memory", feature = "tracing"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use store_acceptance::doubles::FailingStore;
+use store_memory::MemoryStore;
+
+mod common;
+
+use common::*;
+
+/// The same life through `tracing`: spans around store calls and events at their levels, and
+/// no ID or cookie value in any line.
+#[actix_web::test]
+async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::test;
+    use serde_json::json;
+    use session_actix::SessionMiddleware;
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let store = FailingStore::new(MemoryStore::default());
+    let app = app!(SessionMiddleware::new(store.clone()));
+    let mut secrets = Vec::new();
+    let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
+    secrets.push(id.clone());
+    test::call_service(&app, get("/get/a", Some(&id))).await;
+    let renewed = sid(&test::call_service(&app, post("/renew", Some(&id), json!(null))).await);
+    secrets.push(renewed.clone());
+    test::call_service(&app, get("/get/a", Some("not-an-id"))).await;
+    store.set_failing(true);
+    test::call_service(&app, get("/get/a", Some(&renewed))).await;
+    test::call_service(&app, post("/set/b", Some(&renewed), json!(2))).await;
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for expected in [
+        "kind=\"created\"",
+        "kind=\"loaded\"",
+        "kind=\"renewed\"",
+        "kind=\"refused\"",
+        "reason=\"undecodable\"",
+        "kind=\"store_error\"",
+        "op=\"load\"",
+        "store=\"memory\"",
+        "outcome=\"ok\"",
+        "outcome=\"error\"",
+        "session changes could not be saved",
+    ] {
+        assert!(text.contains(expected), "no {expected} in:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains("WARN") && l.contains("store_error")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("DEBUG") && l.contains("refused")),
+        "{text}"
+    );
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a traced line shows a session ID"
+        );
+    }
+}
