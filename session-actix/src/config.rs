@@ -130,10 +130,11 @@ impl SessionConfig {
     /// nothing is built.
     pub(crate) fn emit(&self, event: impl FnOnce() -> SessionEvent) {
         let traced = crate::trace::wanted();
-        if self.listener.is_none() && !traced {
+        if self.listener.is_none() && !traced && !crate::measure::ON {
             return;
         }
         let event = event();
+        crate::measure::count(&event);
         if traced {
             crate::trace::record(&event);
         }
@@ -144,7 +145,7 @@ impl SessionConfig {
 
     /// Whether events are listened to or traced, so their timings are worth taking.
     pub(crate) fn listens(&self) -> bool {
-        self.listener.is_some() || crate::trace::wanted()
+        self.listener.is_some() || crate::trace::wanted() || crate::measure::ON
     }
 }
 
@@ -159,7 +160,7 @@ impl fmt::Debug for SessionConfig {
 
 /// Session middleware for actix-web.
 ///
-/// Per request it gives handlers a lazy [`Session`], read from the session cookie when a handler
+/// Per request it gives handlers a lazy [`Session`](crate::Session), read from the session cookie when a handler
 /// first takes it and loaded from the store when it first reads, and afterwards persists what
 /// changed with at most one store call (two for a renew of a session the handler never read). A
 /// request whose handler never takes its `Session` costs no cookie parsing and no store call. A

@@ -104,6 +104,20 @@ impl SessionEvent {
     }
 }
 
+/// `call`, a store call for `op` on `store`, traced and measured.
+pub(crate) async fn store_call<T, E>(
+    op: &'static str,
+    store: &'static str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let started = crate::measure::ON.then(Instant::now);
+    let result = crate::trace::in_span(op, store, call).await;
+    if let Some(started) = started {
+        crate::measure::store_call(op, store, result.is_ok(), started.elapsed());
+    }
+    result
+}
+
 /// A registered listener.
 pub(crate) type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
 

@@ -34,6 +34,33 @@
 //! ```
 //!
 //! Backends are chosen with Cargo features and re-exported under [`store`]: `memory` and `cookie` (default), `redis` and `postgres`.
+//!
+//! ## Observability
+//!
+//! Nothing here ever shows a session ID or a cookie value: sessions are named by their handle
+//! (the SHA-256 of the ID, under which the store keeps them).
+//!
+//! - **Events**: [`SessionMiddlewareBuilder::on_event`] calls a listener with every
+//!   [`SessionEvent`] (created, loaded, updated, refreshed, renewed, bound to a user, purged,
+//!   revoked by the cap, refused cookie and why, over the size limit, store error), each with
+//!   the handle, the user where known and the store call's duration.
+//! - **Tracing** (feature `tracing`, on by default): each store call runs in a `debug` span
+//!   `session_store` with `op`, `store` and `outcome`; events go to target `session` (refused
+//!   cookies, creations, loads, writes, renewals at `debug`; sign-ins, purges, revocations,
+//!   writes over the limit at `info`; store errors at `warn`, and a commit that fails at `error`
+//!   with its cause). Fields: `kind`, `handle`, `user`, `reason`, `store_call_us`. They nest in
+//!   the request's span (e.g. `tracing-actix-web`'s).
+//! - **Metrics** (feature `metrics`), through the `metrics` facade:
+//!
+//!   | name | kind | labels | what |
+//!   |---|---|---|---|
+//!   | `session_store_calls_total` | counter | `store`, `op`, `outcome` (`ok`, `error`) | store calls made by the middleware |
+//!   | `session_store_call_seconds` | histogram | `store`, `op` | how long each took |
+//!   | `session_events_total` | counter | `kind` (see [`EventKind::name`](crate::EventKind::name)) | lifecycle events |
+//!   | `sessions_created_total` | counter | | new sessions stored |
+//!   | `session_cookies_refused_total` | counter | `reason` (`unknown`, `expired`, `tampered`, `undecodable`) | cookies that brought no session |
+//!
+//!   No label holds an ID, a handle or a user.
 
 mod cache;
 mod config;
@@ -42,6 +69,11 @@ mod error;
 mod events;
 mod extractor;
 mod fresh;
+#[cfg(feature = "metrics")]
+mod measure;
+#[cfg(not(feature = "metrics"))]
+#[path = "measure_off.rs"]
+mod measure;
 mod middleware;
 mod sealed;
 mod server;

@@ -200,7 +200,7 @@ fn commit<B: MessageBody + 'static>(
                 let op = crate::events::operation(plan.step());
                 return Finish::Later(Box::pin(async move {
                     let store = store.as_ref();
-                    let write = crate::trace::store_call(op, store.name(), plan.run(store)).await;
+                    let write = crate::events::store_call(op, store.name(), plan.run(store)).await;
                     if let Some(facts) = facts {
                         let outcome = match &write {
                             Ok(CookieAction::Set { id, .. }) => {

@@ -111,7 +111,7 @@ impl Session {
                 let started = config.listens().then(Instant::now);
                 let store = store.as_ref();
                 let loaded =
-                    crate::trace::store_call("load", store.name(), store.load_shared(&id)).await;
+                    crate::events::store_call("load", store.name(), store.load_shared(&id)).await;
                 config.emit(|| {
                     let (kind, user) = match &loaded {
                         Ok(Some(record)) => (EventKind::Loaded, record.user()),

@@ -53,7 +53,7 @@ pub(crate) fn record(event: &SessionEvent) {
 }
 
 /// `call` (a store call for `op` on `store`) in a span that records its outcome.
-pub(crate) async fn store_call<T, E>(
+pub(crate) async fn in_span<T, E>(
     op: &'static str,
     store: &'static str,
     call: impl Future<Output = Result<T, E>>,

@@ -10,7 +10,7 @@ pub(crate) fn wanted() -> bool {
 
 pub(crate) fn record(_: &SessionEvent) {}
 
-pub(crate) async fn store_call<T, E>(
+pub(crate) async fn in_span<T, E>(
     _: &'static str,
     _: &'static str,
     call: impl Future<Output = Result<T, E>>,
