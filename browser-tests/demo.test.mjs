@@ -250,3 +250,17 @@ test(`[${BACKEND}] a fourth sign-in ends the oldest of three sessions and says s
   assert.equal(new URL(oldest.url()).pathname, '/login', 'the oldest session survived');
   for (const context of contexts) await context.close();
 });
+
+test(`[${BACKEND}] the demo serves its session metrics`, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${BASE}/`);
+  const metrics = await page.request.get(`${BASE}/metrics`);
+  assert.equal(metrics.status(), 200);
+  const text = await metrics.text();
+  assert.match(text, /sessions_created_total \d+/);
+  assert.match(text, new RegExp(`session_store_calls_total\\{store="${BACKEND}",op="create",outcome="ok"\\} \\d+`));
+  const [cookie] = (await context.cookies()).filter((c) => c.name === '__sid');
+  assert.ok(!text.includes(cookie.value), 'a metric shows a session ID');
+  await context.close();
+});

@@ -10,20 +10,31 @@
 //!
 //! The backend is the only thing that changes: the app and its middleware settings are the same.
 //! With `memory`, sessions live in this process only and are gone after a restart.
+//!
+//! It logs through `tracing-subscriber` (`RUST_LOG`, default `info`; `RUST_LOG=session=debug`
+//! shows every session event and store call) and serves the session metrics in Prometheus's text
+//! format at `/metrics`.
 
 use std::env::{self, VarError};
 use std::io;
 use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
+use metrics_exporter_prometheus::PrometheusBuilder;
 use session_actix::SessionMiddleware;
 use session_actix::store::{CookieStore, Key, MemoryStore, PostgresStore, RedisStore};
 use session_examples::demo;
+use tracing_subscriber::EnvFilter;
 
 const DEFAULT_PORT: u16 = 8080;
 
 #[actix_web::main]
 async fn main() -> io::Result<()> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| io::Error::other(format!("metrics recorder: {e}")))?;
     let port = port()?;
     let backend = var("SESSION_BACKEND")?.unwrap_or_else(|| "memory".to_owned());
     // Built once, before any worker starts: every worker shares the one store.
@@ -44,15 +55,25 @@ async fn main() -> io::Result<()> {
         let app = App::new()
             .wrap(middleware.clone())
             .configure(demo::configure_with(fresh_login))
-            .app_data(accounts.clone());
+            .app_data(accounts.clone())
+            .route(
+                "/metrics",
+                web::get().to({
+                    let metrics = metrics.clone();
+                    move || {
+                        let text = metrics.render();
+                        async move { text }
+                    }
+                }),
+            );
         match &user_sessions {
             Some(sessions) => app.app_data(sessions.clone()),
             None => app,
         }
     })
     .bind(("127.0.0.1", port))?;
-    println!(
-        "Session demo ({backend} store) listening on http://127.0.0.1:{port}/ (sign in as ada / lovelace)"
+    tracing::info!(
+        "session demo ({backend} store) listening on http://127.0.0.1:{port}/ (sign in as ada / lovelace)"
     );
     server.run().await
 }
@@ -106,7 +127,7 @@ async fn middleware_for(
                 (demo::middleware(store), None)
             }
             None => {
-                eprintln!(
+                tracing::warn!(
                     "SESSION_SECRET is not set: using a random key, so a restart signs everyone out"
                 );
                 (demo::middleware(CookieStore::new(Key::generate())), None)

@@ -9,6 +9,9 @@
 //! (actix-session 0.11), `ours-memory`, `ours-cookie`, `ours-redis` and `ours-postgres` (this
 //! workspace's `session-actix`). `REDIS_URL` and `DATABASE_URL` point the Redis and PostgreSQL
 //! setups elsewhere than the local services `scripts/services.sh` starts.
+//!
+//! With `BENCH_TRACING=info` (or `debug`) a `tracing` subscriber at that level writes to
+//! nowhere, to measure what a subscriber costs; without it none is installed.
 
 mod routes;
 mod setup;
@@ -25,6 +28,15 @@ async fn main() -> io::Result<()> {
     };
     let setup = Setup::parse(&name).ok_or_else(usage)?;
     let port: u16 = port.parse().map_err(|_| usage())?;
+    if let Ok(level) = std::env::var("BENCH_TRACING") {
+        let level: tracing_subscriber::filter::LevelFilter = level
+            .parse()
+            .map_err(|_| io::Error::other("BENCH_TRACING must be a level, e.g. info"))?;
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(io::sink)
+            .init();
+    }
     setup::serve(setup, ("127.0.0.1", port)).await
 }
 

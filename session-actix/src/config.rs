@@ -13,7 +13,7 @@ use session_core::{
 };
 
 use crate::error::SessionError;
-use crate::events::{Listener, SessionEvent};
+use crate::events::{EventKind, Listener, SessionEvent};
 
 /// The store a sign-in makes room in, and the cap of sessions per user.
 pub(crate) type UserLimit = (Arc<dyn UserSessionStore>, SessionLimit);
@@ -123,18 +123,20 @@ pub(crate) struct SessionConfig {
     pub(crate) clock: SharedClock,
     /// Told of every session event, if registered.
     pub(crate) listener: Option<Listener>,
+    /// The metrics, registered once (feature `metrics`).
+    pub(crate) meters: crate::measure::Meters,
 }
 
 impl SessionConfig {
     /// Tells the listener, if there is one, of the event `event` builds: without a listener,
     /// nothing is built.
-    pub(crate) fn emit(&self, event: impl FnOnce() -> SessionEvent) {
+    pub(crate) fn emit(&self, kind: EventKind, build: impl FnOnce(EventKind) -> SessionEvent) {
+        self.meters.count(&kind);
         let traced = crate::trace::wanted();
-        if self.listener.is_none() && !traced && !crate::measure::ON {
+        if self.listener.is_none() && !traced {
             return;
         }
-        let event = event();
-        crate::measure::count(&event);
+        let event = build(kind);
         if traced {
             crate::trace::record(&event);
         }
@@ -143,9 +145,9 @@ impl SessionConfig {
         }
     }
 
-    /// Whether events are listened to or traced, so their timings are worth taking.
+    /// Whether events are listened to or traced, so they are built in full.
     pub(crate) fn listens(&self) -> bool {
-        self.listener.is_some() || crate::trace::wanted() || crate::measure::ON
+        self.listener.is_some() || crate::trace::wanted()
     }
 }
 
@@ -567,6 +569,11 @@ impl SessionMiddlewareBuilder {
         {
             return Err(ConfigError::ZeroSessionLimit);
         }
+        // Registered now, with the recorder the app installed before building the middleware.
+        let meters = crate::measure::Meters::new(match &self.backend {
+            SessionBackend::Store(store) => store.name(),
+            SessionBackend::Sealed(_) => "cookie",
+        });
         let config = SessionConfig {
             backend: self.backend,
             cookie,
@@ -580,6 +587,7 @@ impl SessionMiddlewareBuilder {
                 .max_lifetime
                 .map(|(idle, absolute)| ExpiryPolicy::new(idle, absolute)),
             listener: self.listener,
+            meters,
             clock: self.clock,
         };
         Ok(SessionMiddleware::from_config(config))

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use session_core::{CommitPlan, Refusal, SessionHandle, Step};
 
+use crate::config::SessionConfig;
+
 /// What happened to a session. See [`SessionEvent`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -104,19 +106,27 @@ impl SessionEvent {
     }
 }
 
-/// `call`, a store call for `op` on `store`, traced and measured.
-pub(crate) async fn store_call<T, E>(
-    op: &'static str,
-    store: &'static str,
-    call: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let started = crate::measure::ON.then(Instant::now);
-    let result = crate::trace::in_span(op, store, call).await;
-    if let Some(started) = started {
-        crate::measure::store_call(op, store, result.is_ok(), started.elapsed());
-    }
-    result
+/// Awaits `$call`, a store call for `$op` by the middleware of `$config`, traced and measured.
+/// A macro, not an `async fn`: a wrapper future copied the commit's whole future into itself,
+/// 2% of a new memory-store session's instructions (callgrind, 39.6k).
+macro_rules! store_call {
+    ($config:expr, $op:expr, $call:expr) => {{
+        let config: &crate::config::SessionConfig = $config;
+        let started = crate::measure::ON.then(std::time::Instant::now);
+        let result = if crate::trace::wanted() {
+            crate::trace::in_span($op, config.meters.store(), $call).await
+        } else {
+            $call.await
+        };
+        if let Some(started) = started {
+            config
+                .meters
+                .store_call($op, result.is_ok(), started.elapsed());
+        }
+        result
+    }};
 }
+pub(crate) use store_call;
 
 /// A registered listener.
 pub(crate) type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
@@ -132,7 +142,8 @@ pub(crate) fn operation(step: &Step) -> &'static str {
     }
 }
 
-/// What a commit's events need of its plan, taken before the plan runs (only with a listener).
+/// What a commit's events need of its plan, taken before the plan runs: cheap (no allocation)
+/// unless `with_user`.
 pub(crate) struct CommitFacts {
     step: Step,
     handle: Option<SessionHandle>,
@@ -140,7 +151,8 @@ pub(crate) struct CommitFacts {
     purges: bool,
     user: Option<String>,
     binds: bool,
-    started: Instant,
+    /// When the commit started, if events are built (for their durations).
+    started: Option<Instant>,
 }
 
 /// How a commit ended, for its events.
@@ -156,31 +168,43 @@ pub(crate) enum Outcome {
 }
 
 impl CommitFacts {
-    pub(crate) fn of(plan: &CommitPlan) -> Self {
+    /// The facts of `plan`, with its user when events will be built (`with_user`).
+    pub(crate) fn of(plan: &CommitPlan, with_user: bool) -> Self {
         Self {
             step: plan.step().clone(),
             handle: plan.handle(),
             purged: plan.purged_handle(),
             purges: plan.purges(),
-            user: plan.user().map(str::to_owned),
+            user: if with_user {
+                plan.user().map(str::to_owned)
+            } else {
+                None
+            },
             binds: plan.binds_user(),
-            started: Instant::now(),
+            started: with_user.then(Instant::now),
         }
     }
 
-    /// The commit's events, in order: a purge, then what the step did. `store_call` says
+    /// Emits the commit's events, in order: a purge, then what the step did. `store_call` says
     /// whether the commit went to a store (so its duration is reported).
-    pub(crate) fn events(self, outcome: &Outcome, store_call: bool) -> Vec<SessionEvent> {
-        let took = store_call.then(|| self.started.elapsed());
+    pub(crate) fn emit(self, config: &SessionConfig, outcome: &Outcome, store_call: bool) {
+        let took = self
+            .started
+            .filter(|_| store_call)
+            .map(|started| started.elapsed());
         let user = self.user.as_deref();
-        let mut events = Vec::new();
+        let emit = |kind: EventKind, handle: Option<SessionHandle>, user: Option<&str>| {
+            config.emit(kind, |kind| {
+                SessionEvent::new(kind, handle, user).took(took)
+            });
+        };
         if let Outcome::Failed = outcome {
             let operation = operation(&self.step);
-            let event = SessionEvent::new(EventKind::StoreError { operation }, self.handle, user);
-            return vec![event.took(took)];
+            emit(EventKind::StoreError { operation }, self.handle, user);
+            return;
         }
         if self.purges {
-            events.push(SessionEvent::new(EventKind::Purged, self.purged, None));
+            emit(EventKind::Purged, self.purged, None);
         }
         if let Outcome::Set(set) = outcome {
             let moved = set.is_some() && *set != self.handle;
@@ -194,13 +218,14 @@ impl CommitFacts {
                 _ => None,
             };
             let handle = set.or(self.handle);
-            events.extend(kind.map(|kind| SessionEvent::new(kind, handle, user)));
+            if let Some(kind) = kind {
+                emit(kind, handle, user);
+            }
             if self.binds && matches!(self.step, Step::Renew | Step::Create) {
-                events.push(SessionEvent::new(EventKind::BoundToUser, handle, user));
+                emit(EventKind::BoundToUser, handle, user);
             }
         } else if let (Outcome::Unchanged, Step::UpdateKeeping { .. }) = (outcome, &self.step) {
-            events.push(SessionEvent::new(EventKind::Updated, self.handle, user));
+            emit(EventKind::Updated, self.handle, user);
         }
-        events.into_iter().map(|event| event.took(took)).collect()
     }
 }

@@ -1,34 +1,123 @@
-//! Counters and a latency histogram through the `metrics` facade (feature `metrics`). With no
-//! recorder installed the facade does nothing.
+//! Counters and a latency histogram through the `metrics` facade (feature `metrics`); the names
+//! and labels are in the crate docs (Observability). No label holds an ID, a handle or a user.
 //!
-//! The names and labels are in the crate docs (Observability).
-//!
-//! No label holds a session ID, a handle or a user.
+//! Every handle is registered once, when the middleware is built, with the recorder installed
+//! then: registering per request (what the `metrics` macros do) cost 7.8% of a memory-store
+//! `/read` with no recorder installed (callgrind, 29.5k against 31.8k instructions).
 
 use std::time::Duration;
 
-use metrics::{counter, histogram};
+use metrics::{Counter, Histogram, counter, histogram};
+use session_core::Refusal;
 
-use crate::events::{EventKind, SessionEvent};
+use crate::events::EventKind;
 
-/// Whether metrics are compiled in: events are then built for them.
+/// Whether metrics are compiled in.
 pub(crate) const ON: bool = true;
 
-pub(crate) fn count(event: &SessionEvent) {
-    counter!("session_events_total", "kind" => event.kind.name()).increment(1);
-    match event.kind {
-        EventKind::Created => counter!("sessions_created_total").increment(1),
-        EventKind::Refused(refusal) => {
-            counter!("session_cookies_refused_total", "reason" => refusal.as_str()).increment(1);
-        }
-        _ => {}
-    }
+/// The store operations the middleware makes, in the order of [`Meters::calls`].
+const OPS: [&str; 7] = [
+    "load", "create", "update", "touch", "renew", "delete", "revoke",
+];
+
+/// Every kind of event, in the order of [`Meters::events`].
+const KINDS: [&str; 11] = [
+    "created",
+    "loaded",
+    "updated",
+    "refreshed",
+    "renewed",
+    "bound_to_user",
+    "purged",
+    "revoked",
+    "refused",
+    "too_large",
+    "store_error",
+];
+
+const REASONS: [Refusal; 4] = [
+    Refusal::Unknown,
+    Refusal::Expired,
+    Refusal::Tampered,
+    Refusal::Undecodable,
+];
+
+/// The registered handles of one middleware.
+pub(crate) struct Meters {
+    store: &'static str,
+    events: Vec<Counter>,
+    created: Counter,
+    refused: Vec<Counter>,
+    /// Per operation: calls that succeeded, calls that failed, their latency.
+    calls: Vec<(Counter, Counter, Histogram)>,
 }
 
-pub(crate) fn store_call(op: &'static str, store: &'static str, ok: bool, took: Duration) {
-    let outcome = if ok { "ok" } else { "error" };
-    counter!("session_store_calls_total", "store" => store, "op" => op, "outcome" => outcome)
-        .increment(1);
-    histogram!("session_store_call_seconds", "store" => store, "op" => op)
-        .record(took.as_secs_f64());
+impl Meters {
+    pub(crate) fn new(store: &'static str) -> Self {
+        Self {
+            store,
+            events: KINDS
+                .iter()
+                .map(|&kind| counter!("session_events_total", "kind" => kind))
+                .collect(),
+            created: counter!("sessions_created_total"),
+            refused: REASONS
+                .iter()
+                .map(|reason| counter!("session_cookies_refused_total", "reason" => reason.as_str()))
+                .collect(),
+            calls: OPS
+                .iter()
+                .map(|&op| {
+                    let labels = |outcome: &'static str| {
+                        counter!("session_store_calls_total", "store" => store, "op" => op, "outcome" => outcome)
+                    };
+                    let latency =
+                        histogram!("session_store_call_seconds", "store" => store, "op" => op);
+                    (labels("ok"), labels("error"), latency)
+                })
+                .collect(),
+        }
+    }
+
+    /// The store label.
+    pub(crate) fn store(&self) -> &'static str {
+        self.store
+    }
+
+    pub(crate) fn count(&self, kind: &EventKind) {
+        let at = match kind {
+            EventKind::Created => 0,
+            EventKind::Loaded => 1,
+            EventKind::Updated => 2,
+            EventKind::Refreshed => 3,
+            EventKind::Renewed => 4,
+            EventKind::BoundToUser => 5,
+            EventKind::Purged => 6,
+            EventKind::Revoked { .. } => 7,
+            EventKind::Refused(_) => 8,
+            EventKind::TooLarge { .. } => 9,
+            EventKind::StoreError { .. } => 10,
+        };
+        if let Some(counter) = self.events.get(at) {
+            counter.increment(1);
+        }
+        match kind {
+            EventKind::Created => self.created.increment(1),
+            EventKind::Refused(refusal) => {
+                let at = REASONS.iter().position(|reason| reason == refusal);
+                if let Some(counter) = at.and_then(|at| self.refused.get(at)) {
+                    counter.increment(1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn store_call(&self, op: &'static str, ok: bool, took: Duration) {
+        let at = OPS.iter().position(|&name| name == op);
+        if let Some((ok_calls, failed_calls, latency)) = at.and_then(|at| self.calls.get(at)) {
+            if ok { ok_calls } else { failed_calls }.increment(1);
+            latency.record(took.as_secs_f64());
+        }
+    }
 }

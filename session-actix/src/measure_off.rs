@@ -2,10 +2,25 @@
 
 use std::time::Duration;
 
-use crate::events::SessionEvent;
+use crate::events::EventKind;
 
 pub(crate) const ON: bool = false;
 
-pub(crate) fn count(_: &SessionEvent) {}
+/// Nothing to hold but the store label, for spans.
+pub(crate) struct Meters {
+    store: &'static str,
+}
 
-pub(crate) fn store_call(_: &'static str, _: &'static str, _: bool, _: Duration) {}
+impl Meters {
+    pub(crate) fn new(store: &'static str) -> Self {
+        Self { store }
+    }
+
+    pub(crate) fn store(&self) -> &'static str {
+        self.store
+    }
+
+    pub(crate) fn count(&self, _: &EventKind) {}
+
+    pub(crate) fn store_call(&self, _: &'static str, _: bool, _: Duration) {}
+}

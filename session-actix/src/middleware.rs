@@ -17,7 +17,7 @@ use crate::cache::forbid_caching;
 use crate::config::{SessionConfig, SessionMiddleware};
 use crate::cookie::{CookieWrite, set_cookies};
 use crate::error::SessionError;
-use crate::events::{CommitFacts, Outcome, SessionEvent};
+use crate::events::{CommitFacts, Outcome};
 use crate::session::Session;
 use crate::slot::SessionSlot;
 
@@ -177,20 +177,18 @@ fn commit<B: MessageBody + 'static>(
 ) -> Finish<B> {
     let plan = session.take_plan();
     let (purges, persistent) = (plan.purges(), plan.is_persistent());
-    let facts = config.listens().then(|| CommitFacts::of(&plan));
+    let facts = CommitFacts::of(&plan, config.listens());
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
             let carried = session.sealed_cookie();
             let write = crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan);
-            if let Some(facts) = facts {
-                let outcome = match &write {
-                    Ok(CookieWrite::Set { .. }) => Outcome::Set(None),
-                    Ok(CookieWrite::Unchanged) => Outcome::Unchanged,
-                    Ok(CookieWrite::Remove) => Outcome::Removed,
-                    Err(_) => Outcome::Failed,
-                };
-                emit_all(&config, facts.events(&outcome, false));
-            }
+            let outcome = match &write {
+                Ok(CookieWrite::Set { .. }) => Outcome::Set(None),
+                Ok(CookieWrite::Unchanged) => Outcome::Unchanged,
+                Ok(CookieWrite::Remove) => Outcome::Removed,
+                Err(_) => Outcome::Failed,
+            };
+            facts.emit(&config, &outcome, false);
             write
         }
         SessionBackend::Store(store) => match plan.settled() {
@@ -199,19 +197,16 @@ fn commit<B: MessageBody + 'static>(
                 let store = Arc::clone(store);
                 let op = crate::events::operation(plan.step());
                 return Finish::Later(Box::pin(async move {
-                    let store = store.as_ref();
-                    let write = crate::events::store_call(op, store.name(), plan.run(store)).await;
-                    if let Some(facts) = facts {
-                        let outcome = match &write {
-                            Ok(CookieAction::Set { id, .. }) => {
-                                Outcome::Set(Some(SessionHandle::of(id)))
-                            }
-                            Ok(CookieAction::Remove) => Outcome::Removed,
-                            Ok(_) => Outcome::Unchanged,
-                            Err(_) => Outcome::Failed,
-                        };
-                        emit_all(&config, facts.events(&outcome, true));
-                    }
+                    let write = crate::events::store_call!(&config, op, plan.run(store.as_ref()));
+                    let outcome = match &write {
+                        Ok(CookieAction::Set { id, .. }) => {
+                            Outcome::Set(Some(SessionHandle::of(id)))
+                        }
+                        Ok(CookieAction::Remove) => Outcome::Removed,
+                        Ok(_) => Outcome::Unchanged,
+                        Err(_) => Outcome::Failed,
+                    };
+                    facts.emit(&config, &outcome, true);
                     let write = write.map(|action| crate::server::cookie_write(action, persistent));
                     Ok(finish_with(
                         res,
@@ -233,12 +228,6 @@ fn commit<B: MessageBody + 'static>(
         write,
         purges,
     ))
-}
-
-fn emit_all(config: &SessionConfig, events: Vec<SessionEvent>) {
-    for event in events {
-        config.emit(|| event);
-    }
 }
 
 /// What is left of a request once its handler has answered.

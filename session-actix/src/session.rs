@@ -110,14 +110,13 @@ impl Session {
                 let config = &self.0.config;
                 let started = config.listens().then(Instant::now);
                 let store = store.as_ref();
-                let loaded =
-                    crate::events::store_call("load", store.name(), store.load_shared(&id)).await;
-                config.emit(|| {
-                    let (kind, user) = match &loaded {
-                        Ok(Some(record)) => (EventKind::Loaded, record.user()),
-                        Ok(None) => (EventKind::Refused(Refusal::Unknown), None),
-                        Err(_) => (EventKind::StoreError { operation: "load" }, None),
-                    };
+                let loaded = crate::events::store_call!(config, "load", store.load_shared(&id));
+                let (kind, user) = match &loaded {
+                    Ok(Some(record)) => (EventKind::Loaded, record.user()),
+                    Ok(None) => (EventKind::Refused(Refusal::Unknown), None),
+                    Err(_) => (EventKind::StoreError { operation: "load" }, None),
+                };
+                config.emit(kind, |kind| {
                     let took = started.map(|started| started.elapsed());
                     SessionEvent::new(kind, Some(SessionHandle::of(&id)), user).took(took)
                 });
@@ -140,17 +139,15 @@ impl Session {
         };
         let opened =
             crate::sealed::open(sealer.as_ref(), &config.cookie.name, self.0.sealed.as_ref());
-        config.emit(|| {
-            let (kind, user) = match &opened {
-                Ok(Some(record)) if record.is_expired(config.clock.now()) => {
-                    (EventKind::Refused(Refusal::Expired), None)
-                }
-                Ok(Some(record)) => (EventKind::Loaded, record.user()),
-                Ok(None) => (EventKind::Loaded, None),
-                Err(refusal) => (EventKind::Refused(*refusal), None),
-            };
-            SessionEvent::new(kind, None, user)
-        });
+        let (kind, user) = match &opened {
+            Ok(Some(record)) if record.is_expired(config.clock.now()) => {
+                (EventKind::Refused(Refusal::Expired), None)
+            }
+            Ok(Some(record)) => (EventKind::Loaded, record.user()),
+            Ok(None) => (EventKind::Loaded, None),
+            Err(refusal) => (EventKind::Refused(*refusal), None),
+        };
+        config.emit(kind, |kind| SessionEvent::new(kind, None, user));
         opened.ok().flatten()
     }
 
@@ -257,7 +254,9 @@ impl Session {
             if size > limit {
                 self.0
                     .config
-                    .emit(|| SessionEvent::new(EventKind::TooLarge { size, limit }, None, None));
+                    .emit(EventKind::TooLarge { size, limit }, |kind| {
+                        SessionEvent::new(kind, None, None)
+                    });
                 return Err(SessionError::from(ErrorKind::TooLarge {
                     key: key.to_owned(),
                     size,
@@ -371,9 +370,9 @@ impl Session {
                     _ => None,
                 };
                 if let Some(kind) = kind {
-                    self.0
-                        .config
-                        .emit(|| SessionEvent::new(kind, current, Some(&user_id)));
+                    self.0.config.emit(kind, |kind| {
+                        SessionEvent::new(kind, current, Some(&user_id))
+                    });
                 }
                 ended?
             }

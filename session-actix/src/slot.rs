@@ -11,8 +11,8 @@ use crate::cookie::{read_sealed, read_session_id};
 use crate::events::{EventKind, SessionEvent};
 use crate::session::Session;
 
-fn refused(refusal: Refusal) -> SessionEvent {
-    SessionEvent::new(EventKind::Refused(refusal), None, None)
+fn refused(kind: EventKind) -> SessionEvent {
+    SessionEvent::new(kind, None, None)
 }
 
 /// What the middleware leaves in a request: the configuration to open the session with, and
@@ -44,7 +44,7 @@ impl SessionSlot {
                         let sealed = read_sealed(headers, &config.cookie.name);
                         if sealed.value.is_none() && !sealed.names.is_empty() {
                             // Chunks without their whole: one went missing.
-                            config.emit(|| refused(Refusal::Undecodable));
+                            config.emit(EventKind::Refused(Refusal::Undecodable), refused);
                         }
                         (
                             SessionState::sealed(sealed.value.is_some(), clock),
@@ -54,7 +54,7 @@ impl SessionSlot {
                     _ => {
                         let origin = read_session_id(headers, &config.cookie.name).unwrap_or_else(
                             |refusal| {
-                                config.emit(|| refused(refusal));
+                                config.emit(EventKind::Refused(refusal), refused);
                                 None
                             },
                         );
