@@ -50,7 +50,8 @@
 //!   writes over the limit at `info`; store errors at `warn`, and a commit that fails at `error`
 //!   with its cause). Fields: `kind`, `handle`, `user`, `reason`, `store_call_us`. They nest in
 //!   the request's span (e.g. `tracing-actix-web`'s).
-//! - **Metrics** (feature `metrics`), through the `metrics` facade:
+//! - **Metrics** (feature `metrics`), through the `metrics` facade, registered when the
+//!   middleware is built (install the recorder before building it):
 //!
 //!   | name | kind | labels | what |
 //!   |---|---|---|---|
