@@ -20,6 +20,7 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
     use actix_web::test;
     use serde_json::json;
     use session_actix::SessionMiddleware;
+    use tracing::Instrument as _;
     use tracing_subscriber::fmt::MakeWriter;
 
     #[derive(Clone, Default)]
@@ -62,7 +63,19 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
     test::call_service(&app, get("/get/a", Some(&renewed))).await;
     test::call_service(&app, post("/set/b", Some(&renewed), json!(2))).await;
 
+    // Under a request span, as `tracing-actix-web` opens one: the store call's span is its child.
+    store.set_failing(false);
+    let request = tracing::info_span!("http_request", route = "/get/a");
+    test::call_service(&app, get("/get/a", Some(&renewed)))
+        .instrument(request)
+        .await;
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.lines()
+            .any(|line| line.contains("http_request{route=\"/get/a\"}:session_store{op=\"load\"")),
+        "no store span under the request span:\n{text}"
+    );
     for expected in [
         "kind=\"created\"",
         "kind=\"loaded\"",
