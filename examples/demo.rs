@@ -17,7 +17,6 @@
 
 use std::env::{self, VarError};
 use std::io;
-use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -39,22 +38,12 @@ async fn main() -> io::Result<()> {
     let backend = var("SESSION_BACKEND")?.unwrap_or_else(|| "memory".to_owned());
     // Built once, before any worker starts: every worker shares the one store.
     let (middleware, user_sessions) = middleware_for(&backend).await?;
-    // How recent a sign-in the password page asks for (the browser tests shorten it).
-    let fresh_login = match var("FRESH_LOGIN_SECS")? {
-        Some(secs) => Duration::from_secs(secs.parse().map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("FRESH_LOGIN_SECS: {e}"),
-            )
-        })?),
-        None => demo::FRESH_LOGIN,
-    };
     // One set of accounts for every worker, so a changed password holds in all.
     let accounts = demo::accounts();
     let server = HttpServer::new(move || {
         let app = App::new()
             .wrap(middleware.clone())
-            .configure(demo::configure_with(fresh_login))
+            .configure(demo::configure)
             .app_data(accounts.clone())
             .route(
                 "/metrics",

@@ -67,26 +67,17 @@ const REMEMBER_ME: SessionLifetime = SessionLifetime::Timeouts {
     absolute: Duration::from_secs(90 * 24 * 3600),
 };
 
-/// Registers the demo's routes (see the [module docs](self)), with the password page asking
-/// for a sign-in within [`FRESH_LOGIN`]. The app must also be wrapped in [`middleware`], or
-/// every route that takes a session answers `500`. The accounts live in the app: an app with
-/// several workers registers one [`accounts`] after this, so a changed password holds in all.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    configure_with(FRESH_LOGIN)(cfg);
-}
-
-/// [`configure`], with the password page asking for a sign-in within `fresh_login`.
-pub fn configure_with(fresh_login: Duration) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg| routes(cfg, fresh_login)
-}
-
 /// The accounts, to share between workers with `App::app_data`.
 #[must_use]
 pub fn accounts() -> web::Data<Accounts> {
     web::Data::new(Accounts::default())
 }
 
-fn routes(cfg: &mut web::ServiceConfig, fresh_login: Duration) {
+/// Registers the demo's routes (see the [module docs](self)), with the password page asking
+/// for a sign-in within [`FRESH_LOGIN`]. The app must also be wrapped in [`middleware`], or
+/// every route that takes a session answers `500`. The accounts live in the app: an app with
+/// several workers registers one [`accounts`] after this, so a changed password holds in all.
+pub fn configure(cfg: &mut web::ServiceConfig) {
     // A POST whose body is not the expected form carries no valid CSRF token either: 403, the
     // same answer as a wrong token, rather than 400.
     let forms = web::FormConfig::default().error_handler(|err, _| {
@@ -107,7 +98,7 @@ fn routes(cfg: &mut web::ServiceConfig, fresh_login: Duration) {
         )
         .service(
             web::scope("/account")
-                .wrap(RequireFreshLogin::within(fresh_login).reauthenticate_at("/reauth"))
+                .wrap(RequireFreshLogin::within(FRESH_LOGIN).reauthenticate_at("/reauth"))
                 .service(
                     web::resource("/password")
                         .route(web::get().to(password_form))
@@ -136,9 +127,14 @@ pub fn middleware(store: impl IntoSessionBackend) -> SessionMiddleware {
 pub fn middleware_with_users<S: UserSessionStore + IntoSessionBackend + Clone>(
     store: S,
 ) -> SessionMiddleware {
-    builder(store.clone())
-        .sessions_per_user(store, SessionLimit::revoke_oldest(SESSIONS_PER_USER))
-        .build()
+    builder_with_users(store).build()
+}
+
+/// The builder of [`middleware_with_users`], for a test to set its clock.
+pub fn builder_with_users<S: UserSessionStore + IntoSessionBackend + Clone>(
+    store: S,
+) -> SessionMiddlewareBuilder {
+    builder(store.clone()).sessions_per_user(store, SessionLimit::revoke_oldest(SESSIONS_PER_USER))
 }
 
 fn builder(store: impl IntoSessionBackend) -> SessionMiddlewareBuilder {

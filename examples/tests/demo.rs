@@ -3,13 +3,14 @@
 //! POST sends the hidden `csrf` field read from the page that holds the form.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::Cookie;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, Error, test};
+use session_actix::clock::{SharedClock, TestClock};
 use session_actix::store::MemoryStore;
 use session_examples::demo;
 
@@ -620,14 +621,17 @@ async fn a_post_that_is_not_a_form_is_refused_like_a_missing_token() {
     }
 }
 
-/// The demo as the binary runs it on a store that lists sessions: the cap of three sessions
-/// per user, and the accounts shared with the test.
-async fn app_with_users()
--> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = Error> {
-    let store = MemoryStore::default();
+/// The demo as the binary runs it on a store that lists sessions (the cap of three sessions
+/// per user), the middleware and the store on `clock`.
+async fn app_with_users(
+    clock: SharedClock,
+) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = Error>
+{
+    let store = MemoryStore::builder().clock(clock.clone()).build();
+    let middleware = demo::builder_with_users(store.clone()).clock(clock).build();
     test::init_service(
         App::new()
-            .wrap(demo::middleware_with_users(store.clone()))
+            .wrap(middleware)
             .configure(demo::configure)
             .app_data(demo::user_sessions(store)),
     )
@@ -669,12 +673,13 @@ async fn remember_me_keeps_the_cookie_for_30_days_and_a_plain_sign_in_until_the_
 
 #[actix_web::test]
 async fn a_fourth_sign_in_ends_the_oldest_session_and_names_it() {
-    let app = app_with_users().await;
+    let clock = TestClock::starting_now();
+    let app = app_with_users(clock.shared()).await;
     let mut jars = [None, None, None, None];
     for jar in &mut jars[..3] {
         sign_in(&app, jar, "grace", "hopper").await;
-        // "Oldest" is by creation time in milliseconds: keep the sessions apart.
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(3)).await;
+        // "Oldest" is by creation time: each session a minute after the one before.
+        clock.advance(Duration::from_secs(60));
     }
     let token = form_token(&app, &mut jars[3], "/login").await;
     let form = [
@@ -700,7 +705,7 @@ async fn a_fourth_sign_in_ends_the_oldest_session_and_names_it() {
 
 #[actix_web::test]
 async fn reauthentication_checks_the_password_and_returns_only_to_a_local_path() {
-    let app = app_with_users().await;
+    let app = app_with_users(TestClock::starting_now().shared()).await;
     let mut jar = None;
     sign_in(&app, &mut jar, "ada", "lovelace").await;
     let token = form_token(&app, &mut jar, "/reauth?next=%2Fcart").await;
@@ -725,7 +730,7 @@ async fn reauthentication_checks_the_password_and_returns_only_to_a_local_path()
 
 #[actix_web::test]
 async fn changing_the_password_signs_out_every_other_session() {
-    let app = app_with_users().await;
+    let app = app_with_users(TestClock::starting_now().shared()).await;
     let (mut here, mut there) = (None, None);
     sign_in(&app, &mut here, "alan", "turing").await;
     sign_in(&app, &mut there, "alan", "turing").await;
@@ -747,7 +752,37 @@ async fn changing_the_password_signs_out_every_other_session() {
 
 #[actix_web::test]
 async fn the_password_page_sends_a_visitor_to_reauthenticate() {
-    let app = app_with_users().await;
+    let app = app_with_users(TestClock::starting_now().shared()).await;
     let res = test::call_service(&app, get("/account/password", None)).await;
     assert_redirect(&res, "/reauth?next=%2Faccount%2Fpassword");
+}
+
+#[actix_web::test]
+async fn a_stale_login_reenters_the_password_before_the_password_page() {
+    let clock = TestClock::starting_now();
+    let app = app_with_users(clock.shared()).await;
+    let mut jar = None;
+    sign_in(&app, &mut jar, "ada", "lovelace").await;
+    let (status, _) = page(&app, &mut jar, "/account/password").await;
+    assert_eq!(status, StatusCode::OK, "a sign-in a moment ago is fresh");
+
+    clock.advance(demo::FRESH_LOGIN);
+    let res = send(
+        &app,
+        &mut jar,
+        test::TestRequest::get().uri("/account/password"),
+    )
+    .await;
+    assert_redirect(&res, "/reauth?next=%2Faccount%2Fpassword");
+    let token = form_token(&app, &mut jar, "/reauth?next=%2Faccount%2Fpassword").await;
+    let form = [
+        ("password", "lovelace"),
+        ("next", "/account/password"),
+        ("csrf", &token),
+    ];
+    let res = submit(&app, &mut jar, "/reauth", &form).await;
+    assert_redirect(&res, "/account/password");
+    let (status, html) = page(&app, &mut jar, "/account/password").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Change password"), "{html}");
 }
