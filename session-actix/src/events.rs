@@ -1,7 +1,7 @@
 //! Session lifecycle events, for an application's audit log, alerts or counters of its own.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use session_core::{CommitPlan, Refusal, SessionHandle, Step};
 
@@ -106,24 +106,24 @@ impl SessionEvent {
     }
 }
 
-/// Awaits `$call`, a store call for `$op` by the middleware of `$config`, traced and measured.
+/// Awaits `$call`, a store call for `$op` by the middleware of `$config`, traced and measured:
+/// its result, and how long it took when metrics or events want to know (timed once for both).
 /// A macro, not an `async fn`: a wrapper future copied the commit's whole future into itself,
 /// 2% of a new memory-store session's instructions (callgrind, 39.6k).
 macro_rules! store_call {
     ($config:expr, $op:expr, $call:expr) => {{
         let config: &crate::config::SessionConfig = $config;
-        let started = crate::measure::ON.then(std::time::Instant::now);
+        let started = (crate::measure::ON || config.listens()).then(std::time::Instant::now);
         let result = if crate::trace::wanted() {
             crate::trace::in_span($op, config.meters.store(), $call).await
         } else {
             $call.await
         };
-        if let Some(started) = started {
-            config
-                .meters
-                .store_call($op, result.is_ok(), started.elapsed());
+        let took = started.map(|started| started.elapsed());
+        if let Some(took) = took {
+            config.meters.store_call($op, result.is_ok(), took);
         }
-        result
+        (result, took)
     }};
 }
 pub(crate) use store_call;
@@ -151,8 +151,6 @@ pub(crate) struct CommitFacts {
     purges: bool,
     user: Option<String>,
     binds: bool,
-    /// When the commit started, if events are built (for their durations).
-    started: Option<Instant>,
 }
 
 /// How a commit ended, for its events.
@@ -181,17 +179,12 @@ impl CommitFacts {
                 None
             },
             binds: plan.binds_user(),
-            started: with_user.then(Instant::now),
         }
     }
 
-    /// Emits the commit's events, in order: a purge, then what the step did. `store_call` says
-    /// whether the commit went to a store (so its duration is reported).
-    pub(crate) fn emit(self, config: &SessionConfig, outcome: &Outcome, store_call: bool) {
-        let took = self
-            .started
-            .filter(|_| store_call)
-            .map(|started| started.elapsed());
+    /// Emits the commit's events, in order: a purge, then what the step did; `took` is how long
+    /// the commit's store call took, if it made one.
+    pub(crate) fn emit(self, config: &SessionConfig, outcome: &Outcome, took: Option<Duration>) {
         let user = self.user.as_deref();
         let emit = |kind: EventKind, handle: Option<SessionHandle>, user: Option<&str>| {
             config.emit(kind, |kind| {

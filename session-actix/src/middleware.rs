@@ -188,7 +188,7 @@ fn commit<B: MessageBody + 'static>(
                 Ok(CookieWrite::Remove) => Outcome::Removed,
                 Err(_) => Outcome::Failed,
             };
-            facts.emit(&config, &outcome, false);
+            facts.emit(&config, &outcome, None);
             write
         }
         SessionBackend::Store(store) => match plan.settled() {
@@ -197,7 +197,8 @@ fn commit<B: MessageBody + 'static>(
                 let store = Arc::clone(store);
                 let op = crate::events::operation(plan.step());
                 return Finish::Later(Box::pin(async move {
-                    let write = crate::events::store_call!(&config, op, plan.run(store.as_ref()));
+                    let (write, took) =
+                        crate::events::store_call!(&config, op, plan.run(store.as_ref()));
                     let outcome = match &write {
                         Ok(CookieAction::Set { id, .. }) => {
                             Outcome::Set(Some(SessionHandle::of(id)))
@@ -206,7 +207,7 @@ fn commit<B: MessageBody + 'static>(
                         Ok(_) => Outcome::Unchanged,
                         Err(_) => Outcome::Failed,
                     };
-                    facts.emit(&config, &outcome, true);
+                    facts.emit(&config, &outcome, took);
                     let write = write.map(|action| crate::server::cookie_write(action, persistent));
                     Ok(finish_with(
                         res,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
@@ -108,16 +108,15 @@ impl Session {
             // future around the store's.
             (SessionBackend::Store(store), Some(id)) => {
                 let config = &self.0.config;
-                let started = config.listens().then(Instant::now);
                 let store = store.as_ref();
-                let loaded = crate::events::store_call!(config, "load", store.load_shared(&id));
+                let (loaded, took) =
+                    crate::events::store_call!(config, "load", store.load_shared(&id));
                 let (kind, user) = match &loaded {
                     Ok(Some(record)) => (EventKind::Loaded, record.user()),
                     Ok(None) => (EventKind::Refused(Refusal::Unknown), None),
                     Err(_) => (EventKind::StoreError { operation: "load" }, None),
                 };
                 config.emit(kind, |kind| {
-                    let took = started.map(|started| started.elapsed());
                     SessionEvent::new(kind, Some(SessionHandle::of(&id)), user).took(took)
                 });
                 self.state().set_loaded_shared(loaded?);
