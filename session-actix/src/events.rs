@@ -70,6 +70,38 @@ impl EventKind {
             Self::StoreError { .. } => "store_error",
         }
     }
+
+    /// One event of every kind (their fields are placeholders), at their [`ordinal`](Self::ordinal)s.
+    pub(crate) const EVERY: [Self; 11] = [
+        Self::Created,
+        Self::Loaded,
+        Self::Updated,
+        Self::Refreshed,
+        Self::Renewed,
+        Self::BoundToUser,
+        Self::Purged,
+        Self::Revoked { count: 0 },
+        Self::Refused(Refusal::Unknown),
+        Self::TooLarge { size: 0, limit: 0 },
+        Self::StoreError { operation: "" },
+    ];
+
+    /// The kind's place in [`EVERY`](Self::EVERY).
+    pub(crate) fn ordinal(&self) -> usize {
+        match self {
+            Self::Created => 0,
+            Self::Loaded => 1,
+            Self::Updated => 2,
+            Self::Refreshed => 3,
+            Self::Renewed => 4,
+            Self::BoundToUser => 5,
+            Self::Purged => 6,
+            Self::Revoked { .. } => 7,
+            Self::Refused(_) => 8,
+            Self::TooLarge { .. } => 9,
+            Self::StoreError { .. } => 10,
+        }
+    }
 }
 
 /// One event of a session's life, as a listener registered with

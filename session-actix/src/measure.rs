@@ -20,21 +20,6 @@ const OPS: [&str; 7] = [
     "load", "create", "update", "touch", "renew", "delete", "revoke",
 ];
 
-/// Every kind of event, in the order of [`Meters::events`].
-const KINDS: [&str; 11] = [
-    "created",
-    "loaded",
-    "updated",
-    "refreshed",
-    "renewed",
-    "bound_to_user",
-    "purged",
-    "revoked",
-    "refused",
-    "too_large",
-    "store_error",
-];
-
 const REASONS: [Refusal; 4] = [
     Refusal::Unknown,
     Refusal::Expired,
@@ -54,11 +39,18 @@ pub(crate) struct Meters {
 
 impl Meters {
     pub(crate) fn new(store: &'static str) -> Self {
+        debug_assert!(
+            EventKind::EVERY
+                .iter()
+                .enumerate()
+                .all(|(at, kind)| kind.ordinal() == at),
+            "EventKind::EVERY and EventKind::ordinal disagree"
+        );
         Self {
             store,
-            events: KINDS
+            events: EventKind::EVERY
                 .iter()
-                .map(|&kind| counter!("session_events_total", "kind" => kind))
+                .map(|kind| counter!("session_events_total", "kind" => kind.name()))
                 .collect(),
             created: counter!("sessions_created_total"),
             refused: REASONS
@@ -85,19 +77,7 @@ impl Meters {
     }
 
     pub(crate) fn count(&self, kind: &EventKind) {
-        let at = match kind {
-            EventKind::Created => 0,
-            EventKind::Loaded => 1,
-            EventKind::Updated => 2,
-            EventKind::Refreshed => 3,
-            EventKind::Renewed => 4,
-            EventKind::BoundToUser => 5,
-            EventKind::Purged => 6,
-            EventKind::Revoked { .. } => 7,
-            EventKind::Refused(_) => 8,
-            EventKind::TooLarge { .. } => 9,
-            EventKind::StoreError { .. } => 10,
-        };
+        let at = kind.ordinal();
         if let Some(counter) = self.events.get(at) {
             counter.increment(1);
         }
