@@ -120,3 +120,32 @@ impl SessionDelta {
         }
     }
 }
+
+/// The length in bytes of `value`'s compact JSON text, counted without building the text: how
+/// big a session's data is, for a size limit or an estimate.
+///
+/// ```
+/// use serde_json::json;
+/// assert_eq!(session_core::json_len(&json!({ "a": [1, "x"] })), r#"{"a":[1,"x"]}"#.len());
+/// ```
+#[must_use]
+pub fn json_len(value: &impl serde::Serialize) -> usize {
+    let mut counter = ByteCount(0);
+    // Writing to a counter cannot fail; a value that does not serialize counts what it wrote.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// An `io::Write` that only counts bytes.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

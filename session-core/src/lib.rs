@@ -69,7 +69,7 @@ pub mod users;
 
 pub use async_trait::async_trait;
 pub use backend::{IntoSessionBackend, Refusal, SessionBackend, SessionSealer};
-pub use delta::{DeltaLookup, SessionData, SessionDelta};
+pub use delta::{DeltaLookup, SessionData, SessionDelta, json_len};
 pub use error::{BoxError, SessionError, StoreError};
 pub use expiry::{ExpiryPolicy, Timestamp};
 pub use id::{InvalidSessionId, SessionId, StorageKey};

@@ -246,10 +246,7 @@ impl SessionState {
         };
         self.delta.apply_to(&mut data);
         data.insert(stored_key.to_owned(), value.clone());
-        let mut counter = ByteCount(0);
-        // Writing to a counter cannot fail, and a `Value` always serializes.
-        let _ = serde_json::to_writer(&mut counter, &data);
-        Lookup::Ready(counter.0)
+        Lookup::Ready(crate::json_len(&data))
     }
 
     /// The stored session's deadlines, as loaded (`None` without a live session).
@@ -416,18 +413,4 @@ fn to_value(key: &str, value: impl Serialize) -> Result<Value, SessionError> {
         key: key.to_owned(),
         source,
     })
-}
-
-/// An `io::Write` that only counts bytes: the length of a JSON serialization without building it.
-struct ByteCount(usize);
-
-impl std::io::Write for ByteCount {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0 += bytes.len();
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

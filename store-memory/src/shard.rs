@@ -31,8 +31,7 @@ pub(crate) fn estimated_size(record: &SessionRecord) -> u64 {
     let data: usize = record
         .data
         .iter()
-        // A `Value` always serializes; the text is dropped at once, only its length is kept.
-        .map(|(key, value)| key.len() + serde_json::to_vec(value).map_or(0, |text| text.len()))
+        .map(|(key, value)| key.len() + session_core::json_len(value))
         .sum();
     SESSION_OVERHEAD_BYTES.saturating_add(u64::try_from(data).unwrap_or(u64::MAX))
 }
