@@ -216,11 +216,7 @@ async fn cookies_sealed_with_a_previous_key_are_accepted_and_resealed() {
 
 #[actix_web::test]
 async fn large_sessions_are_chunked_and_stale_chunks_removed() {
-    let store = CookieStore::builder()
-        .key("k", Key::generate())
-        .max_cookie_bytes(16 * 1024)
-        .build()
-        .unwrap();
+    let store = roomy_cookie_store();
     let app = cookie_app!(SessionMiddleware::new(store));
     let mut jar = Jar::default();
     let big = "x".repeat(6000);

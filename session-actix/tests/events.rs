@@ -26,17 +26,12 @@ async fn a_refused_sealed_cookie_says_why() {
 
     use serde_json::json;
     use session_actix::clock::TestClock;
-    use session_actix::store::{CookieStore, Key};
     use session_actix::{EventKind, Refusal, SessionEvent, SessionMiddleware};
 
     let clock = TestClock::starting_now();
     let seen: Arc<Mutex<Vec<SessionEvent>>> = Arc::default();
     let sink = Arc::clone(&seen);
-    let store = CookieStore::builder()
-        .key("k", Key::generate())
-        .max_cookie_bytes(16 * 1024)
-        .build()
-        .unwrap();
+    let store = roomy_cookie_store();
     let app = app!(
         SessionMiddleware::builder(store)
             .idle_timeout(Duration::from_secs(60))

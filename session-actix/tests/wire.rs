@@ -9,7 +9,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::test;
 use serde_json::{Value, json};
 use session_actix::SessionMiddleware;
-use session_actix::store::{CookieStore, Key};
 use store_acceptance::doubles::CountingStore;
 use store_memory::MemoryStore;
 
@@ -89,11 +88,7 @@ async fn a_foreign_cookie_with_other_bytes_does_not_hide_the_session() {
 
 #[actix_web::test]
 async fn chunks_are_read_by_index_whatever_their_order_and_a_gap_loses_the_session() {
-    let store = CookieStore::builder()
-        .key("k", Key::generate())
-        .max_cookie_bytes(16 * 1024)
-        .build()
-        .unwrap();
+    let store = roomy_cookie_store();
     let app = app!(SessionMiddleware::new(store));
     let mut jar = Jar::default();
     let big = json!("x".repeat(6000));
@@ -219,11 +214,7 @@ async fn every_set_cookie_reads_as_the_cookie_crate_writes_it() {
 
 #[actix_web::test]
 async fn a_partitioned_sealed_session_marks_every_chunk_and_removal() {
-    let store = CookieStore::builder()
-        .key("k", Key::generate())
-        .max_cookie_bytes(16 * 1024)
-        .build()
-        .unwrap();
+    let store = roomy_cookie_store();
     let app = app!(SessionMiddleware::builder(store).partitioned(true).build());
     let mut jar = Jar::default();
     let res = test::call_service(&app, post_with("/set/k", &jar, json!("x".repeat(6000)))).await;

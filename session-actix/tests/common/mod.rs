@@ -508,3 +508,14 @@ where
         );
     }
 }
+
+/// A cookie store with key id `k` and a limit of 16 KiB, so a session of 6 KB travels as three
+/// chunk cookies.
+#[cfg(feature = "cookie")]
+pub(crate) fn roomy_cookie_store() -> session_actix::store::CookieStore {
+    session_actix::store::CookieStore::builder()
+        .key("k", session_actix::store::Key::generate())
+        .max_cookie_bytes(16 * 1024)
+        .build()
+        .unwrap()
+}
