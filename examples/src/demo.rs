@@ -62,9 +62,11 @@ pub const SESSIONS_PER_USER: usize = 3;
 /// How recent a sign-in must be to change the password.
 pub const FRESH_LOGIN: Duration = Duration::from_secs(5 * 60);
 /// "Remember me": 30 days without a visit, 90 days at most.
+const REMEMBER_IDLE: Duration = Duration::from_secs(30 * 24 * 3600);
+const REMEMBER_ABSOLUTE: Duration = Duration::from_secs(90 * 24 * 3600);
 const REMEMBER_ME: SessionLifetime = SessionLifetime::Timeouts {
-    idle: Duration::from_secs(30 * 24 * 3600),
-    absolute: Duration::from_secs(90 * 24 * 3600),
+    idle: REMEMBER_IDLE,
+    absolute: REMEMBER_ABSOLUTE,
 };
 
 /// The accounts, to share between workers with `App::app_data`.
@@ -138,14 +140,11 @@ pub fn builder_with_users<S: UserSessionStore + IntoSessionBackend + Clone>(
 }
 
 fn builder(store: impl IntoSessionBackend) -> SessionMiddlewareBuilder {
-    let SessionLifetime::Timeouts { idle, absolute } = REMEMBER_ME else {
-        unreachable!("remember me has timeouts")
-    };
     SessionMiddleware::builder(store)
         // Browsers drop `Secure` cookies received over plain HTTP, and the demo is served on
         // http://127.0.0.1. Production keeps the `Secure` default and serves over HTTPS.
         .secure(false)
-        .allow_session_lifetimes(idle, absolute)
+        .allow_session_lifetimes(REMEMBER_IDLE, REMEMBER_ABSOLUTE)
 }
 
 /// The store's user-session API, for the "Your sessions" page: register it with
