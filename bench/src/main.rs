@@ -13,6 +13,7 @@
 //! With `BENCH_TRACING=info` (or `debug`) a `tracing` subscriber at that level writes to
 //! nowhere, to measure what a subscriber costs; without it none is installed.
 
+mod preload;
 mod routes;
 mod setup;
 

@@ -6,8 +6,9 @@ use actix_session::storage::{CookieSessionStore, RedisSessionStore};
 use actix_web::cookie::Key;
 use actix_web::{App, HttpServer};
 use session_actix::store::{CookieStore, MemoryStore, PostgresStore, RedisStore};
-use session_actix::{IntoSessionBackend, SessionMiddleware};
+use session_actix::{IntoSessionBackend, SessionMiddleware, SessionStore};
 
+use crate::preload;
 use crate::routes::{NoSession, routes};
 
 /// Redis when `REDIS_URL` is not set.
@@ -100,20 +101,27 @@ pub(crate) async fn serve(setup: Setup, addr: (&str, u16)) -> io::Result<()> {
                 .build()
                 .await
                 .map_err(io::Error::other)?;
+            if let Some((count, _)) = preload::wanted()? {
+                preload::actix(&store, count).await?;
+            }
             serve_with!(addr, actix_session::Session, || {
                 actix_session::SessionMiddleware::builder(store.clone(), key.clone())
                     .cookie_secure(false)
                     .build()
             })
         }
-        Setup::OursMemory => serve_ours(addr, MemoryStore::default()).await,
+        Setup::OursMemory => {
+            // Room for what `bench/scale.sh` preloads and for a run's new sessions.
+            let store = MemoryStore::builder().max_sessions(4_000_000).build();
+            serve_ours(addr, preloaded(store).await?).await
+        }
         Setup::OursCookie => serve_ours(addr, CookieStore::new(Key::generate())).await,
         Setup::OursRedis => {
             let store = RedisStore::connect(&env_or("REDIS_URL", DEFAULT_REDIS_URL))
                 .await
                 .map_err(io::Error::other)?
                 .with_key_prefix(format!("{REDIS_PREFIX}ours:"));
-            serve_ours(addr, store).await
+            serve_ours(addr, preloaded(store).await?).await
         }
         Setup::OursPostgres => {
             let store = PostgresStore::connect(&env_or("DATABASE_URL", DEFAULT_DATABASE_URL))
@@ -122,6 +130,12 @@ pub(crate) async fn serve(setup: Setup, addr: (&str, u16)) -> io::Result<()> {
                 .with_table(PG_SCHEMA, PG_TABLE)
                 .map_err(io::Error::other)?;
             store.migrate().await.map_err(io::Error::other)?;
+            let store = preloaded(store).await?;
+            // `BENCH_CLEANUP=1`: expired rows are deleted from the start, as `bench/scale.sh`
+            // measures requests while they are.
+            let _cleanup = std::env::var("BENCH_CLEANUP")
+                .is_ok_and(|value| value == "1")
+                .then(|| store.spawn_cleanup(std::time::Duration::from_secs(3600)));
             serve_ours(addr, store).await
         }
     }
@@ -138,6 +152,14 @@ async fn serve_ours(
             .secure(false)
             .build()
     })
+}
+
+/// `store` with the sessions `BENCH_PRELOAD` asks for written to it.
+async fn preloaded<S: SessionStore>(store: S) -> io::Result<S> {
+    if let Some((count, expired)) = preload::wanted()? {
+        preload::ours(&store, count, expired).await?;
+    }
+    Ok(store)
 }
 
 fn env_or(name: &str, default: &str) -> String {

@@ -72,6 +72,7 @@ impl EventKind {
     }
 
     /// One event of every kind (their fields are placeholders), at their [`ordinal`](Self::ordinal)s.
+    #[cfg(feature = "metrics")]
     pub(crate) const EVERY: [Self; 11] = [
         Self::Created,
         Self::Loaded,
@@ -87,6 +88,7 @@ impl EventKind {
     ];
 
     /// The kind's place in [`EVERY`](Self::EVERY).
+    #[cfg(feature = "metrics")]
     pub(crate) fn ordinal(&self) -> usize {
         match self {
             Self::Created => 0,
