@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts a local 3-master Redis Cluster for the tests (ports 7000-7002 unless
 # REDIS_CLUSTER_PORTS says otherwise) and waits until it reports cluster_state:ok.
+# REDIS_CLUSTER_REPLICAS (default 0) gives each master replicas (the fault suite: 6 ports, 1),
+# REDIS_CLUSTER_NODE_TIMEOUT (ms, default 5000) how soon a silent master fails over.
 # Idempotent: a cluster already up on those ports is left as it is.
 set -euo pipefail
 
@@ -22,7 +24,7 @@ for port in "${PORTS[@]}"; do
         mkdir -p "$DIR/$port"
         redis-server --port "$port" --bind 127.0.0.1 --daemonize yes \
             --cluster-enabled yes --cluster-config-file "$DIR/$port/nodes.conf" \
-            --cluster-node-timeout 5000 --save "" --appendonly no \
+            --cluster-node-timeout "${REDIS_CLUSTER_NODE_TIMEOUT:-5000}" --save "" --appendonly no \
             --dir "$DIR/$port" --logfile "$DIR/$port/redis.log"
     fi
 done
@@ -38,7 +40,7 @@ done
 if ! cluster_ok; then
     nodes=()
     for port in "${PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
-    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas "${REDIS_CLUSTER_REPLICAS:-0}" --cluster-yes >/dev/null
 fi
 
 for _ in $(seq 1 100); do

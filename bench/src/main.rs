@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! session-bench <setup> <port>
+//! session-bench drive <base url> <seconds> <clients> [fault-end file]
 //! ```
 //!
 //! `<setup>` is one of `none` (no session middleware), `actix-cookie` and `actix-redis`
@@ -10,9 +11,15 @@
 //! workspace's `session-actix`). `REDIS_URL` and `DATABASE_URL` point the Redis and PostgreSQL
 //! setups elsewhere than the local services `scripts/services.sh` starts.
 //!
+//! `ours-redis-cluster` connects to `REDIS_CLUSTER_URLS` (comma-separated). This workspace's
+//! setups whose store can list a user's sessions also serve the fault suite's routes
+//! (`faults.rs`), which `drive` loads (`drive.rs`, for `scripts/faults.sh`).
+//!
 //! With `BENCH_TRACING=info` (or `debug`) a `tracing` subscriber at that level writes to
 //! nowhere, to measure what a subscriber costs; without it none is installed.
 
+mod drive;
+mod faults;
 mod preload;
 mod routes;
 mod setup;
@@ -23,7 +30,11 @@ use setup::Setup;
 
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().is_some_and(|first| first == "drive") {
+        return drive::run(&all[1..]).await;
+    }
+    let mut args = all.into_iter();
     let (Some(name), Some(port), None) = (args.next(), args.next(), args.next()) else {
         return Err(usage());
     };

@@ -1,16 +1,22 @@
 //! The setups the server can run, each the same routes behind a different session middleware.
 
 use std::io;
+use std::sync::Arc;
 
 use actix_session::storage::{CookieSessionStore, RedisSessionStore};
 use actix_web::cookie::Key;
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use session_actix::store::{CookieStore, MemoryStore, PostgresStore, RedisStore};
-use session_actix::{IntoSessionBackend, SessionMiddleware, SessionStore};
+use session_actix::{IntoSessionBackend, SessionMiddleware, SessionStore, UserSessionStore};
 
+use crate::faults::{self, Users};
 use crate::preload;
 use crate::routes::{NoSession, routes};
 
+/// Redis Cluster's nodes, comma-separated, when `REDIS_CLUSTER_URLS` is not set (the test
+/// suite's cluster).
+const DEFAULT_REDIS_CLUSTER_URLS: &str =
+    "redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002";
 /// Redis when `REDIS_URL` is not set.
 const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// PostgreSQL when `DATABASE_URL` is not set.
@@ -30,17 +36,19 @@ pub(crate) enum Setup {
     OursMemory,
     OursCookie,
     OursRedis,
+    OursRedisCluster,
     OursPostgres,
 }
 
 impl Setup {
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 8] = [
         Self::None,
         Self::ActixCookie,
         Self::ActixRedis,
         Self::OursMemory,
         Self::OursCookie,
         Self::OursRedis,
+        Self::OursRedisCluster,
         Self::OursPostgres,
     ];
 
@@ -52,6 +60,7 @@ impl Setup {
             Self::OursMemory => "ours-memory",
             Self::OursCookie => "ours-cookie",
             Self::OursRedis => "ours-redis",
+            Self::OursRedisCluster => "ours-redis-cluster",
             Self::OursPostgres => "ours-postgres",
         }
     }
@@ -111,17 +120,29 @@ pub(crate) async fn serve(setup: Setup, addr: (&str, u16)) -> io::Result<()> {
             })
         }
         Setup::OursMemory => {
-            // Room for what `bench/scale.sh` preloads and for a run's new sessions.
-            let store = MemoryStore::builder().max_sessions(4_000_000).build();
-            serve_ours(addr, preloaded(store).await?).await
+            // The default bound (100,000 sessions), plus room for what `bench/scale.sh` preloads.
+            let preload = preload::wanted()?.map_or(0, |(count, _)| count);
+            let store = MemoryStore::builder()
+                .max_sessions(100_000 + u64::try_from(preload).unwrap_or(u64::MAX))
+                .build();
+            serve_users(addr, preloaded(store).await?).await
         }
-        Setup::OursCookie => serve_ours(addr, CookieStore::new(Key::generate())).await,
+        Setup::OursCookie => serve_ours(addr, CookieStore::new(Key::generate()), None).await,
         Setup::OursRedis => {
             let store = RedisStore::connect(&env_or("REDIS_URL", DEFAULT_REDIS_URL))
                 .await
                 .map_err(io::Error::other)?
                 .with_key_prefix(format!("{REDIS_PREFIX}ours:"));
-            serve_ours(addr, preloaded(store).await?).await
+            serve_users(addr, preloaded(store).await?).await
+        }
+        Setup::OursRedisCluster => {
+            let nodes = env_or("REDIS_CLUSTER_URLS", DEFAULT_REDIS_CLUSTER_URLS);
+            let nodes = nodes.split(',').filter(|node| !node.is_empty());
+            let store = RedisStore::connect_cluster(nodes)
+                .await
+                .map_err(io::Error::other)?
+                .with_key_prefix(format!("{REDIS_PREFIX}ours:"));
+            serve_users(addr, preloaded(store).await?).await
         }
         Setup::OursPostgres => {
             let store = PostgresStore::connect(&env_or("DATABASE_URL", DEFAULT_DATABASE_URL))
@@ -136,22 +157,48 @@ pub(crate) async fn serve(setup: Setup, addr: (&str, u16)) -> io::Result<()> {
             let _cleanup = std::env::var("BENCH_CLEANUP")
                 .is_ok_and(|value| value == "1")
                 .then(|| store.spawn_cleanup(std::time::Duration::from_secs(3600)));
-            serve_ours(addr, store).await
+            serve_users(addr, store).await
         }
     }
 }
 
 /// Serves the routes behind this workspace's middleware over `store`, with the cookie not
 /// `Secure` because the load generator speaks plain HTTP.
+/// With `users`, the fault suite's routes too.
 async fn serve_ours(
     addr: (&str, u16),
     store: impl IntoSessionBackend + Clone + Send + 'static,
+    users: Option<Users>,
 ) -> io::Result<()> {
-    serve_with!(addr, session_actix::Session, || {
-        SessionMiddleware::builder(store.clone())
-            .secure(false)
-            .build()
+    HttpServer::new(move || {
+        let app = App::new()
+            .wrap(
+                SessionMiddleware::builder(store.clone())
+                    .secure(false)
+                    .build(),
+            )
+            .configure(routes::<session_actix::Session>);
+        match users.clone() {
+            Some(users) => app
+                .app_data(web::Data::new(users))
+                .configure(faults::routes),
+            None => app,
+        }
     })
+    .workers(1)
+    .bind(addr)?
+    .run()
+    .await
+}
+
+/// [`serve_ours`] over a store that can list and revoke a user's sessions, with the fault
+/// suite's routes.
+async fn serve_users(
+    addr: (&str, u16),
+    store: impl UserSessionStore + Clone + 'static,
+) -> io::Result<()> {
+    let users = Users(Arc::new(store.clone()));
+    serve_ours(addr, store, Some(users)).await
 }
 
 /// `store` with the sessions `BENCH_PRELOAD` asks for written to it.
