@@ -19,7 +19,8 @@
 # acknowledged write (not for the cluster failover, where asynchronous replication may lose
 # the last writes: it reports them), a session ended with a 2xx that came back, a status other
 # than 2xx, 404 or 503, a panic, no 2xx within 2 s of the fault's end, a request longer than
-# the store's timeout plus 1 s, or a server that stopped answering.
+# the app's store deadline (`store_deadline`: the store's own timeout, 2 s for Redis, 5 s for
+# PostgreSQL) plus 1 s, or a server that stopped answering.
 #
 # Prints one table; writes it to bench/results/faults.md (full runs only). Exits 1 if a
 # scenario failed.
@@ -199,12 +200,13 @@ slow() {
 fault_redis-slow() { slow; }
 fault_postgres-slow() { slow; }
 
-# The store's timeout a request may take, plus 1 s (ms): Redis 2 s; PostgreSQL's pool wait
-# (2 s) and statement (5 s).
-limit_ms() {
+# The store deadline the app is configured with (ms, `store_deadline`): the store's own
+# timeout, 2 s for Redis, 5 s for PostgreSQL's statements. No request may take more than 1 s
+# longer.
+deadline_ms() {
     case $1 in
-        redis-* | cluster-*) echo 3000 ;;
-        *) echo 8000 ;;
+        redis-* | cluster-*) echo 2000 ;;
+        *) echo 5000 ;;
     esac
 }
 
@@ -226,7 +228,7 @@ run_scenario() {
         start_proxy "$PG_PORT"
         env=(DATABASE_URL="postgres://postgres@127.0.0.1:$PROXY_PORT/postgres")
     fi
-    start_app "$setup" "${env[@]}"
+    start_app "$setup" "${env[@]}" BENCH_STORE_DEADLINE_MS="$(deadline_ms "$name")"
     log "$name: load for $((before + fault + after)) s, the fault after $before s"
     local duration=$((before + fault + after))
     # The slow scenarios' fault has two phases (slow, then held).
@@ -251,7 +253,7 @@ run_scenario() {
         log "$name: the driver failed:"; cat "$work/$name.drive.log" >&2
         echo "{}" >"$work/$name.json"
     fi
-    python3 - "$name" "$work/$name.json" "$alive" "$panics" "$(limit_ms "$name")" >>"$work/table" <<'EOF'
+    python3 - "$name" "$work/$name.json" "$alive" "$panics" $(($(deadline_ms "$name") + 1000)) >>"$work/table" <<'EOF'
 import json, sys
 name, path, alive, panics, limit = sys.argv[1], sys.argv[2], sys.argv[3] == "yes", int(sys.argv[4]), int(sys.argv[5])
 r = json.load(open(path))

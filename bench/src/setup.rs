@@ -170,13 +170,20 @@ async fn serve_ours(
     store: impl IntoSessionBackend + Clone + Send + 'static,
     users: Option<Users>,
 ) -> io::Result<()> {
+    // `BENCH_STORE_DEADLINE_MS`: the store calls of one request take at most that long
+    // together (the fault suite sets it to the store's own timeout).
+    let deadline = std::env::var("BENCH_STORE_DEADLINE_MS")
+        .ok()
+        .map(|ms| ms.parse().map(std::time::Duration::from_millis))
+        .transpose()
+        .map_err(|_| io::Error::other("BENCH_STORE_DEADLINE_MS must be a number of ms"))?;
     HttpServer::new(move || {
+        let mut middleware = SessionMiddleware::builder(store.clone()).secure(false);
+        if let Some(deadline) = deadline {
+            middleware = middleware.store_deadline(deadline);
+        }
         let app = App::new()
-            .wrap(
-                SessionMiddleware::builder(store.clone())
-                    .secure(false)
-                    .build(),
-            )
+            .wrap(middleware.build())
             .configure(routes::<session_actix::Session>);
         match users.clone() {
             Some(users) => app

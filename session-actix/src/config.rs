@@ -123,6 +123,8 @@ pub(crate) struct SessionConfig {
     pub(crate) clock: SharedClock,
     /// Told of every session event, if registered.
     pub(crate) listener: Option<Listener>,
+    /// How long the store calls of one request may take together, if bounded.
+    pub(crate) store_deadline: Option<Duration>,
     /// The metrics, registered once (feature `metrics`).
     pub(crate) meters: crate::measure::Meters,
 }
@@ -246,6 +248,7 @@ pub struct SessionMiddlewareBuilder {
     user_limit: Option<UserLimit>,
     max_lifetime: Option<(Duration, Duration)>,
     listener: Option<Listener>,
+    store_deadline: Option<Duration>,
     clock: SharedClock,
 }
 
@@ -262,6 +265,7 @@ impl fmt::Debug for SessionMiddlewareBuilder {
                 &self.user_limit.as_ref().map(|(_, limit)| limit),
             )
             .field("max_lifetime", &self.max_lifetime)
+            .field("store_deadline", &self.store_deadline)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -281,6 +285,7 @@ impl SessionMiddlewareBuilder {
             user_limit: None,
             max_lifetime: None,
             listener: None,
+            store_deadline: None,
             clock: clock::system(),
         }
     }
@@ -407,6 +412,27 @@ impl SessionMiddlewareBuilder {
     /// ```
     pub fn allow_session_lifetimes(mut self, max_idle: Duration, max_absolute: Duration) -> Self {
         self.max_lifetime = Some((max_idle, max_absolute));
+        self
+    }
+
+    /// Bounds the time the store calls of one request take together: a call still running
+    /// `budget` after the request's first store call began fails as the store being unavailable
+    /// (`503` by default). Without it (the default) each call is bounded only by the store's
+    /// own timeouts (2 s for Redis; 2 s to get a PostgreSQL connection and 5 s for the
+    /// statement), so a request that makes two calls, such as a sign-in (a load, then a renew),
+    /// can take two of them. With a `budget` of zero every store call fails.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use session_actix::{SessionMiddleware, store::MemoryStore};
+    ///
+    /// let middleware = SessionMiddleware::builder(MemoryStore::default())
+    ///     .store_deadline(Duration::from_secs(2))
+    ///     .build();
+    /// # let _ = middleware;
+    /// ```
+    pub fn store_deadline(mut self, budget: Duration) -> Self {
+        self.store_deadline = Some(budget);
         self
     }
 
@@ -587,6 +613,7 @@ impl SessionMiddlewareBuilder {
                 .max_lifetime
                 .map(|(idle, absolute)| ExpiryPolicy::new(idle, absolute)),
             listener: self.listener,
+            store_deadline: self.store_deadline,
             meters,
             clock: self.clock,
         };

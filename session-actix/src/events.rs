@@ -1,9 +1,10 @@
 //! Session lifecycle events, for an application's audit log, alerts or counters of its own.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use session_core::{CommitPlan, Refusal, SessionHandle, Step};
+use session_core::{CommitPlan, Refusal, SessionHandle, Step, StoreError};
 
 use crate::config::SessionConfig;
 
@@ -140,18 +141,26 @@ impl SessionEvent {
     }
 }
 
-/// Awaits `$call`, a store call for `$op` by the middleware of `$config`, traced and measured:
-/// its result, and how long it took when metrics or events want to know (timed once for both).
+/// Awaits `$call`, a store call for `$op` by the middleware of `$config`, traced, measured and
+/// bounded by the request's store deadline `$deadline` (see [`by`]): its result, and how long
+/// it took when metrics or events want to know (timed once for both).
 /// A macro, not an `async fn`: a wrapper future copied the commit's whole future into itself,
 /// 2% of a new memory-store session's instructions (callgrind, 39.6k).
 macro_rules! store_call {
-    ($config:expr, $op:expr, $call:expr) => {{
+    ($config:expr, $deadline:expr, $op:expr, $call:expr) => {{
         let config: &crate::config::SessionConfig = $config;
         let started = (crate::measure::ON || config.listens()).then(std::time::Instant::now);
-        let result = if crate::trace::wanted() {
-            crate::trace::in_span($op, config.meters.store(), $call).await
-        } else {
-            $call.await
+        let call = $call;
+        let result = match $deadline {
+            Some(deadline) if crate::trace::wanted() => {
+                let traced = crate::trace::in_span($op, config.meters.store(), call);
+                crate::events::by(deadline, traced).await
+            }
+            Some(deadline) => crate::events::by(deadline, call).await,
+            None if crate::trace::wanted() => {
+                crate::trace::in_span($op, config.meters.store(), call).await
+            }
+            None => call.await,
         };
         let took = started.map(|started| started.elapsed());
         if let Some(took) = took {
@@ -161,6 +170,24 @@ macro_rules! store_call {
     }};
 }
 pub(crate) use store_call;
+
+/// `call`, failed as the store being unavailable ([`DeadlineExceeded`]) if it still runs at
+/// `deadline`.
+pub(crate) async fn by<T, E: From<StoreError>>(
+    deadline: Instant,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    actix_web::rt::time::timeout(left, call)
+        .await
+        .unwrap_or_else(|_| Err(StoreError::unavailable(DeadlineExceeded).into()))
+}
+
+/// The error of a store call cut short by the request's
+/// [`store_deadline`](crate::SessionMiddlewareBuilder::store_deadline).
+#[derive(Debug, thiserror::Error)]
+#[error("the request's store deadline passed")]
+pub(crate) struct DeadlineExceeded;
 
 /// A registered listener.
 pub(crate) type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;

@@ -196,9 +196,10 @@ fn commit<B: MessageBody + 'static>(
             None => {
                 let store = Arc::clone(store);
                 let op = crate::events::operation(plan.step());
+                let deadline = session.deadline();
                 return Finish::Later(Box::pin(async move {
                     let (write, took) =
-                        crate::events::store_call!(&config, op, plan.run(store.as_ref()));
+                        crate::events::store_call!(&config, deadline, op, plan.run(store.as_ref()));
                     let outcome = match &write {
                         Ok(CookieAction::Set { id, .. }) => {
                             Outcome::Set(Some(SessionHandle::of(id)))

@@ -1,8 +1,8 @@
 //! The `Session` handlers take: one request's session, loaded on first read.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
@@ -57,6 +57,9 @@ struct SessionInner {
     state: Mutex<SessionState>,
     /// Serializes loads so concurrent reads in one request share a single store round trip.
     load_gate: AsyncMutex<()>,
+    /// When this request's store calls must be done by, set by the first one (with a
+    /// [`store_deadline`](crate::SessionMiddlewareBuilder::store_deadline)).
+    deadline: OnceLock<Instant>,
 }
 
 impl fmt::Debug for Session {
@@ -83,7 +86,15 @@ impl Session {
             sealed,
             state: Mutex::new(state),
             load_gate: AsyncMutex::new(()),
+            deadline: OnceLock::new(),
         }))
+    }
+
+    /// When this request's store calls must be done by, if the middleware bounds them: the
+    /// first call to ask starts the clock.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let budget = self.0.config.store_deadline?;
+        Some(*self.0.deadline.get_or_init(|| Instant::now() + budget))
     }
 
     fn state(&self) -> MutexGuard<'_, SessionState> {
@@ -109,8 +120,9 @@ impl Session {
             (SessionBackend::Store(store), Some(id)) => {
                 let config = &self.0.config;
                 let store = store.as_ref();
+                let deadline = self.deadline();
                 let (loaded, took) =
-                    crate::events::store_call!(config, "load", store.load_shared(&id));
+                    crate::events::store_call!(config, deadline, "load", store.load_shared(&id));
                 let (kind, user) = match &loaded {
                     Ok(Some(record)) => (EventKind::Loaded, record.user()),
                     Ok(None) => (EventKind::Refused(Refusal::Unknown), None),
@@ -356,9 +368,11 @@ impl Session {
         let ended = match &self.0.config.user_limit {
             Some((store, limit)) => {
                 let current = self.handle();
-                let ended = limit
-                    .make_room(store.as_ref(), &user_id, current.as_ref())
-                    .await;
+                let room = limit.make_room(store.as_ref(), &user_id, current.as_ref());
+                let ended = match self.deadline() {
+                    Some(deadline) => crate::events::by(deadline, room).await,
+                    None => room.await,
+                };
                 let kind = match &ended {
                     Ok(ended) if !ended.is_empty() => {
                         Some(EventKind::Revoked { count: ended.len() })

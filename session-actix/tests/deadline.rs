@@ -1,0 +1,132 @@
+//! `SessionMiddlewareBuilder::store_deadline`: the store calls of one request together take at
+//! most the budget; a call still running then fails as the store being unavailable (`503`).
+//! Found by the fault suite: under a slow then unreachable Redis, a sign-in (a load, then a
+//! renew, each bounded by the store's 2 s) took 3.8 s.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{App, test, web};
+use async_trait::async_trait;
+use serde_json::json;
+use session_actix::{
+    Session, SessionError, SessionMiddleware, SessionStore, StoreError, Timestamp,
+};
+use session_core::{SessionDelta, SessionId, SessionRecord};
+use store_memory::MemoryStore;
+
+mod common;
+
+use common::*;
+
+/// A memory store whose writes, once stalled, never complete: a store that stopped answering.
+#[derive(Clone, Default)]
+struct StallingStore {
+    inner: MemoryStore,
+    stalled: Arc<AtomicBool>,
+}
+
+impl StallingStore {
+    async fn stall_if_asked(&self) {
+        if self.stalled.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for StallingStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.inner.load(id).await
+    }
+    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
+        self.stall_if_asked().await;
+        self.inner.create(id, record).await
+    }
+    async fn update(
+        &self,
+        id: &SessionId,
+        delta: &SessionDelta,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.stall_if_asked().await;
+        self.inner.update(id, delta, idle_deadline).await
+    }
+    async fn touch(
+        &self,
+        id: &SessionId,
+        idle_deadline: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.stall_if_asked().await;
+        self.inner.touch(id, idle_deadline).await
+    }
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.stall_if_asked().await;
+        self.inner.delete(id).await
+    }
+}
+
+/// No test waits this long unless the deadline failed to end a request.
+const HANG: Duration = Duration::from_secs(20);
+
+#[actix_web::test]
+async fn the_store_deadline_ends_a_request_whose_write_never_returns() {
+    let store = StallingStore::default();
+    let app = app!(
+        SessionMiddleware::builder(store.clone())
+            .store_deadline(Duration::from_millis(200))
+            .build()
+    );
+    let res = test::call_service(&app, post("/set/n", None, json!(1))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = sid(&res);
+
+    store.stalled.store(true, Ordering::SeqCst);
+    let stalled = test::call_service(&app, post("/set/n", Some(&id), json!(2)));
+    let res = actix_web::rt::time::timeout(HANG, stalled)
+        .await
+        .expect("the deadline ends the request");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    store.stalled.store(false, Ordering::SeqCst);
+    let res = test::call_service(&app, get("/get/n", Some(&id))).await;
+    assert_eq!(
+        body_json(res).await,
+        json!(1),
+        "the write that was cut short never ran"
+    );
+}
+
+#[actix_web::test]
+async fn a_sign_in_within_the_store_deadline_is_unaffected() {
+    let store = StallingStore::default();
+    let app = test::init_service(
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(store.clone())
+                    .store_deadline(Duration::from_secs(10))
+                    .build(),
+            )
+            .configure(routes)
+            .route(
+                "/login",
+                web::post().to(|session: Session| async move {
+                    session.set_user("ada").await?;
+                    Ok::<_, SessionError>("signed in")
+                }),
+            ),
+    )
+    .await;
+    let res = test::call_service(&app, post("/set/n", None, json!(1))).await;
+    let id = sid(&res);
+    // A load, then a renew: two store calls under one budget.
+    let res = test::call_service(&app, post("/login", Some(&id), json!(null))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let renewed = sid(&res);
+    assert_ne!(renewed, id, "signing in renews the ID");
+    let res = test::call_service(&app, get("/get/n", Some(&renewed))).await;
+    assert_eq!(body_json(res).await, json!(1));
+}
