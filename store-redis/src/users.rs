@@ -2,6 +2,7 @@
 //! revocation that read it (see the crate docs on revocation and renew).
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
@@ -13,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::layout::{HashFields, MOVED_FIELD, decode_listed, field};
 use crate::scripts::{self, Revoked};
-use crate::{IN_FLIGHT, RedisStore, store_error};
+use crate::{IN_FLIGHT, RedisStore, TIMEOUT, store_error};
 
 impl RedisStore {
     /// The sorted set listing a user's sessions: members are session hashes, scores their
@@ -159,6 +160,41 @@ impl RedisStore {
 #[async_trait]
 impl UserSessionStore for RedisStore {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
+        bounded(self.list(user_id)).await
+    }
+
+    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
+        bounded(self.revoke_forwarded(&handle.to_string(), &HashSet::new(), None)).await
+    }
+
+    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        bounded(self.revoke_indexed(user_id, None)).await
+    }
+
+    async fn revoke_all_except(
+        &self,
+        user_id: &str,
+        keep: &SessionHandle,
+    ) -> Result<usize, StoreError> {
+        bounded(self.revoke_indexed(user_id, Some(keep))).await
+    }
+}
+
+/// `operation`, several commands, failed as the store being unavailable if it takes longer
+/// than one command may (`TIMEOUT`): listing or revoking a user's sessions is bounded like any
+/// other store call. Cut short, a revocation may have ended some of the sessions; the index
+/// entries it did not remove are skipped when listed, as after any failed revocation.
+async fn bounded<T>(
+    operation: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(TIMEOUT, operation)
+        .await
+        .unwrap_or_else(|elapsed| Err(StoreError::unavailable(elapsed)))
+}
+
+impl RedisStore {
+    /// The user's live sessions, oldest first; index entries of sessions gone leave the index.
+    async fn list(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
         let index = self.user_index_key(user_id);
         let now = Timestamp::now();
         let members: Vec<String> = self
@@ -207,22 +243,5 @@ impl UserSessionStore for RedisStore {
         self.unindex(&index, &stale).await?;
         sessions.sort_by_key(|s| s.created_at);
         Ok(sessions)
-    }
-
-    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
-        self.revoke_forwarded(&handle.to_string(), &HashSet::new(), None)
-            .await
-    }
-
-    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
-        self.revoke_indexed(user_id, None).await
-    }
-
-    async fn revoke_all_except(
-        &self,
-        user_id: &str,
-        keep: &SessionHandle,
-    ) -> Result<usize, StoreError> {
-        self.revoke_indexed(user_id, Some(keep)).await
     }
 }
