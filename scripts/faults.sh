@@ -249,7 +249,6 @@ run_scenario() {
     stop_proxy
     stop_redis
     drop_pg
-    cp "$work/$name.json" "/tmp/faults-$name.json" 2>/dev/null || true
     if [[ $status != 0 ]]; then
         log "$name: the driver failed:"; cat "$work/$name.drive.log" >&2
         echo "{}" >"$work/$name.json"
