@@ -8,6 +8,34 @@ REDIS=(-h 127.0.0.1 -p 6379)
 
 log() { echo "${0##*/}: $*" >&2; }
 
+# secs_and_reps <usage> <default runs per cell> [seconds]: sets `secs` (default 5) and `reps`
+# (BENCH_REPS), or exits showing <usage>.
+secs_and_reps() {
+    local usage=$1
+    secs=${3:-5}
+    reps=${BENCH_REPS:-$2}
+    if ! [[ $secs =~ ^[1-9][0-9]*$ && $reps =~ ^[1-9][0-9]*$ ]]; then
+        echo "usage: $usage" >&2
+        exit 2
+    fi
+}
+
+# The one server a script runs at a time (scale.sh, observe.sh), if any.
+server=
+stop_server() {
+    if [[ -n $server ]]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+        server=
+    fi
+}
+
+# On exit, however it comes: the server stopped, the bench's sessions and $work removed.
+clean_up_on_exit() {
+    trap 'stop_server; clean_stores; rm -rf "$work"' EXIT
+    trap 'exit 130' INT TERM
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -110,6 +138,32 @@ measure() {
     echo $(($(server_ticks "$pid") - before)) >"$work/$label.ticks"
     echo $(($(store_ticks "$setup") - store_before)) >"$work/$label.store_ticks"
     log "$(printf '%-34s %s' "$label" "$(grep -m1 'Requests/sec' "$work/$label.wrk" || echo '?')")"
+}
+
+# start_server <tries of 0.1 s> <setup> [VAR=value...]: the session-bench server ($bin) for
+# <setup>, with that environment, on a free port; sets `server` and `base` once it answers.
+start_server() {
+    local tries=$1 setup=$2 port
+    shift 2
+    port=$(free_port)
+    base=http://127.0.0.1:$port
+    env "$@" "$bin" "$setup" "$port" >"$work/server.log" 2>&1 &
+    server=$!
+    wait_for_server "$server" "$base" "$tries" || { cat "$work/server.log" >&2; return 1; }
+}
+
+# prepare_load: wrk and the tools the load scripts use, the server built (`bin`), the services
+# up and their processes found.
+prepare_load() {
+    need_wrk
+    local tool
+    for tool in curl python3 redis-cli psql; do
+        command -v "$tool" >/dev/null 2>&1 || { log "$tool is missing"; exit 1; }
+    done
+    log "building session-bench (release)"
+    bin=$(build_bench)
+    scripts/services.sh
+    find_store_servers
 }
 
 # need_wrk: installs wrk from Debian when it is missing (needs root).

@@ -28,25 +28,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source bench/lib.sh
 work=$(mktemp -d)
-server=
 SETUPS=(ours-memory ours-cookie ours-redis ours-postgres)
 ROUTES=(plain read incr big incr_new)
 VARIANTS=(off on info)
 
-stop_server() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-        server=
-    fi
-}
-cleanup() {
-    stop_server
-    clean_stores
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+clean_up_on_exit
 
 for tool in valgrind callgrind_control curl python3 redis-cli psql; do
     command -v "$tool" >/dev/null 2>&1 || { log "$tool is missing"; exit 1; }

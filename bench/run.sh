@@ -22,15 +22,10 @@
 # scripts/services.sh and measures those local services (127.0.0.1:6379, 127.0.0.1:5432).
 set -euo pipefail
 
-secs=${1:-5}
-reps=${BENCH_REPS:-5}
-if ! [[ $secs =~ ^[1-9][0-9]*$ && $reps =~ ^[1-9][0-9]*$ ]]; then
-    echo "usage: [BENCH_REPS=n] bench/run.sh [seconds]" >&2
-    exit 2
-fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source bench/lib.sh
+secs_and_reps "[BENCH_REPS=n] bench/run.sh [seconds]" 5 "$@"
 results_dir=$root/bench/results
 mkdir -p "$results_dir"
 work=$(mktemp -d)
@@ -54,14 +49,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- tools, build, services -------------------------------------------------------------------
-need_wrk
-for tool in curl python3 redis-cli psql; do
-    command -v "$tool" >/dev/null 2>&1 || { log "$tool is missing"; exit 1; }
-done
-log "building session-bench (release)"
-bin=$(build_bench)
-scripts/services.sh
-find_store_servers
+prepare_load
 # Other work on the machine skews every cell: record the load the run started under.
 cut -d' ' -f1-3 /proc/loadavg >"$work/loadavg"
 # A fresh start: no sessions of an earlier run in Redis or PostgreSQL.

@@ -22,58 +22,25 @@
 # every session it wrote. A full run took about 20 minutes here.
 set -euo pipefail
 
-secs=${1:-5}
-reps=${BENCH_REPS:-3}
-if ! [[ $secs =~ ^[1-9][0-9]*$ && $reps =~ ^[1-9][0-9]*$ ]]; then
-    echo "usage: [BENCH_REPS=n] bench/scale.sh [seconds]" >&2
-    exit 2
-fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source bench/lib.sh
+secs_and_reps "[BENCH_REPS=n] [BENCH_SIZES=...] bench/scale.sh [seconds]" 3 "$@"
 work=$(mktemp -d)
-server= base=
+base=
 read -r -a SIZES <<<"${BENCH_SIZES:-1000 100000 1000000}"
 SLICE=2
 
-stop_server() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-        server=
-    fi
-}
-cleanup() {
-    stop_server
-    clean_stores
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+clean_up_on_exit
 
 # start <setup> [VAR=value...]: the server for <setup>, with that environment, once it answers
 # (after its preload: up to 20 minutes).
-start() {
-    local setup=$1 port
-    shift
-    port=$(free_port)
-    base=http://127.0.0.1:$port
-    env "$@" "$bin" "$setup" "$port" >"$work/server.log" 2>&1 &
-    server=$!
-    wait_for_server "$server" "$base" 12000 || { cat "$work/server.log" >&2; return 1; }
-}
+start() { start_server 12000 "$@"; }
 
 # record <key> <value>: one figure for the report.
 record() { echo "$1 $2" >>"$work/figures"; }
 
-need_wrk
-for tool in curl python3 redis-cli psql; do
-    command -v "$tool" >/dev/null 2>&1 || { log "$tool is missing"; exit 1; }
-done
-log "building session-bench (release)"
-bin=$(build_bench)
-scripts/services.sh
-find_store_servers
+prepare_load
 clean_stores
 redis_empty=$(redis_used_memory)
 

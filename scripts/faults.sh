@@ -51,16 +51,9 @@ PG_PORT=5441
 REDIS_PORT=6391
 PROXY_PORT=6392
 CLUSTER_PORTS=(7101 7102 7103 7104 7105 7106)
-server= proxy=
+proxy=
 failed=0
 
-stop_app() {
-    if [[ -n $server ]]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-        server=
-    fi
-}
 stop_redis() {
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
     for port in "${CLUSTER_PORTS[@]}"; do
@@ -80,7 +73,7 @@ drop_pg() {
     fi
 }
 cleanup() {
-    stop_app
+    stop_server
     stop_proxy
     stop_redis
     drop_pg
@@ -148,15 +141,7 @@ start_proxy() {
 }
 
 # start_app <setup> [VAR=value...]: the session-bench server on a free port.
-start_app() {
-    local setup=$1 port
-    shift
-    port=$(free_port)
-    base=http://127.0.0.1:$port
-    env "$@" "$bin" "$setup" "$port" >"$work/app.log" 2>&1 &
-    server=$!
-    wait_for_server "$server" "$base" 300 || { cat "$work/app.log" >&2; return 1; }
-}
+start_app() { start_server 300 "$@"; }
 
 # --- the faults --------------------------------------------------------------------------------
 redis_pid() { cat "$work/redis/pid"; }
@@ -244,8 +229,8 @@ run_scenario() {
     local alive=yes
     curl -sf -o /dev/null --max-time 5 "$base/plain" || alive=no
     local panics
-    panics=$(grep -c 'panicked' "$work/app.log" || true)
-    stop_app
+    panics=$(grep -c 'panicked' "$work/server.log" || true)
+    stop_server
     stop_proxy
     stop_redis
     drop_pg

@@ -4,77 +4,25 @@
 //! renew, each bounded by the store's 2 s) took 3.8 s.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
-use async_trait::async_trait;
 use serde_json::json;
-use session_actix::{
-    Session, SessionError, SessionMiddleware, SessionStore, StoreError, Timestamp,
-};
-use session_core::{SessionDelta, SessionId, SessionRecord};
+use session_actix::{Session, SessionError, SessionMiddleware};
+use store_acceptance::doubles::FailingStore;
 use store_memory::MemoryStore;
 
 mod common;
 
 use common::*;
 
-/// A memory store whose writes, once stalled, never complete: a store that stopped answering.
-#[derive(Clone, Default)]
-struct StallingStore {
-    inner: MemoryStore,
-    stalled: Arc<AtomicBool>,
-}
-
-impl StallingStore {
-    async fn stall_if_asked(&self) {
-        if self.stalled.load(Ordering::SeqCst) {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-#[async_trait]
-impl SessionStore for StallingStore {
-    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.inner.load(id).await
-    }
-    async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        self.stall_if_asked().await;
-        self.inner.create(id, record).await
-    }
-    async fn update(
-        &self,
-        id: &SessionId,
-        delta: &SessionDelta,
-        idle_deadline: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        self.stall_if_asked().await;
-        self.inner.update(id, delta, idle_deadline).await
-    }
-    async fn touch(
-        &self,
-        id: &SessionId,
-        idle_deadline: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        self.stall_if_asked().await;
-        self.inner.touch(id, idle_deadline).await
-    }
-    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.stall_if_asked().await;
-        self.inner.delete(id).await
-    }
-}
-
 /// No test waits this long unless the deadline failed to end a request.
 const HANG: Duration = Duration::from_secs(20);
 
 #[actix_web::test]
 async fn the_store_deadline_ends_a_request_whose_write_never_returns() {
-    let store = StallingStore::default();
+    let store = FailingStore::new(MemoryStore::default());
     let app = app!(
         SessionMiddleware::builder(store.clone())
             .store_deadline(Duration::from_millis(200))
@@ -84,14 +32,14 @@ async fn the_store_deadline_ends_a_request_whose_write_never_returns() {
     assert_eq!(res.status(), StatusCode::OK);
     let id = sid(&res);
 
-    store.stalled.store(true, Ordering::SeqCst);
+    store.set_stalling(true);
     let stalled = test::call_service(&app, post("/set/n", Some(&id), json!(2)));
     let res = actix_web::rt::time::timeout(HANG, stalled)
         .await
         .expect("the deadline ends the request");
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 
-    store.stalled.store(false, Ordering::SeqCst);
+    store.set_stalling(false);
     let res = test::call_service(&app, get("/get/n", Some(&id))).await;
     assert_eq!(
         body_json(res).await,
@@ -102,11 +50,11 @@ async fn the_store_deadline_ends_a_request_whose_write_never_returns() {
 
 #[actix_web::test]
 async fn a_sign_in_within_the_store_deadline_is_unaffected() {
-    let store = StallingStore::default();
+    let store = MemoryStore::default();
     let app = test::init_service(
         App::new()
             .wrap(
-                SessionMiddleware::builder(store.clone())
+                SessionMiddleware::builder(store)
                     .store_deadline(Duration::from_secs(10))
                     .build(),
             )

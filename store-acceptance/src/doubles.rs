@@ -170,11 +170,13 @@ impl<S: SessionStore> SessionStore for CountingStore<S> {
 }
 
 /// Wraps a store and, while switched to failing, answers every call with
-/// [`StoreError::Unavailable`]. Clones share the switch.
+/// [`StoreError::Unavailable`]; while switched to stalling, never answers (a store that stopped
+/// responding). Clones share the switches.
 #[derive(Debug, Clone)]
 pub struct FailingStore<S> {
     inner: S,
     failing: Arc<AtomicBool>,
+    stalling: Arc<AtomicBool>,
 }
 
 impl<S> FailingStore<S> {
@@ -183,6 +185,7 @@ impl<S> FailingStore<S> {
         Self {
             inner,
             failing: Arc::default(),
+            stalling: Arc::default(),
         }
     }
 
@@ -191,7 +194,15 @@ impl<S> FailingStore<S> {
         self.failing.store(failing, Ordering::SeqCst);
     }
 
-    fn check(&self) -> Result<(), StoreError> {
+    /// Makes every later call never return (`true`) or work (`false`).
+    pub fn set_stalling(&self, stalling: bool) {
+        self.stalling.store(stalling, Ordering::SeqCst);
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        if self.stalling.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         if self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::unavailable(std::io::Error::new(
                 std::io::ErrorKind::ConnectionRefused,
@@ -209,12 +220,12 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
     }
 
     async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.load(id).await
     }
 
     async fn create(&self, id: &SessionId, record: &SessionRecord) -> Result<bool, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.create(id, record).await
     }
 
@@ -224,7 +235,7 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         delta: &SessionDelta,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.update(id, delta, idle_deadline).await
     }
 
@@ -234,7 +245,7 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         delta: &SessionDelta,
         loaded: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.update_keeping_deadline(id, delta, loaded).await
     }
 
@@ -243,17 +254,17 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         id: &SessionId,
         idle_deadline: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.touch(id, idle_deadline).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.delete(id).await
     }
 
     async fn take(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.take(id).await
     }
 
@@ -263,7 +274,7 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
         delta: &SessionDelta,
         renewal: Renewal,
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
-        self.check()?;
+        self.check().await?;
         self.inner.renew(old_id, delta, renewal).await
     }
 }
