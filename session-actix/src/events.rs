@@ -2,8 +2,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use actix_web::rt::time::Instant;
 use session_core::{CommitPlan, Refusal, SessionHandle, Step, StoreError};
 
 use crate::config::SessionConfig;
@@ -172,7 +173,7 @@ macro_rules! store_call {
 pub(crate) use store_call;
 
 /// `call`, failed as the store being unavailable ([`DeadlineExceeded`]) if it still runs at
-/// `deadline`.
+/// `deadline` (on the runtime's clock, which tests can pause and advance).
 pub(crate) async fn by<T, E: From<StoreError>>(
     deadline: Instant,
     call: impl Future<Output = Result<T, E>>,

@@ -2,8 +2,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use actix_web::rt::time::Instant;
 use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use actix_web::rt::time::Instant;
+
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
 use serde_json::json;
@@ -17,7 +19,7 @@ mod common;
 
 use common::*;
 
-/// No test waits this long unless the deadline failed to end a request.
+/// On the paused clock: reached only if the deadline failed to end a request.
 const HANG: Duration = Duration::from_secs(20);
 
 #[actix_web::test]
@@ -32,12 +34,22 @@ async fn the_store_deadline_ends_a_request_whose_write_never_returns() {
     assert_eq!(res.status(), StatusCode::OK);
     let id = sid(&res);
 
+    // The runtime's clock, paused: it moves only to the next timer once every task waits, so
+    // the deadline decides, not how long the machine takes.
+    tokio::time::pause();
     store.set_stalling(true);
+    let started = Instant::now();
     let stalled = test::call_service(&app, post("/set/n", Some(&id), json!(2)));
     let res = actix_web::rt::time::timeout(HANG, stalled)
         .await
         .expect("the deadline ends the request");
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // Tokio's timers fire on the next whole millisecond.
+    let ended = started.elapsed();
+    assert!(
+        (Duration::from_millis(200)..=Duration::from_millis(201)).contains(&ended),
+        "ended at the deadline, after {ended:?}"
+    );
 
     store.set_stalling(false);
     let res = test::call_service(&app, get("/get/n", Some(&id))).await;

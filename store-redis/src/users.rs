@@ -245,3 +245,54 @@ impl RedisStore {
         Ok(sessions)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The bound on a listing or revocation as a whole, on tokio's paused clock: it moves only to
+    //! the next timer once every task waits, so the arithmetic decides, not the machine. The
+    //! fault suite (`scripts/faults.sh redis-slow`) found the defect this guards against: behind
+    //! a Redis slowed to 200 ms per packet, "sign out everywhere" took 3.2 s, three commands in
+    //! turn, each within its own timeout. The acceptance suite runs the operations themselves on
+    //! the real Redis and Redis Cluster.
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use tokio::time::{Instant, sleep};
+
+    use super::*;
+
+    /// Three steps, each well within `TIMEOUT`, together past it: what a revocation's index
+    /// read, revocations and unindex were behind the slow Redis.
+    async fn three_slow_steps() -> Result<u32, StoreError> {
+        for _ in 0..3 {
+            sleep(TIMEOUT * 3 / 5).await;
+        }
+        Ok(3)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_operation_of_several_commands_is_cut_at_the_timeout() {
+        let started = Instant::now();
+        let result = bounded(three_slow_steps()).await;
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+        let ended = started.elapsed();
+        // Tokio's timers fire on the next whole millisecond.
+        assert!(
+            (TIMEOUT..=TIMEOUT + Duration::from_millis(1)).contains(&ended),
+            "cut at the timeout, after {ended:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_operation_within_the_timeout_is_left_alone() {
+        let quick = async {
+            sleep(TIMEOUT / 2).await;
+            Ok::<_, StoreError>(1)
+        };
+        assert_eq!(bounded(quick).await.unwrap(), 1);
+    }
+}
