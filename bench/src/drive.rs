@@ -243,11 +243,12 @@ impl Client {
         };
         match (answer.status.is_success(), answer.body.parse::<u64>()) {
             (true, Ok(n)) => {
-                // This write is n: the ones before it are n - 1 or less.
-                self.lost(at, Some(n.saturating_sub(1)));
                 if n == 1 {
-                    // A new session: the one held is gone.
+                    // A new session: the one held is gone, with every write it acknowledged.
                     self.lost(at, None);
+                } else {
+                    // This write is n: the ones before it left n - 1.
+                    self.lost(at, Some(n - 1));
                 }
                 let held = &mut self.live[at];
                 if let Some(cookie) = answer.cookie.filter(|c| !c.is_empty()) {
