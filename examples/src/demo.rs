@@ -355,13 +355,9 @@ async fn change_password(
         ));
     }
     accounts.set_password(&user.name, &password);
-    let ended = match (store, user.session.handle()) {
-        (Some(store), Some(current)) => store
-            .0
-            .revoke_all_except(&user.name, &current)
-            .await
-            .map_err(SessionError::from)?,
-        _ => 0,
+    let ended = match store {
+        Some(store) => user.session.revoke_other_sessions(store.0.as_ref()).await?,
+        None => 0,
     };
     let plural = if ended == 1 { "" } else { "s" };
     user.session
@@ -471,14 +467,10 @@ async fn revoke_others(
     if !csrf::verify(&user.session, &form.csrf).await? {
         return Ok(forbidden());
     }
-    let (Some(store), Some(current)) = (store, user.session.handle()) else {
+    let Some(store) = store else {
         return Ok(see_other("/sessions"));
     };
-    let ended = store
-        .0
-        .revoke_all_except(&user.name, &current)
-        .await
-        .map_err(SessionError::from)?;
+    let ended = user.session.revoke_other_sessions(store.0.as_ref()).await?;
     let plural = if ended == 1 { "" } else { "s" };
     user.session
         .flash(

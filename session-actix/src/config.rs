@@ -437,7 +437,8 @@ impl SessionMiddlewareBuilder {
     }
 
     /// Calls `listener` with every [`SessionEvent`]: created, loaded, updated, refreshed,
-    /// renewed, bound to a user, purged, revoked by the cap, refused cookies (and why), writes
+    /// renewed, bound to a user, purged, revoked (by the cap or a `Session::revoke_*` call),
+    /// refused cookies (and why), writes
     /// over the size limit, store errors. It runs on the request's thread, before the response
     /// is sent: hand slow work (a database write) to a task or a channel. Events name sessions
     /// by handle, never by ID. Without a listener no event is built.

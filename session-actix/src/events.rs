@@ -28,7 +28,12 @@ pub enum EventKind {
     BoundToUser,
     /// A request purged its session.
     Purged,
-    /// A sign-in past the cap of sessions per user ended `count` of the user's older sessions.
+    /// Sessions were revoked: `count` of a user's older sessions by a sign-in past the cap of
+    /// sessions per user, or by the application through
+    /// [`Session::revoke_other_sessions`](crate::Session::revoke_other_sessions),
+    /// [`revoke_user_sessions`](crate::Session::revoke_user_sessions) or
+    /// [`revoke_session`](crate::Session::revoke_session). A revocation that ended nothing is
+    /// no event.
     Revoked {
         /// How many sessions it ended.
         count: usize,

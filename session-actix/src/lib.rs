@@ -42,7 +42,7 @@
 //!
 //! - **Events**: [`SessionMiddlewareBuilder::on_event`] calls a listener with every
 //!   [`SessionEvent`] (created, loaded, updated, refreshed, renewed, bound to a user, purged,
-//!   revoked by the cap, refused cookie and why, over the size limit, store error), each with
+//!   revoked (by the cap, or through `Session::revoke_*`), refused cookie and why, over the size limit, store error), each with
 //!   the handle, the user where known and the store call's duration.
 //! - **Tracing** (feature `tracing`, on by default): each store call runs in a `debug` span
 //!   `session_store` with `op`, `store` and `outcome`; events go to target `session` (refused

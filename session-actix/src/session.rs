@@ -1,6 +1,7 @@
 //! The `Session` handlers take: one request's session, loaded on first read.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use serde_json::Value;
 use session_core::users::{CLIENT_KEY, USER_KEY};
 use session_core::{
     ActiveSession, CommitPlan, Lookup, Refusal, SessionBackend, SessionExpiry, SessionHandle,
-    SessionLifetime, SessionRecord, SessionState, StoreError, Timestamp,
+    SessionLifetime, SessionRecord, SessionState, StoreError, Timestamp, UserSessionStore,
 };
 
 use crate::config::SessionConfig;
@@ -513,6 +514,117 @@ impl Session {
     #[must_use]
     pub fn handle(&self) -> Option<session_core::SessionHandle> {
         self.state().handle()
+    }
+
+    /// Ends the signed-in user's other sessions in `store` ("sign out everywhere else", e.g.
+    /// after a password change), keeping this one, and returns how many it ended: none when
+    /// this session is not bound to a user.
+    ///
+    /// Revoking through the session rather than calling the store yourself makes the
+    /// revocation an event ([`EventKind::Revoked`](crate::EventKind::Revoked) with the count,
+    /// or a store error), traced and counted like the middleware's own store calls, and bounds
+    /// it by the request's [`store_deadline`](crate::SessionMiddlewareBuilder::store_deadline).
+    /// A store failure is [`ErrorKind::Store`](crate::ErrorKind::Store) (a `503`).
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, test, web};
+    /// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+    ///
+    /// async fn sign_in(session: Session) -> actix_web::Result<HttpResponse> {
+    ///     session.set_user("ada").await?;
+    ///     Ok(HttpResponse::Ok().finish())
+    /// }
+    ///
+    /// async fn sign_out_elsewhere(
+    ///     session: Session,
+    ///     store: web::Data<MemoryStore>,
+    /// ) -> actix_web::Result<String> {
+    ///     let ended = session.revoke_other_sessions(store.get_ref()).await?;
+    ///     Ok(format!("signed out {ended} other sessions"))
+    /// }
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let store = MemoryStore::default();
+    /// let app = test::init_service(
+    ///     App::new()
+    ///         .app_data(web::Data::new(store.clone()))
+    ///         .wrap(SessionMiddleware::new(store))
+    ///         .route("/sign-in", web::post().to(sign_in))
+    ///         .route("/elsewhere", web::post().to(sign_out_elsewhere)),
+    /// )
+    /// .await;
+    /// let sign_in = || test::TestRequest::post().uri("/sign-in").to_request();
+    /// test::call_service(&app, sign_in()).await; // a second device
+    /// let res = test::call_service(&app, sign_in()).await;
+    /// let cookie = res.response().cookies().next().unwrap().into_owned();
+    /// let req = test::TestRequest::post().uri("/elsewhere").cookie(cookie).to_request();
+    /// let body = test::call_and_read_body(&app, req).await;
+    /// assert_eq!(body, "signed out 1 other sessions");
+    /// # });
+    /// ```
+    pub async fn revoke_other_sessions<S: UserSessionStore + ?Sized>(
+        &self,
+        store: &S,
+    ) -> Result<usize, SessionError> {
+        let (Some(user), Some(current)) = (self.user().await?, self.handle()) else {
+            return Ok(0);
+        };
+        let call = store.revoke_all_except(&user, &current);
+        self.revoking(Some(current), Some(&user), call).await
+    }
+
+    /// Ends every session of `user_id` in `store` (an account closed, an administrator's
+    /// "sign out everywhere") and returns how many it ended. If this request's session is one
+    /// of them, call [`purge`](Self::purge) as well, so the response removes its cookie.
+    /// An event, traced, counted and bounded like
+    /// [`revoke_other_sessions`](Self::revoke_other_sessions).
+    pub async fn revoke_user_sessions<S: UserSessionStore + ?Sized>(
+        &self,
+        store: &S,
+        user_id: &str,
+    ) -> Result<usize, SessionError> {
+        self.revoking(None, Some(user_id), store.revoke_all(user_id))
+            .await
+    }
+
+    /// Ends the session `handle` names in `store` (one row of a "your devices" page, from
+    /// [`sessions_of`](UserSessionStore::sessions_of)) and returns whether it was live.
+    /// An event, traced, counted and bounded like
+    /// [`revoke_other_sessions`](Self::revoke_other_sessions).
+    pub async fn revoke_session<S: UserSessionStore + ?Sized>(
+        &self,
+        store: &S,
+        handle: &SessionHandle,
+    ) -> Result<bool, SessionError> {
+        let call = async { store.revoke(handle).await.map(usize::from) };
+        Ok(self.revoking(Some(*handle), None, call).await? == 1)
+    }
+
+    /// Runs `call`, a revocation ending the returned number of sessions, as a store call of
+    /// this request, and emits what it did: `handle` is the session it ended, or the one that
+    /// ended the user's others.
+    async fn revoking(
+        &self,
+        handle: Option<SessionHandle>,
+        user: Option<&str>,
+        call: impl Future<Output = Result<usize, StoreError>>,
+    ) -> Result<usize, SessionError> {
+        let config = &self.0.config;
+        let deadline = self.deadline();
+        let (ended, took) = crate::events::store_call!(config, deadline, "revoke", call);
+        let kind = match &ended {
+            Ok(0) => None,
+            Ok(count) => Some(EventKind::Revoked { count: *count }),
+            Err(_) => Some(EventKind::StoreError {
+                operation: "revoke",
+            }),
+        };
+        if let Some(kind) = kind {
+            config.emit(kind, |kind| {
+                SessionEvent::new(kind, handle, user).took(took)
+            });
+        }
+        Ok(ended?)
     }
 
     /// Moves the session to a new ID, keeping its data; the old ID stops working. Call it when

@@ -34,8 +34,8 @@ async fn requests_are_counted_by_kind_reason_and_store_call() {
             .find(|(n, _)| n == name)
             .map_or(0, |(_, v)| *v)
     };
-    assert_eq!(count(&memory, "sessions_created_total{}"), 1, "{memory:?}");
-    assert_eq!(count(&memory, "session_events_total{kind=created}"), 1);
+    assert_eq!(count(&memory, "sessions_created_total{}"), 3, "{memory:?}");
+    assert_eq!(count(&memory, "session_events_total{kind=created}"), 3);
     assert_eq!(count(&memory, "session_events_total{kind=loaded}"), 1);
     assert_eq!(count(&memory, "session_events_total{kind=store_error}"), 1);
     assert_eq!(
@@ -46,6 +46,7 @@ async fn requests_are_counted_by_kind_reason_and_store_call() {
         count(&memory, "session_cookies_refused_total{reason=unknown}"),
         1
     );
+    assert_eq!(count(&memory, "session_events_total{kind=revoked}"), 1);
 
     let redis = RedisStore::connect("redis://127.0.0.1:6379")
         .await
@@ -63,7 +64,8 @@ async fn requests_are_counted_by_kind_reason_and_store_call() {
                 &format!("session_store_calls_total{{op={op},outcome={outcome},store={store}}}"),
             )
         };
-        assert_eq!(calls("create", "ok"), 1, "{counters:?}");
+        assert_eq!(calls("create", "ok"), 3, "{counters:?}");
+        assert_eq!(calls("revoke", "ok"), 1, "{counters:?}");
         assert_eq!(calls("load", "ok"), 2, "{counters:?}");
         assert_eq!(calls("load", "error"), 1, "{counters:?}");
         let samples = format!("session_store_call_seconds{{op=load,store={store}}}");
@@ -71,12 +73,20 @@ async fn requests_are_counted_by_kind_reason_and_store_call() {
     }
 }
 
-/// A new session, a read, a malformed and an unknown cookie, then a read during an outage.
+/// A new session, a read, a malformed and an unknown cookie, two sign-ins of one user and the
+/// revocation of both, then a read during an outage.
 async fn sequence<S>(store: FailingStore<S>, secrets: &mut Vec<String>)
 where
-    S: session_actix::SessionStore + Clone,
+    S: session_actix::UserSessionStore + Clone + 'static,
 {
-    let app = app!(SessionMiddleware::new(store.clone()));
+    let app = test::init_service(
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(store.clone()))
+            .wrap(SessionMiddleware::new(store.clone()))
+            .configure(routes)
+            .configure(account_routes::<FailingStore<S>>),
+    )
+    .await;
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
     secrets.push(id.clone());
     test::call_service(&app, get("/get/a", Some(&id))).await;
@@ -84,6 +94,15 @@ where
     let unknown = SessionId::generate().expose_secret().to_owned();
     secrets.push(unknown.clone());
     test::call_service(&app, get("/get/a", Some(&unknown))).await;
+    for _ in 0..2 {
+        secrets.push(sid(&test::call_service(
+            &app,
+            post("/login", None, json!(null)),
+        )
+        .await));
+    }
+    let res = test::call_service(&app, post("/revoke-user/ada", None, json!(null))).await;
+    assert_eq!(test::read_body(res).await, "2");
     store.set_failing(true);
     let res = test::call_service(&app, get("/get/a", Some(&id))).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -51,7 +51,14 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let store = FailingStore::new(MemoryStore::default());
-    let app = app!(SessionMiddleware::new(store.clone()));
+    let app = test::init_service(
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(store.clone()))
+            .wrap(SessionMiddleware::new(store.clone()))
+            .configure(routes)
+            .configure(account_routes::<FailingStore<MemoryStore>>),
+    )
+    .await;
     let mut secrets = Vec::new();
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
     secrets.push(id.clone());
@@ -59,6 +66,15 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
     let renewed = sid(&test::call_service(&app, post("/renew", Some(&id), json!(null))).await);
     secrets.push(renewed.clone());
     test::call_service(&app, get("/get/a", Some("not-an-id"))).await;
+    for _ in 0..2 {
+        secrets.push(sid(&test::call_service(
+            &app,
+            post("/login", None, json!(null)),
+        )
+        .await));
+    }
+    let last = secrets.last().unwrap();
+    test::call_service(&app, post("/revoke-others", Some(last), json!(null))).await;
     store.set_failing(true);
     test::call_service(&app, get("/get/a", Some(&renewed))).await;
     test::call_service(&app, post("/set/b", Some(&renewed), json!(2))).await;
@@ -84,6 +100,7 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
         "reason=\"undecodable\"",
         "kind=\"store_error\"",
         "op=\"load\"",
+        "op=\"revoke\"",
         "store=\"memory\"",
         "outcome=\"ok\"",
         "outcome=\"error\"",
@@ -99,6 +116,12 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
     assert!(
         text.lines()
             .any(|l| l.contains("DEBUG") && l.contains("refused")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("INFO")
+            && l.contains("kind=\"revoked\"")
+            && l.contains("user=\"ada\"")),
         "{text}"
     );
     for secret in &secrets {

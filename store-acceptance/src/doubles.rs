@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use session_core::{
-    Renewal, SessionDelta, SessionId, SessionRecord, SessionStore, StoreError, Timestamp,
+    ActiveSession, Renewal, SessionDelta, SessionHandle, SessionId, SessionRecord, SessionStore,
+    StoreError, Timestamp, UserSessionStore,
 };
 
 /// Live call counters of a [`CountingStore`], by method.
@@ -276,5 +277,32 @@ impl<S: SessionStore> SessionStore for FailingStore<S> {
     ) -> Result<Option<(SessionId, Timestamp)>, StoreError> {
         self.check().await?;
         self.inner.renew(old_id, delta, renewal).await
+    }
+}
+
+#[async_trait]
+impl<S: UserSessionStore> UserSessionStore for FailingStore<S> {
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<ActiveSession>, StoreError> {
+        self.check().await?;
+        self.inner.sessions_of(user_id).await
+    }
+
+    async fn revoke(&self, handle: &SessionHandle) -> Result<bool, StoreError> {
+        self.check().await?;
+        self.inner.revoke(handle).await
+    }
+
+    async fn revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        self.check().await?;
+        self.inner.revoke_all(user_id).await
+    }
+
+    async fn revoke_all_except(
+        &self,
+        user_id: &str,
+        keep: &SessionHandle,
+    ) -> Result<usize, StoreError> {
+        self.check().await?;
+        self.inner.revoke_all_except(user_id, keep).await
     }
 }

@@ -22,6 +22,49 @@ pub(crate) struct Profile {
     pub(crate) age: u32,
 }
 
+/// Sign-in as `ada` (`/login`) and the revocations, through the `S` in the app's data:
+/// `/revoke-others`, `/revoke-user/{user}`, `/revoke/{handle}`; each answers its count.
+pub(crate) fn account_routes<S: session_actix::UserSessionStore + 'static>(
+    cfg: &mut web::ServiceConfig,
+) {
+    use session_actix::SessionHandle;
+
+    cfg.route(
+        "/login",
+        web::post().to(|session: Session| async move {
+            session.set_user("ada").await?;
+            Ok::<_, actix_web::Error>("signed in")
+        }),
+    )
+    .route(
+        "/revoke-others",
+        web::post().to(|session: Session, store: web::Data<S>| async move {
+            let ended = session.revoke_other_sessions(store.get_ref()).await?;
+            Ok::<_, actix_web::Error>(ended.to_string())
+        }),
+    )
+    .route(
+        "/revoke-user/{user}",
+        web::post().to(
+            |session: Session, store: web::Data<S>, user: web::Path<String>| async move {
+                let ended = session.revoke_user_sessions(store.get_ref(), &user).await?;
+                Ok::<_, actix_web::Error>(ended.to_string())
+            },
+        ),
+    )
+    .route(
+        "/revoke/{handle}",
+        web::post().to(
+            |session: Session, store: web::Data<S>, handle: web::Path<String>| async move {
+                let handle: SessionHandle =
+                    handle.parse().map_err(actix_web::error::ErrorBadRequest)?;
+                let ended = session.revoke_session(store.get_ref(), &handle).await?;
+                Ok::<_, actix_web::Error>(ended.to_string())
+            },
+        ),
+    );
+}
+
 /// Routes every test uses. `/set/{key}` takes a JSON body.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/plain", web::get().to(|| async { "plain" }))
@@ -396,7 +439,7 @@ where
 /// with `Debug`, holds a session ID or cookie value the test saw.
 pub(crate) async fn assert_events_of_a_session_life<S>(store: S, mut outage: impl FnMut(bool))
 where
-    S: session_actix::IntoSessionBackend,
+    S: session_actix::UserSessionStore + Clone + 'static,
 {
     use std::sync::{Arc, Mutex};
 
@@ -404,20 +447,15 @@ where
 
     let seen: Arc<Mutex<Vec<SessionEvent>>> = Arc::default();
     let sink = Arc::clone(&seen);
-    let middleware = SessionMiddleware::builder(store)
+    let middleware = SessionMiddleware::builder(store.clone())
         .on_event(move |event| sink.lock().unwrap().push(event.clone()))
         .build();
     let app = test::init_service(
         actix_web::App::new()
+            .app_data(web::Data::new(store))
             .wrap(middleware)
             .configure(routes)
-            .route(
-                "/login",
-                web::post().to(|session: Session| async move {
-                    session.set_user("ada").await?;
-                    Ok::<_, actix_web::Error>("signed in")
-                }),
-            ),
+            .configure(account_routes::<S>),
     )
     .await;
     let take = || std::mem::take(&mut *seen.lock().unwrap());
@@ -469,6 +507,52 @@ where
     assert_eq!(kinds(&events), [EventKind::Purged]);
     assert_eq!(events[0].handle, handle(&signed_in));
 
+    // Revocations the application asks for: the user's other sessions, one session by its
+    // handle, every session of the user. One that ends nothing is no event.
+    let mut sign_in = async || {
+        let id = sid(&test::call_service(&app, post("/login", None, json!(null))).await);
+        secrets.push(id.clone());
+        take();
+        id
+    };
+    let (here, _, _) = (sign_in().await, sign_in().await, sign_in().await);
+    let res = test::call_service(&app, post("/revoke-others", Some(&here), json!(null))).await;
+    assert_eq!(test::read_body(res).await, "2");
+    let events = take();
+    assert_eq!(
+        kinds(&events),
+        [EventKind::Loaded, EventKind::Revoked { count: 2 }]
+    );
+    assert_eq!(events[1].handle, handle(&here));
+    assert_eq!(events[1].user.as_deref(), Some("ada"));
+    assert!(events[1].store_call.is_some(), "the revocation's duration");
+    let other = sign_in().await;
+    let other_handle = SessionHandle::of(&stored_id(&other)).to_string();
+    let uri = format!("/revoke/{other_handle}");
+    let res = test::call_service(&app, post(&uri, None, json!(null))).await;
+    assert_eq!(test::read_body(res).await, "true");
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Revoked { count: 1 }]);
+    assert_eq!(events[0].handle, handle(&other));
+    let res = test::call_service(&app, post(&uri, None, json!(null))).await;
+    assert_eq!(test::read_body(res).await, "false");
+    assert!(take().is_empty(), "a revocation that ended nothing");
+    let res = test::call_service(&app, post("/revoke-user/ada", None, json!(null))).await;
+    assert_eq!(test::read_body(res).await, "1");
+    let events = take();
+    assert_eq!(kinds(&events), [EventKind::Revoked { count: 1 }]);
+    assert_eq!(
+        (events[0].handle, events[0].user.as_deref()),
+        (None, Some("ada"))
+    );
+    let res = test::call_service(&app, get("/get/a", Some(&here))).await;
+    assert_eq!(
+        test::read_body(res).await,
+        "null",
+        "the revoked session is gone"
+    );
+    take();
+
     // Refused cookies, and why.
     let unknown = SessionId::generate().expose_secret().to_owned();
     secrets.push(unknown.clone());
@@ -496,6 +580,14 @@ where
         kinds(&take()),
         [EventKind::StoreError {
             operation: "create"
+        }]
+    );
+    let res = test::call_service(&app, post("/revoke-user/ada", None, json!(null))).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        kinds(&take()),
+        [EventKind::StoreError {
+            operation: "revoke"
         }]
     );
     outage(false);
