@@ -4,9 +4,17 @@
 //! cargo run -p session-examples --example demo                  # http://127.0.0.1:8080/, MemoryStore
 //! PORT=3000 cargo run -p session-examples --example demo
 //! SESSION_BACKEND=redis cargo run -p session-examples --example demo      # REDIS_URL
+//! SESSION_BACKEND=redis-cluster cargo run -p session-examples --example demo  # REDIS_CLUSTER_URLS
 //! SESSION_BACKEND=postgres cargo run -p session-examples --example demo   # DATABASE_URL
 //! SESSION_BACKEND=cookie cargo run -p session-examples --example demo     # SESSION_SECRET
 //! ```
+//!
+//! `REDIS_CLUSTER_URLS` is a comma-separated list of some of the cluster's nodes (default: the
+//! local cluster `scripts/redis-cluster.sh` starts on ports 7000-7002). With the cookie store,
+//! `SESSION_SECRET` (at least 32 bytes) seals new cookies under the key id `SESSION_KEY_ID`
+//! (default `k1`). To rotate it, give the new secret a new id and move the old pair to
+//! `SESSION_PREVIOUS_SECRET` and `SESSION_PREVIOUS_KEY_ID`: cookies sealed with the old key
+//! still open, and each is sealed again with the new one on its next response.
 //!
 //! The backend is the only thing that changes: the app and its middleware settings are the same.
 //! With `memory`, sessions live in this process only and are gone after a restart.
@@ -21,7 +29,9 @@ use std::io;
 use actix_web::{App, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use session_actix::SessionMiddleware;
-use session_actix::store::{CookieStore, Key, MemoryStore, PostgresStore, RedisStore};
+use session_actix::store::{
+    CookieStore, DEFAULT_KEY_ID, Key, MemoryStore, PostgresStore, RedisStore, derive_key,
+};
 use session_examples::demo;
 use tracing_subscriber::EnvFilter;
 
@@ -93,6 +103,19 @@ async fn middleware_for(
                 Some(demo::user_sessions(store)),
             )
         }
+        "redis-cluster" => {
+            let urls = var("REDIS_CLUSTER_URLS")?.unwrap_or_else(|| {
+                "redis://127.0.0.1:7000,redis://127.0.0.1:7001,redis://127.0.0.1:7002".to_owned()
+            });
+            let store = RedisStore::connect_cluster(urls.split(',').map(str::trim))
+                .await
+                .map_err(|e| unavailable("Redis Cluster", &e))?;
+            let store = store.with_key_prefix("demo:session:");
+            (
+                demo::middleware_with_users(store.clone()),
+                Some(demo::user_sessions(store)),
+            )
+        }
         "postgres" => {
             let url = var("DATABASE_URL")?
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1/test".to_owned());
@@ -109,12 +132,7 @@ async fn middleware_for(
             )
         }
         "cookie" => match var("SESSION_SECRET")? {
-            Some(secret) => {
-                let store = CookieStore::from_secret(secret.as_bytes()).map_err(|e| {
-                    io::Error::new(io::ErrorKind::InvalidInput, format!("SESSION_SECRET: {e}"))
-                })?;
-                (demo::middleware(store), None)
-            }
+            Some(secret) => (demo::middleware(cookie_store(&secret)?), None),
             None => {
                 tracing::warn!(
                     "SESSION_SECRET is not set: using a random key, so a restart signs everyone out"
@@ -125,10 +143,30 @@ async fn middleware_for(
         other => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("SESSION_BACKEND must be memory, cookie, redis or postgres, got {other:?}"),
+                format!(
+                    "SESSION_BACKEND must be memory, cookie, redis, redis-cluster or postgres, got {other:?}"
+                ),
             ));
         }
     })
+}
+
+/// The cookie store sealing with the key derived from `secret` under the id `SESSION_KEY_ID`
+/// (default `k1`), and opening cookies sealed with `SESSION_PREVIOUS_SECRET`'s key under
+/// `SESSION_PREVIOUS_KEY_ID` (default `k1`) too, if set: a key rotation.
+fn cookie_store(secret: &str) -> io::Result<CookieStore> {
+    let invalid = |name: &str, err: &dyn std::fmt::Display| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{name}: {err}"))
+    };
+    let key_id = |name| Ok::<_, io::Error>(var(name)?.unwrap_or_else(|| DEFAULT_KEY_ID.to_owned()));
+    let current = derive_key(secret.as_bytes()).map_err(|e| invalid("SESSION_SECRET", &e))?;
+    let mut builder = CookieStore::builder().key(key_id("SESSION_KEY_ID")?, current);
+    if let Some(previous) = var("SESSION_PREVIOUS_SECRET")? {
+        let previous =
+            derive_key(previous.as_bytes()).map_err(|e| invalid("SESSION_PREVIOUS_SECRET", &e))?;
+        builder = builder.previous_key(key_id("SESSION_PREVIOUS_KEY_ID")?, previous);
+    }
+    builder.build().map_err(|e| invalid("cookie store", &e))
 }
 
 /// An environment variable, `None` when unset.

@@ -26,3 +26,9 @@
 //! Run it with `cargo run -p session-examples --example demo` (port from `PORT`, default 8080).
 
 pub mod demo;
+
+/// The migration guide's examples (`docs/migrating-from-actix-session.md`), both sides: the
+/// actix-session code (a dev-dependency) and this workspace's, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-actix-session.md")]
+struct MigrationExamples;

@@ -107,7 +107,9 @@ pub use session_core::{
 pub mod store {
     #[cfg(feature = "cookie")]
     #[doc(inline)]
-    pub use store_cookie::{CookieStore, CookieStoreBuilder, CookieStoreError, Key};
+    pub use store_cookie::{
+        CookieStore, CookieStoreBuilder, CookieStoreError, DEFAULT_KEY_ID, Key, derive_key,
+    };
     #[cfg(feature = "memory")]
     #[doc(inline)]
     pub use store_memory::MemoryStore;
