@@ -125,6 +125,8 @@ pub(crate) struct SessionConfig {
     pub(crate) listener: Option<Listener>,
     /// How long the store calls of one request may take together, if bounded.
     pub(crate) store_deadline: Option<Duration>,
+    /// Whether a session without a lifetime of its own gets a cookie without `Max-Age`.
+    pub(crate) browser_sessions: bool,
     /// The metrics, registered once (feature `metrics`).
     pub(crate) meters: crate::measure::Meters,
 }
@@ -249,6 +251,7 @@ pub struct SessionMiddlewareBuilder {
     max_lifetime: Option<(Duration, Duration)>,
     listener: Option<Listener>,
     store_deadline: Option<Duration>,
+    browser_sessions: bool,
     clock: SharedClock,
 }
 
@@ -266,6 +269,7 @@ impl fmt::Debug for SessionMiddlewareBuilder {
             )
             .field("max_lifetime", &self.max_lifetime)
             .field("store_deadline", &self.store_deadline)
+            .field("browser_sessions", &self.browser_sessions)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -286,6 +290,7 @@ impl SessionMiddlewareBuilder {
             max_lifetime: None,
             listener: None,
             store_deadline: None,
+            browser_sessions: false,
             clock: clock::system(),
         }
     }
@@ -412,6 +417,34 @@ impl SessionMiddlewareBuilder {
     /// ```
     pub fn allow_session_lifetimes(mut self, max_idle: Duration, max_absolute: Duration) -> Self {
         self.max_lifetime = Some((max_idle, max_absolute));
+        self
+    }
+
+    /// Makes every session a browser session by default: its cookie has no `Max-Age`, so the
+    /// browser drops it when it closes (actix-session's default, `BrowserSession`). The store
+    /// still ends the session at its idle and absolute deadlines. A session's own lifetime
+    /// ([`Session::set_lifetime`](crate::Session::set_lifetime), e.g. "remember me") overrides
+    /// it. Default: `false`, the cookie's `Max-Age` is the session's deadline.
+    ///
+    /// ```
+    /// use actix_web::{App, test, web};
+    /// use session_actix::{Session, SessionMiddleware, store::MemoryStore};
+    ///
+    /// # actix_web::rt::System::new().block_on(async {
+    /// let middleware = SessionMiddleware::builder(MemoryStore::default())
+    ///     .browser_sessions(true)
+    ///     .build();
+    /// let app = test::init_service(App::new().wrap(middleware).default_service(web::to(
+    ///     |session: Session| async move { session.insert("seen", true).await.map(|()| "ok") },
+    /// )))
+    /// .await;
+    /// let res = test::call_service(&app, test::TestRequest::default().to_request()).await;
+    /// let cookie = res.response().cookies().next().unwrap();
+    /// assert_eq!(cookie.max_age(), None);
+    /// # });
+    /// ```
+    pub fn browser_sessions(mut self, enabled: bool) -> Self {
+        self.browser_sessions = enabled;
         self
     }
 
@@ -615,6 +648,7 @@ impl SessionMiddlewareBuilder {
                 .map(|(idle, absolute)| ExpiryPolicy::new(idle, absolute)),
             listener: self.listener,
             store_deadline: self.store_deadline,
+            browser_sessions: self.browser_sessions,
             meters,
             clock: self.clock,
         };

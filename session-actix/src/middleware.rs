@@ -176,12 +176,19 @@ fn commit<B: MessageBody + 'static>(
     handler_error_response: Option<HttpResponse>,
 ) -> Finish<B> {
     let plan = session.take_plan();
-    let (purges, persistent) = (plan.purges(), plan.is_persistent());
+    let persistent = plan.is_persistent(!config.browser_sessions);
+    let purges = plan.purges();
     let facts = CommitFacts::of(&plan, config.listens());
     let write = match &config.backend {
         SessionBackend::Sealed(sealer) => {
             let carried = session.sealed_cookie();
-            let write = crate::sealed::commit(sealer.as_ref(), &config.cookie.name, carried, plan);
+            let write = crate::sealed::commit(
+                sealer.as_ref(),
+                &config.cookie.name,
+                carried,
+                plan,
+                persistent,
+            );
             let outcome = match &write {
                 Ok(CookieWrite::Set { .. }) => Outcome::Set(None),
                 Ok(CookieWrite::Unchanged) => Outcome::Unchanged,

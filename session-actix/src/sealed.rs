@@ -26,10 +26,10 @@ pub(crate) fn commit(
     cookie_name: &str,
     carried: Option<&SealedCookie>,
     plan: CommitPlan,
+    persistent: bool,
 ) -> Result<CookieWrite, StoreError> {
     let value = carried.and_then(|c| c.value.as_deref());
     let reseal = value.is_some_and(|value| sealer.needs_reseal(value));
-    let persistent = plan.is_persistent();
     let opened = || open(sealer, cookie_name, carried).ok().flatten();
     match plan.apply(opened, reseal) {
         SealedWrite::Set(record) => Ok(CookieWrite::Set {

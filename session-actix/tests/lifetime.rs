@@ -33,13 +33,16 @@ on_each_backend!(
     remember_me_timeouts_replace_the_defaults_and_are_enforced,
     a_lifetime_past_the_bounds_is_refused_and_changes_nothing,
     signing_in_again_restarts_both_deadlines,
+    with_browser_sessions_by_default_only_remember_me_gets_a_max_age,
 );
 
+/// With `browser_sessions`, sessions without a lifetime of their own are browser sessions.
 /// `/login/{lifetime}` signs in as `ada` with `browser`, `remember` or `default`; `/lifetime`
 /// sets one without signing in (`too_long`, `zero`); `/expiry` answers the stored deadlines.
 async fn app(
     store: impl IntoSessionBackend,
     clock: &TestClock,
+    browser_sessions: bool,
 ) -> impl Service<
     actix_http::Request,
     Response = ServiceResponse<impl actix_web::body::MessageBody>,
@@ -49,6 +52,7 @@ async fn app(
         .idle_timeout(IDLE)
         .absolute_timeout(ABSOLUTE)
         .allow_session_lifetimes(LONG_IDLE, LONG_ABSOLUTE)
+        .browser_sessions(browser_sessions)
         .clock(clock.shared())
         .build();
     test::init_service(
@@ -127,7 +131,7 @@ async fn a_browser_session_cookie_has_no_max_age_and_keeps_the_default_deadlines
     store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
-    let app = app(store, &clock).await;
+    let app = app(store, &clock, false).await;
     let start = clock.now();
     let mut jar = Jar::default();
     let res = test::call_service(&app, post_with("/login/browser", &jar, json!(null))).await;
@@ -173,11 +177,56 @@ async fn a_browser_session_cookie_has_no_max_age_and_keeps_the_default_deadlines
     assert!(set_cookie(&res, "__sid").unwrap().max_age().is_some());
 }
 
+/// `browser_sessions(true)`: a session without a lifetime of its own gets a cookie without
+/// `Max-Age`, refreshed or not, and keeps the default deadlines on the server; "remember me"
+/// still gets its `Max-Age`, and keeps it when it is refreshed.
+async fn with_browser_sessions_by_default_only_remember_me_gets_a_max_age(
+    store: impl IntoSessionBackend,
+    clock: TestClock,
+) {
+    let app = app(store, &clock, true).await;
+    let start = clock.now();
+    let mut jar = Jar::default();
+    let res = test::call_service(&app, post_with("/set/a", &jar, json!(1))).await;
+    assert_eq!(set_cookie(&res, "__sid").unwrap().max_age(), None, "new");
+    jar.absorb(&res);
+    assert_eq!(
+        expiry(&app, &jar).await,
+        Some((start + IDLE, start + ABSOLUTE))
+    );
+    clock.set(start + IDLE / 2 + MINUTE);
+    let res = test::call_service(&app, get_with("/get/a", &jar)).await;
+    assert_eq!(
+        set_cookie(&res, "__sid").unwrap().max_age(),
+        None,
+        "refresh"
+    );
+    jar.absorb(&res);
+    let res = test::call_service(&app, post_with("/login/default", &jar, json!(null))).await;
+    assert_eq!(
+        set_cookie(&res, "__sid").unwrap().max_age(),
+        None,
+        "sign-in"
+    );
+
+    let mut remembered = Jar::default();
+    let res =
+        test::call_service(&app, post_with("/login/remember", &remembered, json!(null))).await;
+    let max_age = set_cookie(&res, "__sid").unwrap().max_age().unwrap();
+    assert_eq!(max_age.whole_seconds(), LONG_IDLE.as_secs() as i64);
+    remembered.absorb(&res);
+    // A blind write past half of its own idle timeout refreshes it, still persistent.
+    clock.set(clock.now() + LONG_IDLE / 2 + MINUTE);
+    let res = test::call_service(&app, post_with("/set/b", &remembered, json!(2))).await;
+    let max_age = set_cookie(&res, "__sid").unwrap().max_age().unwrap();
+    assert_eq!(max_age.whole_seconds(), LONG_IDLE.as_secs() as i64);
+}
+
 async fn remember_me_timeouts_replace_the_defaults_and_are_enforced(
     store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
-    let app = app(store, &clock).await;
+    let app = app(store, &clock, false).await;
     let start = clock.now();
     let mut jar = Jar::default();
     let res = test::call_service(&app, post_with("/login/remember", &jar, json!(null))).await;
@@ -233,7 +282,7 @@ async fn a_lifetime_past_the_bounds_is_refused_and_changes_nothing(
     store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
-    let app = app(store, &clock).await;
+    let app = app(store, &clock, false).await;
     let start = clock.now();
     let mut jar = Jar::default();
     jar.absorb(&test::call_service(&app, post_with("/login/default", &jar, json!(null))).await);
@@ -275,7 +324,7 @@ async fn signing_in_again_restarts_both_deadlines(
     store: impl IntoSessionBackend,
     clock: TestClock,
 ) {
-    let app = app(store, &clock).await;
+    let app = app(store, &clock, false).await;
     let start = clock.now();
     let mut jar = Jar::default();
     jar.absorb(&test::call_service(&app, post_with("/login/default", &jar, json!(null))).await);

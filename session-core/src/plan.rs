@@ -65,8 +65,9 @@ pub struct CommitPlan {
     pub(crate) purges: bool,
     /// Whether a renew restarts both deadlines.
     pub(crate) restart: bool,
-    /// Whether the cookie outlives the browser (the session is no browser session).
-    pub(crate) persistent: bool,
+    /// Whether the session's own lifetime makes the cookie outlive the browser; `None` when
+    /// the session has no lifetime of its own.
+    pub(crate) persistent: Option<bool>,
     /// The live session as the request loaded it.
     pub(crate) loaded: Option<Arc<SessionRecord>>,
     /// Read once, when a step first needs the time: a plan that writes nothing reads no clock.
@@ -142,7 +143,7 @@ impl SessionState {
             id: stored_id(self.origin),
             purges: self.purged.is_some(),
             restart: self.restart,
-            persistent: lifetime.is_none_or(|lifetime| lifetime.is_persistent()),
+            persistent: lifetime.map(|lifetime| lifetime.is_persistent()),
             purged: stored_id(self.purged),
             loaded,
             now: OnceLock::new(),
@@ -245,13 +246,13 @@ impl CommitPlan {
         matches!(self.delta.lookup(USER_KEY), DeltaLookup::Set(_))
     }
 
-    /// Whether the session's cookie outlives the browser: `false` for a
-    /// [browser session](crate::SessionLifetime::Browser), whose cookie has no `Max-Age`.
-    /// Decided by what the request loaded or set: a write to a session it did not load counts
-    /// as persistent.
+    /// Whether the session's cookie outlives the browser (has a `Max-Age`): as the session's
+    /// own [lifetime](crate::SessionLifetime) says (`false` for a browser session), and
+    /// `default` for a session without one. Decided by what the request loaded or set: a write
+    /// to a session it did not load has no lifetime of its own.
     #[must_use]
-    pub fn is_persistent(&self) -> bool {
-        self.persistent
+    pub fn is_persistent(&self, default: bool) -> bool {
+        self.persistent.unwrap_or(default)
     }
 
     /// How a renew moves the deadlines: both restart after a sign-in or a new lifetime.

@@ -328,7 +328,7 @@ impl SessionState {
     /// state.set_lifetime(SessionLifetime::Browser);
     /// assert_eq!(state.lifetime(), Lookup::Ready(Some(SessionLifetime::Browser)));
     /// let plan = state.into_plan(&ExpiryPolicy::default());
-    /// assert!(!plan.is_persistent());
+    /// assert!(!plan.is_persistent(true));
     /// ```
     pub fn set_lifetime(&mut self, lifetime: SessionLifetime) {
         self.delta.insert(LIFETIME_KEY, lifetime.to_value());
