@@ -136,7 +136,7 @@ impl SessionConfig {
     /// nothing is built.
     pub(crate) fn emit(&self, kind: EventKind, build: impl FnOnce(EventKind) -> SessionEvent) {
         self.meters.count(&kind);
-        let traced = crate::trace::wanted();
+        let traced = crate::trace::wanted_for(&kind);
         if self.listener.is_none() && !traced {
             return;
         }
@@ -149,9 +149,9 @@ impl SessionConfig {
         }
     }
 
-    /// Whether events are listened to or traced, so they are built in full.
+    /// Whether events are listened to or may be traced, so they are built in full.
     pub(crate) fn listens(&self) -> bool {
-        self.listener.is_some() || crate::trace::wanted()
+        self.listener.is_some() || crate::trace::any_wanted()
     }
 }
 

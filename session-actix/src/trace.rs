@@ -14,9 +14,31 @@ use tracing::{Instrument as _, Level, Span};
 
 use crate::events::{EventKind, SessionEvent};
 
-/// Whether any subscriber may want a session event: one relaxed atomic load.
+/// Whether any subscriber may want the store-call spans (at `debug`): one relaxed atomic load.
 pub(crate) fn wanted() -> bool {
     LevelFilter::current() >= LevelFilter::DEBUG
+}
+
+/// Whether any subscriber may want an event of `kind`, at its level.
+pub(crate) fn wanted_for(kind: &EventKind) -> bool {
+    LevelFilter::current() >= level(kind)
+}
+
+/// Whether any subscriber may want some session event: store errors are at `warn`.
+pub(crate) fn any_wanted() -> bool {
+    LevelFilter::current() >= LevelFilter::WARN
+}
+
+/// The level events of `kind` are traced at.
+fn level(kind: &EventKind) -> Level {
+    match kind {
+        EventKind::BoundToUser
+        | EventKind::Purged
+        | EventKind::Revoked { .. }
+        | EventKind::TooLarge { .. } => Level::INFO,
+        EventKind::StoreError { .. } => Level::WARN,
+        _ => Level::DEBUG,
+    }
 }
 
 /// The event, at its level.
@@ -42,12 +64,10 @@ pub(crate) fn record(event: &SessionEvent) {
             )
         };
     }
-    match event.kind {
-        EventKind::BoundToUser
-        | EventKind::Purged
-        | EventKind::Revoked { .. }
-        | EventKind::TooLarge { .. } => at!(Level::INFO),
-        EventKind::StoreError { .. } => at!(Level::WARN),
+    // `event!` wants a constant level.
+    match level(&event.kind) {
+        Level::INFO => at!(Level::INFO),
+        Level::WARN => at!(Level::WARN),
         _ => at!(Level::DEBUG),
     }
 }

@@ -2,9 +2,17 @@
 
 use std::future::Future;
 
-use crate::events::SessionEvent;
+use crate::events::{EventKind, SessionEvent};
 
 pub(crate) fn wanted() -> bool {
+    false
+}
+
+pub(crate) fn wanted_for(_: &EventKind) -> bool {
+    false
+}
+
+pub(crate) fn any_wanted() -> bool {
     false
 }
 

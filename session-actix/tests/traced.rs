@@ -8,38 +8,40 @@ use store_memory::MemoryStore;
 
 mod common;
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use tracing_subscriber::fmt::MakeWriter;
+
 use common::*;
+
+/// Where a test's subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
 
 /// The same life through `tracing`: spans around store calls and events at their levels, and
 /// no ID or cookie value in any line.
 #[actix_web::test]
 async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use actix_web::test;
     use serde_json::json;
     use session_actix::SessionMiddleware;
     use tracing::Instrument as _;
-    use tracing_subscriber::fmt::MakeWriter;
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
 
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
