@@ -587,17 +587,30 @@ impl Session {
             .await
     }
 
-    /// Ends the session `handle` names in `store` (one row of a "your devices" page, from
-    /// [`sessions_of`](UserSessionStore::sessions_of)) and returns whether it was live.
-    /// An event, traced, counted and bounded like
+    /// Ends the signed-in user's session that `handle` names in `store` (one row of a "your
+    /// devices" page, from [`sessions_of`](UserSessionStore::sessions_of)) and returns whether
+    /// it ended one. A handle that names no live session of this session's user (one typed
+    /// into a form, or another user's) ends nothing and returns `false`, so a user can end
+    /// only their own sessions; an administrator's tool that may end any session calls the
+    /// store's [`revoke`](UserSessionStore::revoke). It lists the user's sessions first (one
+    /// more store call). An event, traced, counted and bounded like
     /// [`revoke_other_sessions`](Self::revoke_other_sessions).
     pub async fn revoke_session<S: UserSessionStore + ?Sized>(
         &self,
         store: &S,
         handle: &SessionHandle,
     ) -> Result<bool, SessionError> {
-        let call = async { store.revoke(handle).await.map(usize::from) };
-        Ok(self.revoking(Some(*handle), None, call).await? == 1)
+        let Some(user) = self.user().await? else {
+            return Ok(false);
+        };
+        let call = async {
+            let sessions = store.sessions_of(&user).await?;
+            if !sessions.iter().any(|session| session.handle == *handle) {
+                return Ok(0);
+            }
+            store.revoke(handle).await.map(usize::from)
+        };
+        Ok(self.revoking(Some(*handle), Some(&user), call).await? == 1)
     }
 
     /// Runs `call`, a revocation ending the returned number of sessions, as a store call of

@@ -530,13 +530,40 @@ where
     let other_handle = SessionHandle::of(&stored_id(&other)).to_string();
     let uri = format!("/revoke/{other_handle}");
     let res = test::call_service(&app, post(&uri, None, json!(null))).await;
+    assert_eq!(
+        test::read_body(res).await,
+        "false",
+        "no user: nothing to end"
+    );
+    let res = test::call_service(&app, post(&uri, Some(&here), json!(null))).await;
     assert_eq!(test::read_body(res).await, "true");
     let events = take();
-    assert_eq!(kinds(&events), [EventKind::Revoked { count: 1 }]);
-    assert_eq!(events[0].handle, handle(&other));
-    let res = test::call_service(&app, post(&uri, None, json!(null))).await;
+    assert_eq!(
+        kinds(&events),
+        [EventKind::Loaded, EventKind::Revoked { count: 1 }]
+    );
+    assert_eq!(events[1].handle, handle(&other));
+    assert_eq!(events[1].user.as_deref(), Some("ada"));
+    let res = test::call_service(&app, post(&uri, Some(&here), json!(null))).await;
     assert_eq!(test::read_body(res).await, "false");
-    assert!(take().is_empty(), "a revocation that ended nothing");
+    assert_eq!(
+        kinds(&take()),
+        [EventKind::Loaded],
+        "a revocation that ended nothing"
+    );
+    // Not ada's: an anonymous visitor's session survives her request to end it.
+    let anonymous = sid(&test::call_service(&app, post("/set/a", None, json!(7))).await);
+    secrets.push(anonymous.clone());
+    let uri = format!("/revoke/{}", SessionHandle::of(&stored_id(&anonymous)));
+    let res = test::call_service(&app, post(&uri, Some(&here), json!(null))).await;
+    assert_eq!(test::read_body(res).await, "false");
+    let res = test::call_service(&app, get("/get/a", Some(&anonymous))).await;
+    assert_eq!(
+        test::read_body(res).await,
+        "7",
+        "another's session is not ended"
+    );
+    take();
     let res = test::call_service(&app, post("/revoke-user/ada", None, json!(null))).await;
     assert_eq!(test::read_body(res).await, "1");
     let events = take();
