@@ -11,7 +11,8 @@ use session_core::StoreError;
 pub use session_core::SessionError as ErrorKind;
 
 /// The error of a [`Session`](crate::Session) operation. It converts into `actix_web::Error`, so
-/// handlers use `?`: a failing store answers `503 Service Unavailable`, anything else `500
+/// handlers use `?`: a failing store answers `503 Service Unavailable`, a sign-in refused by the
+/// cap of sessions per user ([`ErrorKind::TooManySessions`]) `403 Forbidden`, anything else `500
 /// Internal Server Error`, with a body that is only the status's reason phrase (nothing about the
 /// session, the key or the backend reaches the client), unless
 /// [`error_handler`](crate::SessionMiddlewareBuilder::error_handler) says otherwise.

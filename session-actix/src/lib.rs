@@ -108,23 +108,38 @@ pub mod store {
     #[cfg(feature = "cookie")]
     #[doc(inline)]
     pub use store_cookie::{
-        CookieStore, CookieStoreBuilder, CookieStoreError, DEFAULT_KEY_ID, Key, derive_key,
+        CookieStore, CookieStoreBuilder, CookieStoreError, DEFAULT_KEY_ID,
+        DEFAULT_MAX_COOKIE_BYTES, Key, MAX_COOKIE_BYTES, MIN_SECRET_BYTES, derive_key,
     };
     #[cfg(feature = "memory")]
     #[doc(inline)]
-    pub use store_memory::MemoryStore;
+    pub use store_memory::{DEFAULT_MAX_SESSIONS, MemoryStore, MemoryStoreBuilder};
     #[cfg(feature = "postgres")]
     #[doc(inline)]
-    pub use store_postgres::{CleanupTask, PostgresStore};
+    pub use store_postgres::{
+        CleanupTask, DEFAULT_SCHEMA, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_TABLE, InvalidIdentifier,
+        PostgresStore,
+    };
     #[cfg(feature = "redis")]
     #[doc(inline)]
-    pub use store_redis::{RedisConnection, RedisStore};
+    pub use store_redis::{DEFAULT_KEY_PREFIX, RedisConnection, RedisStore};
 }
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "memory"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
+
+/// The guide's examples (`docs/guide.md`), compiled and run as doctests.
+#[cfg(all(
+    doctest,
+    feature = "memory",
+    feature = "cookie",
+    feature = "redis",
+    feature = "postgres"
+))]
+#[doc = include_str!("../../docs/guide.md")]
+struct GuideExamples;
 
 // The cookie store's largest session is what the middleware reads and writes as chunks.
 #[cfg(feature = "cookie")]

@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 /// The error for a schema or table name that is not a plain SQL identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0:?} is not a valid identifier: use 1 to 63 ASCII letters, digits or '_', not starting with a digit"
+    "{0:?} is not a valid identifier: use ASCII letters, digits or '_', not starting with a digit, at most 63 of them for a schema and 48 for a table"
 )]
 pub struct InvalidIdentifier(pub String);
 
