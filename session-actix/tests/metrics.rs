@@ -79,14 +79,7 @@ async fn sequence<S>(store: FailingStore<S>, secrets: &mut Vec<String>)
 where
     S: session_actix::UserSessionStore + Clone + 'static,
 {
-    let app = test::init_service(
-        actix_web::App::new()
-            .app_data(actix_web::web::Data::new(store.clone()))
-            .wrap(SessionMiddleware::new(store.clone()))
-            .configure(routes)
-            .configure(account_routes::<FailingStore<S>>),
-    )
-    .await;
+    let app = account_app(store.clone(), SessionMiddleware::new(store.clone())).await;
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
     secrets.push(id.clone());
     test::call_service(&app, get("/get/a", Some(&id))).await;

@@ -8,31 +8,7 @@ use store_memory::MemoryStore;
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use tracing_subscriber::fmt::MakeWriter;
-
 use common::*;
-
-/// Where a test's subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self {
-        self.clone()
-    }
-}
 
 /// The same life through `tracing`: spans around store calls and events at their levels, and
 /// no ID or cookie value in any line.
@@ -43,24 +19,10 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
     use session_actix::SessionMiddleware;
     use tracing::Instrument as _;
 
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_tracing(tracing::Level::DEBUG);
 
     let store = FailingStore::new(MemoryStore::default());
-    let app = test::init_service(
-        actix_web::App::new()
-            .app_data(actix_web::web::Data::new(store.clone()))
-            .wrap(SessionMiddleware::new(store.clone()))
-            .configure(routes)
-            .configure(account_routes::<FailingStore<MemoryStore>>),
-    )
-    .await;
+    let app = account_app(store.clone(), SessionMiddleware::new(store.clone())).await;
     let mut secrets = Vec::new();
     let id = sid(&test::call_service(&app, post("/set/a", None, json!(1))).await);
     secrets.push(id.clone());
@@ -88,7 +50,7 @@ async fn traced_lines_show_operations_and_kinds_but_never_an_id() {
         .instrument(request)
         .await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(
         text.lines()
             .any(|line| line.contains("http_request{route=\"/get/a\"}:session_store{op=\"load\"")),

@@ -65,6 +65,73 @@ pub(crate) fn account_routes<S: session_actix::UserSessionStore + 'static>(
     );
 }
 
+/// The app of `routes` and `account_routes`, over `middleware` and with `store` in its data for
+/// the revocation routes.
+pub(crate) async fn account_app<S: session_actix::UserSessionStore + 'static>(
+    store: S,
+    middleware: session_actix::SessionMiddleware,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    test::init_service(
+        actix_web::App::new()
+            .app_data(web::Data::new(store))
+            .wrap(middleware)
+            .configure(routes)
+            .configure(account_routes::<S>),
+    )
+    .await
+}
+
+/// Where a test's `tracing` subscriber writes: a subscriber at `level` writing into the
+/// returned buffer, for the current thread while the guard lives.
+#[cfg(feature = "tracing")]
+pub(crate) fn capture_tracing(
+    level: tracing::Level,
+) -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+/// What a [`capture_tracing`] subscriber wrote.
+#[cfg(feature = "tracing")]
+#[derive(Clone, Default)]
+pub(crate) struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(feature = "tracing")]
+impl Captured {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
 /// Routes every test uses. `/set/{key}` takes a JSON body.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/plain", web::get().to(|| async { "plain" }))
@@ -450,14 +517,7 @@ where
     let middleware = SessionMiddleware::builder(store.clone())
         .on_event(move |event| sink.lock().unwrap().push(event.clone()))
         .build();
-    let app = test::init_service(
-        actix_web::App::new()
-            .app_data(web::Data::new(store))
-            .wrap(middleware)
-            .configure(routes)
-            .configure(account_routes::<S>),
-    )
-    .await;
+    let app = account_app(store, middleware).await;
     let take = || std::mem::take(&mut *seen.lock().unwrap());
     let kinds = |events: &[SessionEvent]| events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>();
     let handle = |id: &str| Some(SessionHandle::of(&stored_id(id)));
