@@ -126,6 +126,9 @@ async fn middleware_for(
                 .migrate()
                 .await
                 .map_err(|e| unavailable("PostgreSQL migration", &e))?;
+            // Expired rows never load, but stay until deleted: sweep them every ten minutes,
+            // for as long as the pool is open.
+            let _cleanup = store.spawn_cleanup(std::time::Duration::from_secs(600));
             (
                 demo::middleware_with_users(store.clone()),
                 Some(demo::user_sessions(store)),

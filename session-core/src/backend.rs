@@ -15,7 +15,8 @@ pub enum Refusal {
     Unknown,
     /// A sealed session past its deadline.
     Expired,
-    /// A sealed value that does not authenticate.
+    /// A sealed value that does not authenticate: forged, or sealed with a key the store no
+    /// longer has.
     Tampered,
     /// A value that is no session ID, or no sealed value.
     Undecodable,
