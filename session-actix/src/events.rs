@@ -155,7 +155,7 @@ impl SessionEvent {
 macro_rules! store_call {
     ($config:expr, $deadline:expr, $op:expr, $call:expr) => {{
         let config: &crate::config::SessionConfig = $config;
-        let started = (crate::measure::ON || config.listens()).then(std::time::Instant::now);
+        let started = (config.meters.recording() || config.listens()).then(std::time::Instant::now);
         let call = $call;
         let result = match $deadline {
             Some(deadline) if crate::trace::wanted() => {

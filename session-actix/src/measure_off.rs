@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use crate::events::EventKind;
 
-pub(crate) const ON: bool = false;
-
 /// Nothing to hold but the store label, for spans.
 pub(crate) struct Meters {
     store: &'static str,
@@ -18,6 +16,10 @@ impl Meters {
 
     pub(crate) fn store(&self) -> &'static str {
         self.store
+    }
+
+    pub(crate) fn recording(&self) -> bool {
+        false
     }
 
     pub(crate) fn count(&self, _: &EventKind) {}
