@@ -124,6 +124,12 @@ pub struct SessionEvent {
     pub kind: EventKind,
     /// The session's handle, when it has one: a server store's session (after a renew, the new
     /// one's). `None` for a sealed cookie's session, and for a cookie that held no session ID.
+    /// For [`EventKind::Revoked`]: the session that ended, from
+    /// [`Session::revoke_session`](crate::Session::revoke_session); the session that ended the
+    /// user's others (and stays), from the cap and
+    /// [`revoke_other_sessions`](crate::Session::revoke_other_sessions); `None` from
+    /// [`revoke_user_sessions`](crate::Session::revoke_user_sessions), whose `user` is the user
+    /// whose sessions ended.
     pub handle: Option<SessionHandle>,
     /// The user the session is bound to, where known.
     pub user: Option<String>,

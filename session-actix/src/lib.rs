@@ -51,7 +51,8 @@
 //!   with its cause). Fields: `kind`, `handle`, `user`, `reason`, `store_call_us`. They nest in
 //!   the request's span (e.g. `tracing-actix-web`'s).
 //! - **Metrics** (feature `metrics`), through the `metrics` facade, registered when the
-//!   middleware is built (install the recorder before building it):
+//!   middleware is built (install the recorder before building it; with none installed then,
+//!   nothing is recorded, and a recorder that is a zero-sized type is taken for none):
 //!
 //!   | name | kind | labels | what |
 //!   |---|---|---|---|

@@ -4,7 +4,9 @@
 //! Every handle is registered once, when the middleware is built, with the recorder installed
 //! then: registering per request (what the `metrics` macros do) cost 7.8% of a memory-store
 //! `/read` with no recorder installed (callgrind, 29.5k against 31.8k instructions). With no
-//! recorder installed then, nothing is registered, counted or timed.
+//! recorder installed then, nothing is registered or counted, and store calls are not timed for
+//! metrics. A recorder is told from `metrics`' no-op fallback by its size: the fallback is
+//! zero-sized, so a recorder that is a zero-sized type of its own is taken for none.
 
 use std::time::Duration;
 

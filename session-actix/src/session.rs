@@ -517,8 +517,9 @@ impl Session {
     }
 
     /// Ends the signed-in user's other sessions in `store` ("sign out everywhere else", e.g.
-    /// after a password change), keeping this one, and returns how many it ended: none when
-    /// this session is not bound to a user.
+    /// after a password change, or a "sign out my other devices" box on the sign-in form),
+    /// keeping this one, even one this request has just signed in, and returns how many it
+    /// ended: none when this session is not bound to a user.
     ///
     /// Revoking through the session rather than calling the store yourself makes the
     /// revocation an event ([`EventKind::Revoked`](crate::EventKind::Revoked) with the count,
@@ -566,16 +567,26 @@ impl Session {
         &self,
         store: &S,
     ) -> Result<usize, SessionError> {
-        let (Some(user), Some(current)) = (self.user().await?, self.handle()) else {
+        let Some(user) = self.user().await? else {
             return Ok(0);
         };
-        let call = store.revoke_all_except(&user, &current);
-        self.revoking(Some(current), Some(&user), call).await
+        // A session this request signed in and has not stored yet is in no listing: every
+        // session the store holds for the user is another.
+        let current = self.handle();
+        let call = async {
+            match &current {
+                Some(current) => store.revoke_all_except(&user, current).await,
+                None => store.revoke_all(&user).await,
+            }
+        };
+        self.revoking(current, Some(&user), call).await
     }
 
     /// Ends every session of `user_id` in `store` (an account closed, an administrator's
-    /// "sign out everywhere") and returns how many it ended. If this request's session is one
-    /// of them, call [`purge`](Self::purge) as well, so the response removes its cookie.
+    /// "sign out everywhere") and returns how many it ended. It checks nothing about who asks:
+    /// authorize the request first (unlike [`revoke_session`](Self::revoke_session), which
+    /// ends only the signed-in user's own). If this request's session is one of them, call
+    /// [`purge`](Self::purge) as well, so the response removes its cookie.
     /// An event, traced, counted and bounded like
     /// [`revoke_other_sessions`](Self::revoke_other_sessions).
     pub async fn revoke_user_sessions<S: UserSessionStore + ?Sized>(
@@ -593,7 +604,9 @@ impl Session {
     /// into a form, or another user's) ends nothing and returns `false`, so a user can end
     /// only their own sessions; an administrator's tool that may end any session calls the
     /// store's [`revoke`](UserSessionStore::revoke). It lists the user's sessions first (one
-    /// more store call). An event, traced, counted and bounded like
+    /// more store call, counted and traced with the revocation as one `revoke`). If `handle` is
+    /// this request's own session, call [`purge`](Self::purge) as well, so the response removes
+    /// its cookie. An event, traced, counted and bounded like
     /// [`revoke_other_sessions`](Self::revoke_other_sessions).
     pub async fn revoke_session<S: UserSessionStore + ?Sized>(
         &self,

@@ -5,7 +5,9 @@
 //! store errors at `warn` (a commit that fails is also logged at `error` with its cause). Fields:
 //! `kind`, `handle` (the session's storage hash, never its ID), `user`, `reason` (of a refusal),
 //! `store_call_us`. Each store call runs in a `debug` span `session_store` with `op`, `store`
-//! and `outcome`. Without a subscriber (or with one that filters them out) nothing is built.
+//! and `outcome`. Without a subscriber nothing is built. With one, an event is built only if its
+//! level is wanted, but store calls are timed and the session's user kept for the events that
+//! may be (store errors are at `warn`).
 
 use std::future::Future;
 

@@ -37,6 +37,14 @@ pub(crate) fn account_routes<S: session_actix::UserSessionStore + 'static>(
         }),
     )
     .route(
+        "/login-only-here",
+        web::post().to(|session: Session, store: web::Data<S>| async move {
+            session.set_user("ada").await?;
+            let ended = session.revoke_other_sessions(store.get_ref()).await?;
+            Ok::<_, actix_web::Error>(ended.to_string())
+        }),
+    )
+    .route(
         "/revoke-others",
         web::post().to(|session: Session, store: web::Data<S>| async move {
             let ended = session.revoke_other_sessions(store.get_ref()).await?;
@@ -613,7 +621,6 @@ where
     );
     // Not ada's: an anonymous visitor's session survives her request to end it.
     let anonymous = sid(&test::call_service(&app, post("/set/a", None, json!(7))).await);
-    secrets.push(anonymous.clone());
     let uri = format!("/revoke/{}", SessionHandle::of(&stored_id(&anonymous)));
     let res = test::call_service(&app, post(&uri, Some(&here), json!(null))).await;
     assert_eq!(test::read_body(res).await, "false");
@@ -638,6 +645,30 @@ where
         "null",
         "the revoked session is gone"
     );
+    take();
+
+    // Signing in and ending the user's other sessions in one request, from a new device: the
+    // session the request creates stays.
+    let (earlier, _) = (sign_in().await, sign_in().await);
+    let res = test::call_service(&app, post("/login-only-here", None, json!(null))).await;
+    let only = sid(&res);
+    secrets.extend([only.clone(), anonymous]);
+    assert_eq!(test::read_body(res).await, "2");
+    assert!(kinds(&take()).contains(&EventKind::Revoked { count: 2 }));
+    let res = test::call_service(&app, post("/revoke-others", Some(&earlier), json!(null))).await;
+    assert_eq!(
+        test::read_body(res).await,
+        "0",
+        "an ended session has no user"
+    );
+    let res = test::call_service(&app, post("/revoke-others", Some(&only), json!(null))).await;
+    assert_eq!(
+        test::read_body(res).await,
+        "0",
+        "the new session is the user's only one"
+    );
+    let res = test::call_service(&app, post("/revoke-user/ada", None, json!(null))).await;
+    assert_eq!(test::read_body(res).await, "1");
     take();
 
     // Refused cookies, and why.
