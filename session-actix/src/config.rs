@@ -125,8 +125,9 @@ pub(crate) struct SessionConfig {
     pub(crate) listener: Option<Listener>,
     /// How long the store calls of one request may take together, if bounded.
     pub(crate) store_deadline: Option<Duration>,
-    /// Whether a session without a lifetime of its own gets a cookie without `Max-Age`.
-    pub(crate) browser_sessions: bool,
+    /// Whether a session without a lifetime of its own gets a cookie with `Max-Age` (not when
+    /// [`browser_sessions`](SessionMiddlewareBuilder::browser_sessions) is set).
+    pub(crate) persistent_by_default: bool,
     /// The metrics, registered once (feature `metrics`).
     pub(crate) meters: crate::measure::Meters,
 }
@@ -648,7 +649,7 @@ impl SessionMiddlewareBuilder {
                 .map(|(idle, absolute)| ExpiryPolicy::new(idle, absolute)),
             listener: self.listener,
             store_deadline: self.store_deadline,
-            browser_sessions: self.browser_sessions,
+            persistent_by_default: !self.browser_sessions,
             meters,
             clock: self.clock,
         };

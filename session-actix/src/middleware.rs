@@ -176,7 +176,7 @@ fn commit<B: MessageBody + 'static>(
     handler_error_response: Option<HttpResponse>,
 ) -> Finish<B> {
     let plan = session.take_plan();
-    let persistent = plan.is_persistent(!config.browser_sessions);
+    let persistent = plan.is_persistent(config.persistent_by_default);
     let purges = plan.purges();
     let facts = CommitFacts::of(&plan, config.listens());
     let write = match &config.backend {
