@@ -5,9 +5,11 @@
 //! connection, and it works alike on a pool the application built and shares. (A server-side
 //! `statement_timeout` would need an extra round trip per call, or a setting on every connection
 //! of the pool, cutting off the application's own queries and `migrate`'s wait for other
-//! instances.) A connection whose statement the timeout cuts off is closed, never reused: handed
+//! instances.) A connection whose statement the timeout cuts off is dropped, never reused: handed
 //! back to the pool, sqlx would ping it first, which waits for the server to finish the
-//! abandoned statement (never, on a dead link), holding a pool slot all along.
+//! abandoned statement (never, on a dead link), holding a pool slot all along. Nor is it closed
+//! gracefully: over TLS, sqlx's close (a `Terminate`, then the TLS shutdown) took its whole 5 s
+//! close timeout while the statement was blocked on a lock, holding the slot as long.
 
 use std::future::Future;
 
@@ -34,17 +36,27 @@ pub(crate) enum Retry {
 }
 
 /// A pooled connection running a statement. Dropped before the statement finished (the timeout
-/// cut it off, or the caller dropped the call) it is closed instead of going back to the pool,
-/// since the server may still be running the statement.
+/// cut it off, or the caller dropped the call), it leaves the pool at once, freeing its slot, and
+/// its socket is closed, since the server may still be running the statement.
 struct InFlight {
-    conn: PoolConnection<Postgres>,
+    conn: Option<PoolConnection<Postgres>>,
     finished: bool,
+}
+
+impl InFlight {
+    fn connection(&mut self) -> &mut PgConnection {
+        self.conn
+            .as_deref_mut()
+            .unwrap_or_else(|| unreachable!("the connection leaves only when dropped"))
+    }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if !self.finished {
-            self.conn.close_on_drop();
+        if !self.finished
+            && let Some(conn) = self.conn.take()
+        {
+            drop(conn.detach());
         }
     }
 }
@@ -67,11 +79,14 @@ impl PostgresStore {
                 .await?
                 .map_err(store_error)?;
             let mut in_flight = InFlight {
-                conn,
+                conn: Some(conn),
                 finished: false,
             };
             let result = self
-                .within(deadline, Box::pin(statement.clone()(&mut *in_flight.conn)))
+                .within(
+                    deadline,
+                    Box::pin(statement.clone()(in_flight.connection())),
+                )
                 .await?;
             in_flight.finished = true;
             match result {

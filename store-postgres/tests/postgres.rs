@@ -542,15 +542,29 @@ async fn a_server_side_lock_timeout_is_unavailable() {
     assert!(store.load(&SessionId::generate()).await.unwrap().is_none());
 }
 
-/// The connection a timeout cut off is closed, not handed back to the pool (where it would
-/// hold its slot until the server finished the abandoned statement): on a one-connection pool
-/// the application built, the next call runs while the lock is still held.
+/// The connection a timeout cut off is dropped, not handed back to the pool (where it would
+/// hold its slot until the server finished the abandoned statement) nor closed gracefully
+/// (which over TLS held it for sqlx's 5 s close timeout): on a one-connection pool the
+/// application built, the next call runs while the lock is still held. Over plain TCP and TLS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_off_connection_frees_its_pool_slot() {
+    use sqlx::postgres::PgSslMode;
+
+    for ssl in [PgSslMode::Disable, PgSslMode::Require] {
+        a_cut_off_connection_frees_its_pool_slot_over(ssl).await;
+    }
+}
+
+async fn a_cut_off_connection_frees_its_pool_slot_over(ssl: sqlx::postgres::PgSslMode) {
+    use std::str::FromStr as _;
+
     let schema = common::random_schema();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&common::database_url())
+        .unwrap()
+        .ssl_mode(ssl);
     let one = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
-        .connect(&common::database_url())
+        .connect_with(options)
         .await
         .unwrap();
     // Both stores share the one-connection pool; only the call meant to be cut off gets the
@@ -574,7 +588,7 @@ async fn a_cut_off_connection_frees_its_pool_slot() {
 
     // The lock is still held; another session's write does not need it, and gets the slot.
     let result = within(secs_5, patient.update(&free, &delta, deadline)).await;
-    assert_eq!(result.unwrap(), Some(deadline));
+    assert_eq!(result.unwrap(), Some(deadline), "{ssl:?}");
     tx.rollback().await.unwrap();
 }
 
