@@ -4,8 +4,9 @@
 //! certificate from a throwaway CA, and trusts that CA through the client it hands the store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -18,6 +19,8 @@ struct TlsRedis {
     child: Child,
     port: u16,
     dir: std::path::PathBuf,
+    /// The rest of its log, read by nobody but kept open so that the server's writes land.
+    _log: std::io::Lines<BufReader<ChildStdout>>,
 }
 
 impl Drop for TlsRedis {
@@ -120,7 +123,7 @@ fn start() -> (TlsRedis, Vec<u8>) {
         .unwrap()
         .port();
     let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let child = Command::new("redis-server")
+    let mut child = Command::new("redis-server")
         .args([
             "--port",
             "0",
@@ -142,10 +145,23 @@ fn start() -> (TlsRedis, Vec<u8>) {
             "no",
         ])
         .args(["--save", "", "--appendonly", "no", "--dir", &file("")])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .expect("redis-server must be installed (scripts/services.sh uses it)");
-    (TlsRedis { child, port, dir }, ca)
+    let mut log = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Redis logs when it listens: wait for that line rather than poll the port on a timer.
+    let ready = log
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("Ready to accept connections"));
+    let server = TlsRedis {
+        child,
+        port,
+        dir,
+        _log: log,
+    };
+    assert!(ready, "redis-server exited before it listened on {port}");
+    (server, ca)
 }
 
 #[tokio::test]
@@ -159,16 +175,7 @@ async fn a_store_over_tls_stores_and_loads() {
         },
     )
     .unwrap();
-    // The server takes a moment to listen.
-    let mut manager = None;
-    for _ in 0..50 {
-        if let Ok(connected) = ConnectionManager::new(client.clone()).await {
-            manager = Some(connected);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let store = RedisStore::new(manager.expect("the TLS Redis never answered"));
+    let store = RedisStore::new(ConnectionManager::new(client).await.unwrap());
 
     let now = Timestamp::now();
     let record = SessionRecord::new(
