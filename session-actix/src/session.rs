@@ -371,25 +371,19 @@ impl Session {
             Some((store, limit)) => {
                 let current = self.handle();
                 let room = limit.make_room(store.as_ref(), &user_id, current.as_ref());
-                let ended = match self.deadline() {
-                    Some(deadline) => crate::events::by(deadline, room).await,
-                    None => room.await,
-                };
-                let kind = match &ended {
-                    Ok(ended) if !ended.is_empty() => {
-                        Some(EventKind::Revoked { count: ended.len() })
+                // A refusal by the cap is its answer, not a failed store call.
+                let call = async {
+                    match room.await {
+                        Ok(ended) => Ok(Ok(ended)),
+                        Err(ErrorKind::Store(err)) => Err(err),
+                        Err(refused) => Ok(Err(refused)),
                     }
-                    Err(ErrorKind::Store(_)) => Some(EventKind::StoreError {
-                        operation: "revoke",
-                    }),
-                    _ => None,
                 };
-                if let Some(kind) = kind {
-                    self.0.config.emit(kind, |kind| {
-                        SessionEvent::new(kind, current, Some(&user_id))
-                    });
-                }
-                ended?
+                let count = |made: &Result<Vec<ActiveSession>, ErrorKind>| {
+                    made.as_ref().map_or(0, Vec::len)
+                };
+                self.revoking(current, Some(&user_id), call, count)
+                    .await??
             }
             None => Vec::new(),
         };
@@ -579,7 +573,7 @@ impl Session {
                 None => store.revoke_all(&user).await,
             }
         };
-        self.revoking(current, Some(&user), call).await
+        self.revoking(current, Some(&user), call, |n| *n).await
     }
 
     /// Ends every session of `user_id` in `store` (an account closed, an administrator's
@@ -594,7 +588,7 @@ impl Session {
         store: &S,
         user_id: &str,
     ) -> Result<usize, SessionError> {
-        self.revoking(None, Some(user_id), store.revoke_all(user_id))
+        self.revoking(None, Some(user_id), store.revoke_all(user_id), |n| *n)
             .await
     }
 
@@ -623,24 +617,28 @@ impl Session {
             }
             store.revoke(handle).await.map(usize::from)
         };
-        Ok(self.revoking(Some(*handle), Some(&user), call).await? == 1)
+        Ok(self
+            .revoking(Some(*handle), Some(&user), call, |n| *n)
+            .await?
+            == 1)
     }
 
-    /// Runs `call`, a revocation ending the returned number of sessions, as a store call of
+    /// Runs `call`, a revocation that ended `count` of its output's sessions, as a store call of
     /// this request, and emits what it did: `handle` is the session it ended, or the one that
-    /// ended the user's others.
-    async fn revoking(
+    /// ended the user's others. The cap of sessions per user and the app's revocations alike.
+    async fn revoking<T>(
         &self,
         handle: Option<SessionHandle>,
         user: Option<&str>,
-        call: impl Future<Output = Result<usize, StoreError>>,
-    ) -> Result<usize, SessionError> {
+        call: impl Future<Output = Result<T, StoreError>>,
+        count: impl FnOnce(&T) -> usize,
+    ) -> Result<T, SessionError> {
         let config = &self.0.config;
         let deadline = self.deadline();
         let (ended, took) = crate::events::store_call!(config, deadline, "revoke", call);
-        let kind = match &ended {
+        let kind = match ended.as_ref().map(count) {
             Ok(0) => None,
-            Ok(count) => Some(EventKind::Revoked { count: *count }),
+            Ok(count) => Some(EventKind::Revoked { count }),
             Err(_) => Some(EventKind::StoreError {
                 operation: "revoke",
             }),

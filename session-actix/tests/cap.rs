@@ -151,3 +151,46 @@ async fn a_cap_of_zero_is_refused_at_build() {
         Err(ConfigError::ZeroSessionLimit)
     ));
 }
+
+/// The cap's listing and revocations are one `revoke` store call of the sign-in: an event with
+/// its duration when it ends sessions, nothing when it refuses (a refusal is no store error).
+#[actix_web::test]
+async fn the_caps_revocation_is_a_timed_event_and_its_refusal_no_store_error() {
+    use std::sync::{Arc, Mutex};
+
+    use session_actix::{EventKind, SessionEvent};
+
+    for limit in [SessionLimit::revoke_oldest(1), SessionLimit::refuse_new(1)] {
+        let clock = TestClock::starting_now();
+        let seen: Arc<Mutex<Vec<SessionEvent>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        let (_, builder) = capped(limit, &clock);
+        let app =
+            app(builder.on_event(move |event| sink.lock().unwrap().push(event.clone()))).await;
+        test::call_service(&app, post("/login", None, json!(null))).await;
+        clock.advance(Duration::from_secs(1));
+        seen.lock().unwrap().clear();
+        test::call_service(&app, post("/login", None, json!(null))).await;
+        let events = std::mem::take(&mut *seen.lock().unwrap());
+        let revoked: Vec<_> = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::Revoked { .. } | EventKind::StoreError { .. }
+                )
+            })
+            .collect();
+        if limit.refuses() {
+            assert!(revoked.is_empty(), "{events:?}");
+        } else {
+            assert_eq!(revoked.len(), 1, "{events:?}");
+            assert_eq!(revoked[0].kind, EventKind::Revoked { count: 1 });
+            assert_eq!(revoked[0].user.as_deref(), Some("ada"));
+            assert!(
+                revoked[0].store_call.is_some(),
+                "the cap's store call is timed"
+            );
+        }
+    }
+}
