@@ -28,14 +28,16 @@ use std::io;
 
 use actix_web::{App, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use session_actix::SessionMiddleware;
 use session_actix::store::{
     CookieStore, DEFAULT_KEY_ID, Key, MemoryStore, PostgresStore, RedisStore, derive_key,
 };
+use session_actix::{IntoSessionBackend, SessionMiddleware, UserSessionStore};
 use session_examples::demo;
 use tracing_subscriber::EnvFilter;
 
 const DEFAULT_PORT: u16 = 8080;
+/// Where the Redis backends keep the demo's sessions.
+const KEY_PREFIX: &str = "demo:session:";
 
 #[actix_web::main]
 async fn main() -> io::Result<()> {
@@ -85,23 +87,13 @@ async fn middleware_for(
         io::Error::new(io::ErrorKind::ConnectionRefused, format!("{what}: {err}"))
     };
     Ok(match backend {
-        "memory" => {
-            let store = MemoryStore::default();
-            (
-                demo::middleware_with_users(store.clone()),
-                Some(demo::user_sessions(store)),
-            )
-        }
+        "memory" => with_users(MemoryStore::default()),
         "redis" => {
             let url = var("REDIS_URL")?.unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
             let store = RedisStore::connect(&url)
                 .await
                 .map_err(|e| unavailable("Redis", &e))?;
-            let store = store.with_key_prefix("demo:session:");
-            (
-                demo::middleware_with_users(store.clone()),
-                Some(demo::user_sessions(store)),
-            )
+            with_users(store.with_key_prefix(KEY_PREFIX))
         }
         "redis-cluster" => {
             let urls = var("REDIS_CLUSTER_URLS")?.unwrap_or_else(|| {
@@ -110,11 +102,7 @@ async fn middleware_for(
             let store = RedisStore::connect_cluster(urls.split(',').map(str::trim))
                 .await
                 .map_err(|e| unavailable("Redis Cluster", &e))?;
-            let store = store.with_key_prefix("demo:session:");
-            (
-                demo::middleware_with_users(store.clone()),
-                Some(demo::user_sessions(store)),
-            )
+            with_users(store.with_key_prefix(KEY_PREFIX))
         }
         "postgres" => {
             let url = var("DATABASE_URL")?
@@ -129,10 +117,7 @@ async fn middleware_for(
             // Expired rows never load, but stay until deleted: sweep them every ten minutes,
             // for as long as the pool is open.
             let _cleanup = store.spawn_cleanup(std::time::Duration::from_secs(600));
-            (
-                demo::middleware_with_users(store.clone()),
-                Some(demo::user_sessions(store)),
-            )
+            with_users(store)
         }
         "cookie" => match var("SESSION_SECRET")? {
             Some(secret) => (demo::middleware(cookie_store(&secret)?), None),
@@ -170,6 +155,17 @@ fn cookie_store(secret: &str) -> io::Result<CookieStore> {
         builder = builder.previous_key(key_id("SESSION_PREVIOUS_KEY_ID")?, previous);
     }
     builder.build().map_err(|e| invalid("cookie store", &e))
+}
+
+/// The middleware over a server store, and the store's user-session API for the app.
+fn with_users<S>(store: S) -> (SessionMiddleware, Option<web::Data<demo::UserSessions>>)
+where
+    S: UserSessionStore + IntoSessionBackend + Clone,
+{
+    (
+        demo::middleware_with_users(store.clone()),
+        Some(demo::user_sessions(store)),
+    )
 }
 
 /// An environment variable, `None` when unset.
