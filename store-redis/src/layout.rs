@@ -1,7 +1,8 @@
 //! How a session is laid out in its Redis hash (see the crate docs), and how it is read back.
 //! The format version in the metadata lets a later release migrate; this one reads only its
-//! own. A renew's forwarding marker (field `@moved`) and a revocation's tombstone (field
-//! `@revoked`, which only the revoke script writes) are hashes without metadata: no session.
+//! own. The field `@` tells what a hash is: a session's metadata, a renew's forwarding marker
+//! or a revocation's tombstone. Create writes it only where it is absent (`HSETNX`), so one
+//! field refuses all three; only sessions are loaded.
 
 use session_core::{SessionData, SessionRecord, StoreError, Timestamp};
 
@@ -18,40 +19,68 @@ pub(crate) fn field<'a>(fields: &'a HashFields, field: &str) -> Option<&'a str> 
         .map(|(_, value)| value.as_str())
 }
 
-/// The hash field holding a session's metadata.
+/// The field that tells what a hash is: a session's metadata
+/// (`<format version>:<created ms>:<absolute expiry ms>:<idle deadline ms>`), a [`TOMBSTONE`],
+/// or a forwarding marker ([`MARKER`] and the hash of the key it forwards to). The idle
+/// deadline moves only forward (see the crate docs).
 pub(crate) const META_FIELD: &str = "@";
-/// The hash field holding when the session was last written or refreshed (ms).
+/// `@` of a revocation's tombstone: where a create still in flight must not succeed.
+pub(crate) const TOMBSTONE: &str = "revoked";
+/// The start of `@` of a renew's forwarding marker, before the hash of the key the session
+/// is moving to.
+pub(crate) const MARKER: &str = "moved:";
+/// The hash field holding when the session was last written or refreshed (ms); a session not
+/// written since its create has none, and was last seen when created.
 pub(crate) const SEEN_FIELD: &str = "@seen";
-/// The hash field holding the idle deadline (ms), beside the key's TTL, so that a load is one
-/// `HGETALL`. It moves only forward (see the crate docs).
-pub(crate) const IDLE_FIELD: &str = "@idle";
-/// The field of a forwarding marker: the hash of the key a renew is moving the session to. A
-/// marker has no metadata, so nothing loads it as a session.
-pub(crate) const MOVED_FIELD: &str = "@moved";
 
 /// The hash field holding the session value `key`.
 pub(crate) fn data_field(key: &str) -> String {
     [".", key].concat()
 }
 
-/// The metadata field of `record`.
+/// The metadata field of `record`, whose idle deadline is its expiry.
 pub(crate) fn encode_meta(record: &SessionRecord) -> String {
     [
         SessionRecord::FORMAT_VERSION.to_string(),
         record.created_at.as_unix_millis().to_string(),
         record.absolute_expires_at.as_unix_millis().to_string(),
+        record.expires_at.as_unix_millis().to_string(),
     ]
     .join(":")
 }
 
-/// `(created_at, absolute_expires_at)` from a metadata field.
-pub(crate) fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreError> {
+/// `@` of a hash (`None` for a missing key) when it is a session's metadata: not a marker, not
+/// a tombstone.
+pub(crate) fn session_meta(meta: Option<&str>) -> Option<&str> {
+    meta.filter(|meta| *meta != TOMBSTONE && !meta.starts_with(MARKER))
+}
+
+/// A session's metadata, decoded.
+pub(crate) struct Meta {
+    pub(crate) created_at: Timestamp,
+    pub(crate) absolute_expires_at: Timestamp,
+    pub(crate) idle_deadline: Timestamp,
+}
+
+impl Meta {
+    /// When the session expires: the idle deadline, capped by the absolute one.
+    pub(crate) fn expires_at(&self) -> Timestamp {
+        self.idle_deadline.min(self.absolute_expires_at)
+    }
+}
+
+/// Decodes a session's metadata field.
+pub(crate) fn decode_meta(meta: &str) -> Result<Meta, StoreError> {
     let mut parts = meta.split(':');
-    let (Some(version), Some(created), Some(absolute), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(version), Some(created), Some(absolute), Some(idle), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(StoreError::corrupt(
-            "session metadata is not version:created:absolute",
+            "session metadata is not version:created:absolute:idle",
         ));
     };
     if version.parse::<u32>().ok() != Some(SessionRecord::FORMAT_VERSION) {
@@ -59,10 +88,11 @@ pub(crate) fn decode_meta(meta: &str) -> Result<(Timestamp, Timestamp), StoreErr
             "unsupported session format version {version:?}"
         )));
     }
-    Ok((
-        decode_millis(Some(created), META_FIELD)?,
-        decode_millis(Some(absolute), META_FIELD)?,
-    ))
+    Ok(Meta {
+        created_at: decode_millis(Some(created), META_FIELD)?,
+        absolute_expires_at: decode_millis(Some(absolute), META_FIELD)?,
+        idle_deadline: decode_millis(Some(idle), META_FIELD)?,
+    })
 }
 
 /// A time in milliseconds read from the field `name`, which a live session must have.
@@ -74,19 +104,18 @@ pub(crate) fn decode_millis(value: Option<&str>, name: &str) -> Result<Timestamp
         .map_err(StoreError::corrupt)
 }
 
-/// A record from its hash fields: `None` for a hash without metadata (a missing key, a
-/// forwarding marker, a tombstone) or a session past its expiry, the `@idle` deadline capped by
-/// the absolute one. The data keys are the field names themselves, their `.` removed in place.
+/// A record from its hash fields: `None` for a hash that is no session (a missing key, a
+/// forwarding marker, a tombstone) or a session past its expiry. The data keys are the field
+/// names themselves, their `.` removed in place.
 pub(crate) fn decode_record(
     fields: HashFields,
     now: Timestamp,
 ) -> Result<Option<SessionRecord>, StoreError> {
-    let Some(meta) = field(&fields, META_FIELD) else {
+    let Some(meta) = session_meta(field(&fields, META_FIELD)) else {
         return Ok(None);
     };
-    let (created_at, absolute_expires_at) = decode_meta(meta)?;
-    let expires_at = decode_millis(field(&fields, IDLE_FIELD), IDLE_FIELD)?;
-    if expires_at.min(absolute_expires_at) <= now {
+    let meta = decode_meta(meta)?;
+    if meta.expires_at() <= now {
         return Ok(None);
     }
     let mut data = SessionData::new();
@@ -99,9 +128,9 @@ pub(crate) fn decode_record(
     }
     Ok(Some(SessionRecord::new(
         data,
-        created_at,
-        expires_at,
-        absolute_expires_at,
+        meta.created_at,
+        meta.idle_deadline,
+        meta.absolute_expires_at,
     )))
 }
 
@@ -110,11 +139,13 @@ pub(crate) fn decode_listed(
     fields: HashFields,
     now: Timestamp,
 ) -> Result<Option<(SessionRecord, Timestamp)>, StoreError> {
-    // Read first, so that a hash without metadata is no session even when `@seen` is missing.
     let seen = field(&fields, SEEN_FIELD).map(str::to_owned);
     let Some(record) = decode_record(fields, now)? else {
         return Ok(None);
     };
-    let seen = decode_millis(seen.as_deref(), SEEN_FIELD)?;
+    let seen = match seen {
+        Some(seen) => decode_millis(Some(&seen), SEEN_FIELD)?,
+        None => record.created_at,
+    };
     Ok(Some((record, seen)))
 }

@@ -1,54 +1,55 @@
-//! The server-side scripts for what plain commands cannot do atomically: create without
-//! overwriting, clear without losing the metadata, take (and leave a forwarding marker), revoke.
+//! The server-side scripts for what plain commands cannot do atomically: move a deadline
+//! forward or clear without losing the metadata, take (and leave a forwarding marker), revoke.
 //! Each declares the one key it touches, so each runs on Redis Cluster. The hash they work on is
-//! described in `layout.rs`; its TTL is the effective expiry (the idle deadline, capped by the
-//! absolute one), set with `PEXPIREAT`, and moves only forward. Every script but `REVOKE`
-//! treats a forwarding marker and a tombstone as absent; both live a short while (`IN_FLIGHT`
-//! in the crate root).
+//! described in `layout.rs`, whose constants the scripts are built from; its TTL is the
+//! effective expiry (the idle deadline, capped by the absolute one), set with `PEXPIREAT`, and
+//! moves only forward. Every script but `REVOKE` treats a forwarding marker and a tombstone as
+//! absent; both live a short while (`IN_FLIGHT` in the crate root).
 
 use std::sync::LazyLock;
 
 use redis::{FromRedisValue, ParsingError, Script, Value};
 
-/// `KEYS[1]` session key; `ARGV[1]` expiry (ms), then field/value pairs (metadata and `@seen`
-/// first). Returns 1 when created, 0 (writing nothing) when the key exists.
-pub(crate) static CREATE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
--- HSET in slices: unpack() of thousands of arguments would overflow Lua's stack.
-for i = 2, #ARGV, 200 do
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
+use crate::layout::{MARKER, META_FIELD, SEEN_FIELD, TOMBSTONE};
+
+/// A script whose `$META`, `$SEEN`, `$TOMBSTONE` and `$MARKER` are the layout's names. The
+/// Lua `session_meta(at)` is `at` when it holds a session's metadata, false otherwise (a
+/// missing key, a marker, a tombstone), as `layout::session_meta`.
+fn script(body: &str) -> Script {
+    let prelude = "
+local function session_meta(at)
+  if not at or at == '$TOMBSTONE' or string.sub(at, 1, #'$MARKER') == '$MARKER' then return false end
+  return at
 end
--- After the fields: a deadline already past deletes the key, and nothing may recreate it.
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return 1
-",
+";
+    Script::new(
+        &[prelude, body]
+            .concat()
+            .replace("$META", META_FIELD)
+            .replace("$SEEN", SEEN_FIELD)
+            .replace("$TOMBSTONE", TOMBSTONE)
+            .replace("$MARKER", MARKER),
     )
-});
+}
 
 /// An update that moves the idle deadline (a refresh, a touch) or clears the session; the
 /// common write, which keeps the deadline, is plain commands (see
 /// `RedisStore::write_keeping_deadline`). `KEYS[1]` session key; `ARGV[1]` idle deadline (ms),
 /// `ARGV[2]` now (ms, for `@seen`), `ARGV[3]` `1` to clear the data first, `ARGV[4]` the number
 /// of field/value pairs that follow, then the removed fields. The deadline only moves forward
-/// (a later one already set stays, TTL and `@idle` alike) and never past the absolute one.
+/// (a later one already set stays, TTL and metadata alike) and never past the absolute one.
 /// Returns the new expiry, or -1 (writing nothing) when no session holds the key.
 pub(crate) static UPDATE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    script(
         r"
-local meta = redis.call('HGET', KEYS[1], '@')
+local meta = session_meta(redis.call('HGET', KEYS[1], '$META'))
 if not meta then return -1 end
-local absolute = string.match(meta, '^%d+:%d+:(%d+)$')
-if not absolute then return redis.error_reply('ERR corrupt session metadata') end
--- Never earlier than the deadline already set (-1, no TTL, never wins), never past the absolute.
-local deadline = math.max(tonumber(ARGV[1]), redis.call('PEXPIRETIME', KEYS[1]))
-deadline = math.min(deadline, tonumber(absolute))
-if ARGV[3] == '1' then
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], '@', meta)
-end
-redis.call('HSET', KEYS[1], '@seen', ARGV[2], '@idle', string.format('%d', deadline))
+local head, absolute, idle = string.match(meta, '^(%d+:%d+:(%d+)):(%d+)$')
+if not head then return redis.error_reply('ERR corrupt session metadata') end
+-- Never earlier than the deadline already set, never past the absolute one.
+local deadline = math.min(math.max(tonumber(ARGV[1]), tonumber(idle)), tonumber(absolute))
+if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], '$META', head .. ':' .. string.format('%d', deadline), '$SEEN', ARGV[2])
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -67,13 +68,13 @@ return deadline
 /// deletes the session: returns its fields (the flat `HGETALL` list), or
 /// nil when the key holds no session (missing, a marker, a tombstone).
 pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    script(
         r"
-if redis.call('HEXISTS', KEYS[1], '@') == 0 then return false end
+if not session_meta(redis.call('HGET', KEYS[1], '$META')) then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 if ARGV[1] then
-  redis.call('HSET', KEYS[1], '@moved', ARGV[1])
+  redis.call('HSET', KEYS[1], '$META', '$MARKER' .. ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
 return fields
@@ -86,26 +87,25 @@ return fields
 ///
 /// - a forwarding marker: deletes it (a renew still in flight then finds it gone and undoes
 ///   itself) and returns the hash it forwarded to, for the caller to revoke too;
-/// - a session (metadata present): deletes it and returns 1;
-/// - nothing (or a hash without metadata, the trace of a write to a missing key): leaves a
+/// - a session: deletes it and returns 1;
+/// - nothing (or a hash without `@`, the trace of a write to a missing key): leaves a
 ///   tombstone, so that a create still in flight for this key (a renew's new ID, indexed before
 ///   it is created) is refused, and returns 0. An existing tombstone is left as it is.
 pub(crate) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    script(
         r"
-local target = redis.call('HGET', KEYS[1], '@moved')
-if target then
+local at = redis.call('HGET', KEYS[1], '$META')
+if at == '$TOMBSTONE' then return 0 end
+if at and string.sub(at, 1, #'$MARKER') == '$MARKER' then
   redis.call('DEL', KEYS[1])
-  return target
+  return string.sub(at, #'$MARKER' + 1)
 end
-if redis.call('HEXISTS', KEYS[1], '@') == 1 then
+if at then
   redis.call('DEL', KEYS[1])
   return 1
 end
-if redis.call('HEXISTS', KEYS[1], '@revoked') == 0 then
-  redis.call('HSET', KEYS[1], '@revoked', '1')
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-end
+redis.call('HSET', KEYS[1], '$META', '$TOMBSTONE')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 0
 ",
     )

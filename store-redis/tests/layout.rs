@@ -55,21 +55,24 @@ async fn keys_are_hashed_ids_and_hold_one_field_per_value() {
     assert!(!keys[0].contains(id.expose_secret()));
 
     let fields: HashMap<String, String> = conn.hgetall(&keys[0]).await.unwrap();
-    assert_eq!(fields.len(), 5, "{fields:?}");
-    assert!(
-        fields["@seen"].parse::<u64>().is_ok(),
-        "last-seen time: {fields:?}"
-    );
-    // The idle deadline, capped by the absolute one, recorded beside the TTL.
     assert_eq!(
-        fields["@idle"],
-        record.expires_at.as_unix_millis().to_string()
+        fields.len(),
+        3,
+        "no last-seen time until a write: {fields:?}"
     );
     assert_eq!(fields[".user"], "\"ada\"");
     assert_eq!(fields[".cart"], "[1,2]");
-    assert!(
-        fields["@"].starts_with("1:"),
-        "metadata carries the format version: {fields:?}"
+    // The format version, the creation, the absolute expiry and the idle deadline (capped by
+    // the absolute one), recorded beside the TTL.
+    assert_eq!(
+        fields["@"],
+        format!(
+            "{}:{}:{}:{}",
+            SessionRecord::FORMAT_VERSION,
+            now.as_unix_millis(),
+            record.absolute_expires_at.as_unix_millis(),
+            record.expires_at.as_unix_millis()
+        )
     );
     assert!(fields.values().all(|v| !v.contains(id.expose_secret())));
 
@@ -99,7 +102,9 @@ async fn a_refused_create_leaves_the_live_session_and_nothing_else() {
         )
     };
     assert!(store.create(&id, &record("first", 30)).await.unwrap());
-    assert!(!store.create(&id, &record("second", 600)).await.unwrap());
+    let mut second = record("second", 600);
+    second.data.insert("extra".to_owned(), json!(1));
+    assert!(!store.create(&id, &second).await.unwrap());
 
     let mut conn = raw().await;
     let keys: Vec<String> = conn.keys(format!("{prefix}*")).await.unwrap();
@@ -108,8 +113,13 @@ async fn a_refused_create_leaves_the_live_session_and_nothing_else() {
         vec![store.key_of(&id)],
         "the refused create leaves nothing of its own behind"
     );
-    let owner: String = conn.hget(&keys[0], ".owner").await.unwrap();
-    assert_eq!(owner, "\"first\"");
+    let fields: HashMap<String, String> = conn.hgetall(&keys[0]).await.unwrap();
+    assert_eq!(fields[".owner"], "\"first\"");
+    assert_eq!(
+        fields.len(),
+        2,
+        "no field of the refused create stays: {fields:?}"
+    );
     let ttl: i64 = conn.pttl(&keys[0]).await.unwrap();
     assert!(
         (25_000..=30_000).contains(&ttl),
@@ -502,28 +512,34 @@ async fn write_hash(store: &RedisStore, id: &SessionId, fields: &[(&str, String)
 }
 
 #[tokio::test]
-async fn metadata_is_version_created_absolute_and_anything_else_is_corrupt() {
+async fn metadata_is_version_created_absolute_idle_and_anything_else_is_corrupt() {
     let store = common::single().await;
     let id = SessionId::generate();
     let now = Timestamp::now();
-    let idle = (now + Duration::from_secs(60)).as_unix_millis().to_string();
     let meta = format!(
-        "{}:{}:{}",
+        "{}:{}:{}:{}",
         SessionRecord::FORMAT_VERSION,
         now.as_unix_millis(),
-        (now + Duration::from_secs(120)).as_unix_millis()
+        (now + Duration::from_secs(120)).as_unix_millis(),
+        (now + Duration::from_secs(60)).as_unix_millis()
     );
-    write_hash(&store, &id, &[("@", meta), ("@idle", idle.clone())]).await;
+    write_hash(&store, &id, &[("@", meta)]).await;
     let record = store.load(&id).await.unwrap().unwrap();
     assert_eq!(record.created_at, now);
     assert_eq!(record.absolute_expires_at, now + Duration::from_secs(120));
-    for bad in ["", "1", "1:2", "1:2:3:4", "2:1:1", "1:x:1", "1:1:-1"] {
-        write_hash(
-            &store,
-            &id,
-            &[("@", bad.to_owned()), ("@idle", idle.clone())],
-        )
-        .await;
+    assert_eq!(record.expires_at, now + Duration::from_secs(60));
+    let idle = (now + Duration::from_secs(60)).as_unix_millis();
+    for bad in [
+        String::new(),
+        "1".to_owned(),
+        "1:2:3".to_owned(),
+        format!("1:2:{idle}:{idle}:5"),
+        format!("2:1:{idle}:{idle}"),
+        format!("1:x:{idle}:{idle}"),
+        format!("1:1:-1:{idle}"),
+        format!("1:1:{idle}:y"),
+    ] {
+        write_hash(&store, &id, &[("@", bad.clone())]).await;
         assert!(
             matches!(store.load(&id).await, Err(StoreError::Corrupt(_))),
             "{bad:?}"
@@ -540,12 +556,11 @@ async fn records_decode_from_fields_and_skip_foreign_ones() {
     let ms = |at: Timestamp| at.as_unix_millis().to_string();
     let created = Timestamp::from_unix_millis(now.as_unix_millis() - 500);
     let absolute = now + Duration::from_secs(90);
-    let meta = format!("1:{}:{}", ms(created), ms(absolute));
+    let meta = |idle: Timestamp| format!("1:{}:{}:{}", ms(created), ms(absolute), ms(idle));
     let with_idle = |idle: Timestamp| {
         vec![
-            ("@", meta.clone()),
+            ("@", meta(idle)),
             ("@seen", ms(created)),
-            ("@idle", ms(idle)),
             (".visits", "3".to_owned()),
             ("foreign", "x".to_owned()),
         ]
@@ -564,22 +579,23 @@ async fn records_decode_from_fields_and_skip_foreign_ones() {
     assert_eq!(capped.expires_at, absolute);
     write_hash(&store, &id, &with_idle(now)).await;
     assert!(store.load(&id).await.unwrap().is_none(), "expired");
-    write_hash(&store, &id, &[("@moved", "ab".to_owned())]).await;
+    write_hash(&store, &id, &[("@", "moved:ab".to_owned())]).await;
     assert!(store.load(&id).await.unwrap().is_none(), "a marker");
+    write_hash(&store, &id, &[("@", "revoked".to_owned())]).await;
+    assert!(store.load(&id).await.unwrap().is_none(), "a tombstone");
     let corrupt = [
-        vec![("@", meta.clone()), (".v", "1".to_owned())],
         vec![
-            ("@", meta.clone()),
-            ("@idle", ms(idle)),
-            (".v", "{not json".to_owned()),
+            ("@", format!("1:{}:{}", ms(created), ms(absolute))),
+            (".v", "1".to_owned()),
         ],
+        vec![("@", meta(idle)), (".v", "{not json".to_owned())],
     ];
     for fields in corrupt {
         write_hash(&store, &id, &fields).await;
         assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
     }
 
-    // A listing reads `@seen` too, and skips a session without it.
+    // A listing reads `@seen` too; a session not written since its create was last seen then.
     let user = SessionRecord::new(
         [(USER_KEY.to_owned(), json!("ada"))].into_iter().collect(),
         created,
@@ -598,8 +614,9 @@ async fn records_decode_from_fields_and_skip_foreign_ones() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].last_seen, seen);
     let () = conn.hdel(store.key_of(&listed_id), "@seen").await.unwrap();
-    assert!(store.load(&listed_id).await.unwrap().is_some());
-    assert!(store.sessions_of("ada").await.unwrap().is_empty(), "unseen");
+    let listed = store.sessions_of("ada").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_seen, created);
 }
 
 #[tokio::test]
@@ -616,8 +633,8 @@ async fn a_revocation_after_a_renew_ends_the_new_id_through_the_marker_on_the_cl
     }
 }
 
-/// Revoked after a complete renew, whose forwarding marker (a hash of the one field `@moved`,
-/// the new key's hash, living at most a minute) is still on the old key: the new ID ends, and
+/// Revoked after a complete renew, whose forwarding marker (a hash of the one field `@`,
+/// `moved:` and the new key's hash, living at most a minute) is still on the old key: the new ID ends, and
 /// the session counts once. `conn` is a raw connection to the same Redis as `store`.
 async fn revoked_after_a_renew(
     store: RedisStore,
@@ -626,6 +643,7 @@ async fn revoked_after_a_renew(
 ) {
     use session_core::{SessionDelta, SessionHandle, UserSessionStore as _};
     let now = Timestamp::now();
+    let created = Timestamp::from_unix_millis(now.as_unix_millis() - 10_000);
     let record = SessionRecord::new(
         [
             (USER_KEY.to_owned(), json!("ada")),
@@ -633,7 +651,7 @@ async fn revoked_after_a_renew(
         ]
         .into_iter()
         .collect(),
-        now,
+        created,
         now + Duration::from_secs(600),
         now + Duration::from_secs(3600),
     );
@@ -646,7 +664,10 @@ async fn revoked_after_a_renew(
         .unwrap()
         .expect("the session renews");
     assert!(store.load(&new).await.unwrap().is_some());
-    assert_eq!(store.sessions_of("ada").await.unwrap().len(), 1);
+    let listed = store.sessions_of("ada").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].created_at, created);
+    assert!(listed[0].last_seen >= now, "a renew is a sighting");
     let (marker, ttl): (Vec<(String, String)>, i64) = redis::pipe()
         .hgetall(store.key_of(&old))
         .pttl(store.key_of(&old))
@@ -654,7 +675,7 @@ async fn revoked_after_a_renew(
         .await
         .unwrap();
     let new_hash = new.storage_key().to_hex();
-    assert_eq!(marker, vec![("@moved".to_owned(), new_hash)]);
+    assert_eq!(marker, vec![("@".to_owned(), format!("moved:{new_hash}"))]);
     assert!(0 < ttl && ttl <= 60_000, "marker TTL {ttl}");
     if by_handle {
         assert!(store.revoke(&SessionHandle::of(&old)).await.unwrap());
