@@ -1,8 +1,7 @@
 //! How a session is laid out in its Redis hash (see the crate docs), and how it is read back.
 //! The format version in the metadata lets a later release migrate; this one reads only its
 //! own. The field `@` tells what a hash is: a session's metadata, a renew's forwarding marker
-//! or a revocation's tombstone. Create writes it only where it is absent (`HSETNX`), so one
-//! field refuses all three; only sessions are loaded.
+//! or a revocation's tombstone; only sessions are loaded, written or taken.
 
 use session_core::{SessionData, SessionRecord, StoreError, Timestamp};
 

@@ -11,15 +11,14 @@
 //!   The sessions bound to a user are listed in the sorted set `<prefix>user:<hex SHA-256 of
 //!   the user ID>` (members: session hashes; scores: their absolute expiry), which expires with
 //!   its longest-lived member.
-//! - **One round trip each**: load is one `HGETALL`; create is one transaction of plain
-//!   commands (`HSETNX`, so it never overwrites a live session, a marker or a tombstone); a
-//!   write that keeps the deadline (most writes: a request whose refresh is not due) is a
-//!   pipeline of plain commands (`HSET`, `HDEL`, then `HGET` of the metadata), which costs
-//!   Redis half the CPU of a script; take, and the rare updates that move the deadline (a
-//!   refresh, a touch) or clear the session, are server-side scripts ([`redis::Script`]); a
-//!   renew takes a few (see below). Writes never bring back a missing session (a
-//!   purged session stays purged: fields written to a missing key form a hash without
-//!   metadata, which no load accepts, and are deleted again at once).
+//! - **One round trip each**: load is one `HGETALL`; a write that keeps the deadline (most
+//!   writes: a request whose refresh is not due) is a pipeline of plain commands (`HSET`,
+//!   `HDEL`, then `HGET` of the metadata), which costs Redis half the CPU of a script; create,
+//!   take, and the rare updates that move the deadline (a refresh, a touch) or clear the session
+//!   are server-side scripts ([`redis::Script`]); a renew takes a few (see below). Create never
+//!   overwrites an existing key; writes never bring back a missing session (a purged session
+//!   stays purged: fields written to a missing key form a hash without metadata, which no load
+//!   accepts, and are deleted again at once).
 //! - **Deadlines only move forward**: only the update script moves a deadline, to the later of
 //!   the stored one and the one asked for, TTL and metadata together, never past the absolute
 //!   expiry; a write that keeps its deadline touches neither, so a request that loaded before
@@ -71,9 +70,9 @@
 //! 1. The renew picks the new ID first. A script atomically takes the session from the old key
 //!    and leaves there a *forwarding marker*: a hash whose field `@` is `moved:` and the new
 //!    key's hash.
-//!    It has no metadata, so loads, writes and takes find no session there.
+//!    Its `@` holds no metadata, so loads, writes and takes find no session there.
 //! 2. It applies the request's changes and deadline, adds the new ID to the user's index and
-//!    creates it. The create refuses a key that holds `@`; for a fresh ID only a revocation's
+//!    creates it. The create script refuses any existing key; for a fresh ID only a revocation's
 //!    tombstone can be there, so a refusal ends the renew with `None` (no other ID is tried).
 //! 3. It reads the marker again: if it no longer forwards to the new key, a revocation (or a
 //!    logout of the old ID, which deletes it) got there meanwhile, so it deletes the new session
@@ -389,64 +388,29 @@ impl RedisStore {
     }
 
     /// The second step of [`create`](SessionStore::create), after the user index lists the
-    /// session; `seen` is when a renew moved it (a new session was last seen when created).
-    ///
-    /// One transaction of plain commands: `HSETNX` of the metadata, of `@seen` and of each
-    /// value, then `PEXPIREAT … NX`. The metadata field is written only where `@` is absent:
-    /// a live session, a forwarding marker and a tombstone all hold one, so the create is
-    /// refused there. A refused create deletes again the fields it added (a live session's own
-    /// are never overwritten, `HSETNX` skips them), and `NX` leaves the TTL standing there.
-    /// On the bench's new session, Redis ran this in 30,900 instructions against 53,100 for the
-    /// script it replaces (callgrind on `redis-server` 7.0, a session of one value).
+    /// session: the create script, which never overwrites an existing key. `seen` is when a
+    /// renew moved the session (a new session was last seen when created).
     async fn create_unindexed(
         &self,
         id: &SessionId,
         record: &SessionRecord,
         seen: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
-        let key = self.key_of(id);
-        let mut fields = vec![(META_FIELD.to_owned(), encode_meta(record))];
-        if let Some(seen) = seen {
-            fields.push((SEEN_FIELD.to_owned(), seen.as_unix_millis().to_string()));
-        }
-        fields.extend(
-            record
-                .data
-                .iter()
-                .map(|(key, value)| (data_field(key), value.to_string())),
-        );
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for (field, value) in &fields {
-            pipe.hset_nx(&key, field, value);
-        }
-        // A deadline already past deletes the key, and nothing may recreate it.
-        pipe.cmd("PEXPIREAT")
-            .arg(&key)
-            .arg(record.expires_at.as_unix_millis())
-            .arg("NX")
-            .ignore();
-        let added: Vec<bool> = pipe
-            .query_async(&mut self.connection())
-            .await
-            .map_err(store_error)?;
-        if added.first() == Some(&true) {
-            return Ok(true);
-        }
-        let mut undo = redis::cmd("HDEL");
-        undo.arg(&key);
-        let mut any = false;
-        for ((field, _), _) in fields.iter().zip(&added).filter(|(_, added)| **added) {
-            undo.arg(field);
-            any = true;
-        }
-        if any {
-            let () = undo
-                .query_async(&mut self.connection())
-                .await
-                .map_err(store_error)?;
-        }
-        Ok(false)
+        let created: i64 = self
+            .run_script(&scripts::CREATE, &self.key_of(id), |script| {
+                script
+                    .arg(record.expires_at.as_unix_millis())
+                    .arg(META_FIELD)
+                    .arg(encode_meta(record));
+                if let Some(seen) = seen {
+                    script.arg(SEEN_FIELD).arg(seen.as_unix_millis());
+                }
+                for (key, value) in &record.data {
+                    script.arg(data_field(key)).arg(value.to_string());
+                }
+            })
+            .await?;
+        Ok(created == 1)
     }
 
     /// Indexes the session under its user, if bound, then creates it (see

@@ -545,6 +545,17 @@ async fn metadata_is_version_created_absolute_idle_and_anything_else_is_corrupt(
             "{bad:?}"
         );
     }
+    // Nor does a refresh move the deadline of a format this version cannot read.
+    let other_version = format!("2:1:{idle}:{idle}");
+    write_hash(&store, &id, &[("@", other_version.clone())]).await;
+    assert!(
+        store
+            .touch(&id, now + Duration::from_secs(100))
+            .await
+            .is_err()
+    );
+    let at: String = raw().await.hget(store.key_of(&id), "@").await.unwrap();
+    assert_eq!(at, other_version);
 }
 
 #[tokio::test]
