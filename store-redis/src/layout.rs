@@ -48,10 +48,15 @@ pub(crate) fn encode_meta(record: &SessionRecord) -> String {
     .join(":")
 }
 
+/// The hash a forwarding marker forwards to, given the marker's `@`; `None` for any other `@`.
+pub(crate) fn forwarded_to(at: &str) -> Option<&str> {
+    at.strip_prefix(MARKER)
+}
+
 /// `@` of a hash (`None` for a missing key) when it is a session's metadata: not a marker, not
 /// a tombstone.
 pub(crate) fn session_meta(meta: Option<&str>) -> Option<&str> {
-    meta.filter(|meta| *meta != TOMBSTONE && !meta.starts_with(MARKER))
+    meta.filter(|meta| *meta != TOMBSTONE && forwarded_to(meta).is_none())
 }
 
 /// A session's metadata, decoded.
@@ -88,16 +93,15 @@ pub(crate) fn decode_meta(meta: &str) -> Result<Meta, StoreError> {
         )));
     }
     Ok(Meta {
-        created_at: decode_millis(Some(created), META_FIELD)?,
-        absolute_expires_at: decode_millis(Some(absolute), META_FIELD)?,
-        idle_deadline: decode_millis(Some(idle), META_FIELD)?,
+        created_at: decode_millis(created)?,
+        absolute_expires_at: decode_millis(absolute)?,
+        idle_deadline: decode_millis(idle)?,
     })
 }
 
-/// A time in milliseconds read from the field `name`, which a live session must have.
-pub(crate) fn decode_millis(value: Option<&str>, name: &str) -> Result<Timestamp, StoreError> {
+/// A time in milliseconds, as the metadata and `@seen` hold it.
+fn decode_millis(value: &str) -> Result<Timestamp, StoreError> {
     value
-        .ok_or_else(|| StoreError::corrupt(format!("session has no {name} field")))?
         .parse()
         .map(Timestamp::from_unix_millis)
         .map_err(StoreError::corrupt)
@@ -138,13 +142,12 @@ pub(crate) fn decode_listed(
     fields: HashFields,
     now: Timestamp,
 ) -> Result<Option<(SessionRecord, Timestamp)>, StoreError> {
-    let seen = field(&fields, SEEN_FIELD).map(str::to_owned);
+    // Decoded before the fields go to the record, and its error kept until the hash proves to
+    // be a session.
+    let seen = field(&fields, SEEN_FIELD).map(decode_millis);
     let Some(record) = decode_record(fields, now)? else {
         return Ok(None);
     };
-    let seen = match seen {
-        Some(seen) => decode_millis(Some(&seen), SEEN_FIELD)?,
-        None => record.created_at,
-    };
+    let seen = seen.transpose()?.unwrap_or(record.created_at);
     Ok(Some((record, seen)))
 }

@@ -126,8 +126,8 @@ pub use connection::RedisConnection;
 use connection::WorkerConnections;
 
 use layout::{
-    HashFields, MARKER, META_FIELD, SEEN_FIELD, data_field, decode_meta, decode_record,
-    encode_meta, session_meta,
+    HashFields, META_FIELD, SEEN_FIELD, data_field, decode_meta, decode_record, encode_meta,
+    forwarded_to, session_meta,
 };
 
 /// The default key prefix.
@@ -492,9 +492,7 @@ impl RedisStore {
             .hget(self.key_of(old_id), META_FIELD)
             .await;
         match marker {
-            Ok(Some(at)) if at.strip_prefix(MARKER) == Some(&new_id.storage_key().to_hex()) => {
-                Ok(true)
-            }
+            Ok(Some(at)) if forwarded_to(&at) == Some(&new_id.storage_key().to_hex()) => Ok(true),
             other => {
                 let deleted = SessionStore::delete(self, new_id).await;
                 other.map_err(store_error)?;

@@ -16,13 +16,18 @@ use session_core::SessionRecord;
 use crate::layout::{MARKER, META_FIELD, SEEN_FIELD, TOMBSTONE};
 
 /// A script whose `$META`, `$SEEN`, `$TOMBSTONE`, `$MARKER` and `$VERSION` are the layout's
-/// names and the format version. The
-/// Lua `session_meta(at)` is `at` when it holds a session's metadata, false otherwise (a
-/// missing key, a marker, a tombstone), as `layout::session_meta`.
+/// names and the format version. Given `at`, the value of `@` (false for a missing key), the
+/// Lua `forwarded_to(at)` is the hash a forwarding marker forwards to, and `session_meta(at)`
+/// is `at` when it holds a session's metadata; each is false otherwise, as
+/// `layout::forwarded_to` and `layout::session_meta`.
 fn script(body: &str) -> Script {
     let prelude = "
+local function forwarded_to(at)
+  if at and string.sub(at, 1, #'$MARKER') == '$MARKER' then return string.sub(at, #'$MARKER' + 1) end
+  return false
+end
 local function session_meta(at)
-  if not at or at == '$TOMBSTONE' or string.sub(at, 1, #'$MARKER') == '$MARKER' then return false end
+  if not at or at == '$TOMBSTONE' or forwarded_to(at) then return false end
   return at
 end
 ";
@@ -125,9 +130,10 @@ pub(crate) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
         r"
 local at = redis.call('HGET', KEYS[1], '$META')
 if at == '$TOMBSTONE' then return 0 end
-if at and string.sub(at, 1, #'$MARKER') == '$MARKER' then
+local target = forwarded_to(at)
+if target then
   redis.call('DEL', KEYS[1])
-  return string.sub(at, #'$MARKER' + 1)
+  return target
 end
 if at then
   redis.call('DEL', KEYS[1])

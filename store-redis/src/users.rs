@@ -12,7 +12,7 @@ use session_core::{
 };
 use sha2::{Digest as _, Sha256};
 
-use crate::layout::{HashFields, MARKER, META_FIELD, decode_listed, field};
+use crate::layout::{HashFields, META_FIELD, decode_listed, field, forwarded_to};
 use crate::scripts::{self, Revoked};
 use crate::{IN_FLIGHT, RedisStore, TIMEOUT, store_error};
 
@@ -216,9 +216,7 @@ impl RedisStore {
                 stale.push(member);
                 continue;
             };
-            if field(&fields, META_FIELD).is_some_and(|at| at.starts_with(MARKER))
-                || fields.is_empty()
-            {
+            if field(&fields, META_FIELD).and_then(forwarded_to).is_some() || fields.is_empty() {
                 // A renew's forwarding marker: not a session to list, but revocations must still
                 // find the entry to follow it. A missing key may be a session whose create is in
                 // flight (the index is written first): its entry stays until the trim by
