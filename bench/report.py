@@ -170,8 +170,9 @@ lines = [f"Run {report['date']}, `{report['command']}` at {report['git']}, "
          f"{os.cpu_count()} cores (load average at start {report['machine']['loadavg_at_start']}); "
          f"{report['load']}.", ""]
 header = ["setup"] + [TITLES[r] for r in ROUTES]
-lines += table("CPU per request, µs, app server + store server (the store's part in brackets):", header, [
-    [s] + [flagged(s, r, f"{fmt(c['total_us'])} ({fmt(c['store_us'])})" if c["store_us"] else fmt(c["total_us"]))
+lines += table("CPU per request, µs: app and store server together, then app + store (each part its own median over the runs, so the parts need not add up to the total):", header, [
+    [s] + [flagged(s, r, f"{fmt(c['total_us'])} ({fmt(c['app_us'])} + {fmt(c['store_us'])})"
+                   if c["store_us"] else fmt(c["total_us"]))
            for r in ROUTES for c in [results[s]["routes"][r]]]
     for s in setups])
 lines += table("req/s (median) and latency p50 / p99 in µs:", header + ["peak RSS"], [

@@ -114,14 +114,14 @@ class ReportTest(unittest.TestCase):
 
     def test_the_markdown_shows_the_tables_the_targets_and_the_errors(self):
         md = self.markdown
-        self.assertIn("| ours-redis | 10.00 | 14.00 (4.00) | 20.00 (8.00) | 16.00 (4.00) | 26.00 (8.00) |", md)
+        self.assertIn("| ours-redis | 10.00 | 14.00 (10.00 + 4.00) | 20.00 (12.00 + 8.00) | 16.00 (12.00 + 4.00) | 26.00 (18.00 + 8.00) |", md)
         self.assertIn("| ours-memory | 100,000, 200 / 1500 |", md)
         self.assertIn("| every store ÷ none | 1.03 (ours-cookie) ≤ 1.02 **MISS** |", md)
         self.assertIn("| Redis: ours ÷ actix-session |  | 0.70 ≤ 0.70 **PASS** | 0.57 ≤ 0.60 **PASS** | "
                       "0.67 ≤ 0.70 **PASS** | 0.87 ≤ 0.80 **MISS** |", md)
         self.assertIn("9/13 targets met.", md)
         # A run with non-2xx answers marks its cell and is named at the end.
-        self.assertIn("150.00 (90.00) (errors!)", md)
+        self.assertIn("150.00 (60.00 + 90.00) (errors!)", md)
         self.assertIn("WARNING: non-2xx responses or socket errors in: ours-postgres incr", md)
 
 
